@@ -1,0 +1,254 @@
+//! One error type for every failure, a stable `code()` per variant, and the single
+//! place that knows how a failure maps to HTTP (RFC 6750 §3).
+//!
+//! No message produced here ever contains a token, a key or a claim value: hostile
+//! input is described by what was wrong with it, never by echoing it.
+
+use core::fmt;
+
+/// Why a token (or a JWKS, or a configuration) was refused.
+///
+/// Match on [`Error::code`] rather than on the text: codes are stable across
+/// releases, the text is for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request carried no token at all (RFC 6750 §3.1: answer without an `error`).
+    TokenMissing,
+    /// The request was malformed, e.g. a token offered in two places at once.
+    RequestMalformed(&'static str),
+    /// The token is longer than the configured cap; nothing of it was decoded.
+    TokenTooLarge {
+        /// The configured cap, in bytes.
+        limit: usize,
+    },
+    /// The token does not follow the JWS compact serialization (RFC 7515 §7.1) or
+    /// its header or payload is not a strict JSON object.
+    TokenMalformed(Malformed),
+    /// The header lists a critical extension that is not understood (RFC 7515 §4.1.11).
+    CritUnsupported,
+    /// The header asks for an unencoded payload (`b64: false`, RFC 7797), which is refused.
+    B64Unsupported,
+    /// The header's `alg` is `none`, unknown, or not in the configured allow-list.
+    AlgorithmNotAllowed,
+    /// No key in the set has the token's `kid`, or no key fits its `alg`.
+    NoMatchingKey,
+    /// The key selected by `kid` cannot be used with the token's `alg`
+    /// (other `kty`/`crv`, another `alg`, `use` other than `sig`, no `verify` in `key_ops`).
+    KeyMismatch,
+    /// The signature does not verify with any candidate key.
+    SignatureInvalid,
+    /// `exp` is at or before now minus the clock skew (RFC 7519 §4.1.4).
+    TokenExpired,
+    /// `nbf` is after now plus the clock skew (RFC 7519 §4.1.5).
+    TokenNotYetValid,
+    /// `iat` is after now plus the clock skew (RFC 7519 §4.1.6).
+    IssuedInFuture,
+    /// `exp − iat` or `exp − now` exceeds the configured maximum lifetime.
+    LifetimeTooLong,
+    /// A claim the policy requires is absent.
+    ClaimMissing(&'static str),
+    /// A claim has the wrong JSON type or an absurd value (e.g. a string `exp`).
+    ClaimInvalid(&'static str),
+    /// `iss` is none of the allowed issuers (RFC 7519 §4.1.1).
+    IssuerMismatch,
+    /// No `aud` value is one of the allowed audiences (RFC 7519 §4.1.3).
+    AudienceMismatch,
+    /// `sub` is not the expected subject (RFC 7519 §4.1.2).
+    SubjectMismatch,
+    /// The header's `typ` is not the expected type (RFC 8725 §3.11).
+    TypeMismatch,
+    /// The token's `jti` was already seen within its lifetime.
+    TokenReplayed,
+    /// The replay store could not answer; the request fails closed.
+    ReplayUnavailable,
+    /// The key set as a whole was refused (not JSON, too large, private key material, …).
+    JwksInvalid(JwksProblem),
+    /// The verifier's own configuration is invalid; names the offending field.
+    ConfigInvalid(&'static str),
+}
+
+/// What exactly was malformed in a token. Part of [`Error::TokenMalformed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Malformed {
+    /// Not exactly three `.`-separated segments.
+    SegmentCount,
+    /// A segment is not strict unpadded base64url (RFC 7515 §2, RFC 4648 §5).
+    Base64,
+    /// A segment is not valid UTF-8 JSON.
+    Json,
+    /// The header or payload is JSON but not an object (RFC 7519 §7.2 step 10).
+    NotObject,
+    /// A JSON object repeats a member name (RFC 7515 §5.2, RFC 7519 §4).
+    DuplicateMember,
+    /// JSON nesting deeper than the cap.
+    TooDeep,
+    /// A header parameter has the wrong type or is out of bounds (`alg`, `kid`, `typ`, `crit`, `b64`).
+    HeaderParameter(&'static str),
+}
+
+/// Why a whole JWKS was refused. Individual bad keys are skipped instead; see
+/// [`crate::SkippedKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwksProblem {
+    /// More bytes than the configured cap.
+    TooLarge,
+    /// Not strict JSON, or not an object with a `keys` array (RFC 7517 §5).
+    Malformed,
+    /// More keys than the configured cap.
+    TooManyKeys,
+    /// A key carries private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`): the set
+    /// was published by mistake and must not be trusted.
+    PrivateKeyMaterial,
+}
+
+impl Error {
+    /// The stable, machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::TokenMissing => "token_missing",
+            Error::RequestMalformed(_) => "request_malformed",
+            Error::TokenTooLarge { .. } => "token_too_large",
+            Error::TokenMalformed(_) => "token_malformed",
+            Error::CritUnsupported => "crit_unsupported",
+            Error::B64Unsupported => "b64_unsupported",
+            Error::AlgorithmNotAllowed => "alg_not_allowed",
+            Error::NoMatchingKey => "no_matching_key",
+            Error::KeyMismatch => "key_mismatch",
+            Error::SignatureInvalid => "signature_invalid",
+            Error::TokenExpired => "token_expired",
+            Error::TokenNotYetValid => "token_not_yet_valid",
+            Error::IssuedInFuture => "iat_in_future",
+            Error::LifetimeTooLong => "lifetime_too_long",
+            Error::ClaimMissing(_) => "claim_missing",
+            Error::ClaimInvalid(_) => "claim_invalid",
+            Error::IssuerMismatch => "issuer_mismatch",
+            Error::AudienceMismatch => "audience_mismatch",
+            Error::SubjectMismatch => "subject_mismatch",
+            Error::TypeMismatch => "typ_mismatch",
+            Error::TokenReplayed => "token_replayed",
+            Error::ReplayUnavailable => "replay_unavailable",
+            Error::JwksInvalid(_) => "jwks_invalid",
+            Error::ConfigInvalid(_) => "config_invalid",
+        }
+    }
+
+    /// How a front end answers this error over HTTP.
+    pub fn http(&self) -> HttpError {
+        use HttpError as H;
+        match self {
+            // RFC 6750 §3.1: a request without credentials gets no error code.
+            Error::TokenMissing => H::new(401, None),
+            Error::RequestMalformed(_) => H::new(400, Some("invalid_request")),
+            // RFC 6750 §3.1 "insufficient_scope": the token is genuine but not for this
+            // resource; Envoy's jwt_authn answers an audience mismatch the same way.
+            Error::AudienceMismatch => H::new(403, Some("insufficient_scope")),
+            Error::ReplayUnavailable | Error::JwksInvalid(_) => H::new(503, None),
+            Error::ConfigInvalid(_) => H::new(500, None),
+            _ => H::new(401, Some("invalid_token")),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::TokenMissing => f.write_str("no token in the request"),
+            Error::RequestMalformed(what) => write!(f, "malformed request: {what}"),
+            Error::TokenTooLarge { limit } => write!(f, "token longer than {limit} bytes"),
+            Error::TokenMalformed(why) => write!(f, "malformed token: {why}"),
+            Error::CritUnsupported => f.write_str("token header lists an unsupported critical extension"),
+            Error::B64Unsupported => f.write_str("unencoded payloads (b64: false) are not accepted"),
+            Error::AlgorithmNotAllowed => f.write_str("token algorithm is not allowed"),
+            Error::NoMatchingKey => f.write_str("no key matches the token"),
+            Error::KeyMismatch => f.write_str("the selected key cannot verify this token's algorithm"),
+            Error::SignatureInvalid => f.write_str("signature verification failed"),
+            Error::TokenExpired => f.write_str("token has expired"),
+            Error::TokenNotYetValid => f.write_str("token is not valid yet"),
+            Error::IssuedInFuture => f.write_str("token was issued in the future"),
+            Error::LifetimeTooLong => f.write_str("token lifetime exceeds the allowed maximum"),
+            Error::ClaimMissing(claim) => write!(f, "required claim `{claim}` is missing"),
+            Error::ClaimInvalid(claim) => write!(f, "claim `{claim}` has an invalid type or value"),
+            Error::IssuerMismatch => f.write_str("token issuer is not allowed"),
+            Error::AudienceMismatch => f.write_str("token audience is not allowed"),
+            Error::SubjectMismatch => f.write_str("token subject is not the expected one"),
+            Error::TypeMismatch => f.write_str("token type (typ) is not the expected one"),
+            Error::TokenReplayed => f.write_str("token was already used"),
+            Error::ReplayUnavailable => f.write_str("replay protection is unavailable"),
+            Error::JwksInvalid(why) => write!(f, "key set refused: {why}"),
+            Error::ConfigInvalid(field) => write!(f, "invalid configuration: `{field}`"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Malformed::SegmentCount => f.write_str("not three dot-separated segments"),
+            Malformed::Base64 => f.write_str("segment is not strict unpadded base64url"),
+            Malformed::Json => f.write_str("segment is not valid JSON"),
+            Malformed::NotObject => f.write_str("header or payload is not a JSON object"),
+            Malformed::DuplicateMember => f.write_str("duplicate JSON member name"),
+            Malformed::TooDeep => f.write_str("JSON nested too deeply"),
+            Malformed::HeaderParameter(name) => write!(f, "header parameter `{name}` is invalid"),
+        }
+    }
+}
+
+impl fmt::Display for JwksProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JwksProblem::TooLarge => "larger than the allowed size",
+            JwksProblem::Malformed => "not a JSON object with a `keys` array",
+            JwksProblem::TooManyKeys => "more keys than allowed",
+            JwksProblem::PrivateKeyMaterial => "it contains private key material",
+        })
+    }
+}
+
+/// The HTTP rendering of an [`Error`] (RFC 6750 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpError {
+    /// The status code: 400, 401, 403, 500 or 503.
+    pub status: u16,
+    /// The RFC 6750 `error` attribute, when one applies.
+    pub error: Option<&'static str>,
+}
+
+impl HttpError {
+    const fn new(status: u16, error: Option<&'static str>) -> Self {
+        Self { status, error }
+    }
+
+    /// The `WWW-Authenticate` header value for 400/401/403 answers, `None` otherwise.
+    ///
+    /// `realm` comes from configuration; quotes and backslashes in it are escaped
+    /// (RFC 9110 §5.6.4) so it cannot break out of its quoted string.
+    pub fn www_authenticate(&self, realm: &str, err: &Error) -> Option<String> {
+        if !matches!(self.status, 400 | 401 | 403) {
+            return None;
+        }
+        let mut value = format!("Bearer realm=\"{}\"", quote_escape(realm));
+        if let Some(code) = self.error {
+            value.push_str(&format!(
+                ", error=\"{code}\", error_description=\"{}\"",
+                quote_escape(&err.to_string())
+            ));
+        }
+        Some(value)
+    }
+}
+
+fn quote_escape(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control())
+        .flat_map(|c| match c {
+            '"' | '\\' => vec!['\\', c],
+            _ => vec![c],
+        })
+        .collect()
+}

@@ -1,0 +1,121 @@
+//! A JSON Web Key Set (RFC 7517 §5) parsed once into verifying keys, with set-level
+//! hygiene: size and count caps, and refusal of any set that leaks private keys.
+
+use serde_json::Value;
+
+use crate::encoding::{parse_object, MAX_JSON_DEPTH};
+use crate::error::{Error, JwksProblem};
+use crate::jwk::{ImportRules, Jwk, KeyRejection};
+
+/// Private members of RSA and EC/OKP keys (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
+const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
+
+/// What a key set may contain. Defaults are written once, here.
+#[derive(Debug, Clone)]
+pub struct JwksOptions {
+    /// Largest JWKS document accepted, in bytes. Default 256 KiB.
+    pub max_bytes: usize,
+    /// Most keys accepted in one set. Default 100.
+    pub max_keys: usize,
+    /// Whether symmetric `oct` keys are imported. Default `false`: an HMAC secret in a
+    /// published JWKS is public, so it is skipped unless the operator opts in.
+    pub allow_oct: bool,
+    /// Smallest RSA modulus accepted, in bits. Default 2048 (RFC 7518 §3.3).
+    pub min_rsa_bits: usize,
+}
+
+impl Default for JwksOptions {
+    fn default() -> Self {
+        Self {
+            max_bytes: 256 * 1024,
+            max_keys: 100,
+            allow_oct: false,
+            min_rsa_bits: 2048,
+        }
+    }
+}
+
+/// A key that was left out of a set, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedKey {
+    /// Position in the `keys` array.
+    pub index: usize,
+    /// The key's `kid`, when it had a string one (bounded in length).
+    pub kid: Option<String>,
+    /// Why it was skipped.
+    pub reason: KeyRejection,
+}
+
+/// Imported verifying keys, plus a record of the ones that were skipped.
+#[derive(Debug, Default)]
+pub struct JwkSet {
+    keys: Vec<Jwk>,
+    skipped: Vec<SkippedKey>,
+}
+
+impl JwkSet {
+    /// An empty set, e.g. to hold only configured HMAC secrets.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses and imports a JWKS document.
+    ///
+    /// The whole set is refused when it is too large, not strict JSON, not an object
+    /// with a `keys` array, has too many keys, or any key carries a private member.
+    /// A single malformed or unusable key is skipped and recorded instead.
+    pub fn parse(document: &[u8], options: &JwksOptions) -> Result<Self, Error> {
+        if document.len() > options.max_bytes {
+            return Err(Error::JwksInvalid(JwksProblem::TooLarge));
+        }
+        let root = parse_object(document, MAX_JSON_DEPTH).map_err(|_| Error::JwksInvalid(JwksProblem::Malformed))?;
+        let Some(Value::Array(entries)) = root.get("keys") else {
+            return Err(Error::JwksInvalid(JwksProblem::Malformed));
+        };
+        if entries.len() > options.max_keys {
+            return Err(Error::JwksInvalid(JwksProblem::TooManyKeys));
+        }
+        let leaks_private = entries
+            .iter()
+            .filter_map(Value::as_object)
+            .any(|key| PRIVATE_MEMBERS.iter().any(|m| key.contains_key(*m)));
+        if leaks_private {
+            return Err(Error::JwksInvalid(JwksProblem::PrivateKeyMaterial));
+        }
+        let rules = ImportRules {
+            allow_oct: options.allow_oct,
+            min_rsa_bits: options.min_rsa_bits,
+        };
+        let mut set = JwkSet::new();
+        for (index, entry) in entries.iter().enumerate() {
+            match Jwk::import(entry, rules) {
+                Ok(key) => set.keys.push(key),
+                Err(reason) => set.skipped.push(SkippedKey {
+                    index,
+                    kid: entry
+                        .get("kid")
+                        .and_then(Value::as_str)
+                        .filter(|k| k.len() <= crate::jwk::MAX_KID_BYTES)
+                        .map(str::to_owned),
+                    reason,
+                }),
+            }
+        }
+        Ok(set)
+    }
+
+    /// Adds a key, e.g. a configured HMAC secret from [`Jwk::hmac_secret`].
+    pub fn push(&mut self, key: Jwk) {
+        self.keys.push(key);
+    }
+
+    /// The usable keys, in document order.
+    pub fn keys(&self) -> &[Jwk] {
+        &self.keys
+    }
+
+    /// The keys that were skipped, with reasons.
+    pub fn skipped(&self) -> &[SkippedKey] {
+        &self.skipped
+    }
+}

@@ -1,0 +1,47 @@
+//! # jwt-edge
+//!
+//! Strict JWT/JWKS verification with one pure-Rust core and three thin front ends:
+//! a Cloudflare Worker (`edge`), a wasm-bindgen package for browsers and Node
+//! (`browser`), and an issuer-side CLI (`cli`).
+//!
+//! The core does no I/O and reads no clock: `now` is a parameter, storage is the
+//! [`ReplayStore`] trait. The configured allow-list and the selected key decide the
+//! algorithm; `none` does not exist; HMAC keys come from configuration unless a JWKS is
+//! explicitly allowed to carry them.
+//!
+//! ```
+//! use jwt_edge::{JwkSet, JwksOptions, Verifier, VerifyOptions};
+//!
+//! let jwks = br#"{"keys":[]}"#;
+//! let verifier = Verifier::new(JwkSet::parse(jwks, &JwksOptions::default())?, VerifyOptions::default())?;
+//! let err = verifier.verify("e30.e30.", 1_700_000_000).unwrap_err();
+//! assert_eq!(err.code(), "alg_not_allowed");
+//! # Ok::<(), jwt_edge::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod alg;
+mod claims;
+mod encoding;
+mod error;
+mod jwk;
+mod jwks;
+mod replay;
+mod select;
+mod signature;
+mod token;
+mod verify;
+
+#[cfg(feature = "browser")]
+mod browser;
+
+pub use crate::alg::{Algorithm, KeyKind, UnknownAlgorithm};
+pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
+pub use crate::error::{Error, HttpError, JwksProblem, Malformed};
+pub use crate::jwk::{Jwk, KeyRejection, MAX_KID_BYTES, MAX_RSA_BITS};
+pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
+pub use crate::replay::{check_replay, replay_key, MemoryReplayStore, ReplayStore, MAX_JTI_BYTES};
+pub use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
+pub use crate::verify::{SignedPayload, VerifiedToken, Verifier, VerifyOptions};
