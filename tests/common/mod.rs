@@ -1,0 +1,102 @@
+//! Shared helpers for the integration tests: fixture loading, base64url, and a
+//! test-only HS256/ES256 signer built on jwt-compact and p256 (independent of the
+//! code under test, which only verifies).
+#![allow(dead_code)]
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use jwt_compact::alg::{Hs256, Hs256Key};
+use jwt_compact::{Algorithm as _, AlgorithmSignature as _};
+use jwt_edge::{Algorithm, ClaimsPolicy, Jwk, JwkSet, JwksOptions, Verifier, VerifyOptions};
+use serde_json::{json, Value};
+
+/// A fixed clock for every crafted token: 2023-11-14T22:13:20Z.
+pub const NOW: i64 = 1_700_000_000;
+
+/// The HMAC secret used by crafted tokens (32 bytes).
+pub const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
+
+pub fn b64(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+pub fn unb64(text: &str) -> Vec<u8> {
+    Base64UrlUnpadded::decode_vec(text).expect("test base64")
+}
+
+/// Signs raw header and payload bytes with HS256 over [`SECRET`].
+pub fn hs256_raw(header: &[u8], payload: &[u8]) -> String {
+    let input = format!("{}.{}", b64(header), b64(payload));
+    let sig = Hs256.sign(&Hs256Key::new(SECRET), input.as_bytes());
+    format!("{input}.{}", b64(&sig.as_bytes()))
+}
+
+/// Signs JSON header and claims with HS256 over [`SECRET`].
+pub fn hs256(header: &Value, claims: &Value) -> String {
+    hs256_raw(header.to_string().as_bytes(), claims.to_string().as_bytes())
+}
+
+/// Valid claims at [`NOW`].
+pub fn claims() -> Value {
+    json!({"iss": "https://issuer.example", "aud": "api://jwt-edge", "sub": "user-1",
+           "iat": NOW - 10, "nbf": NOW - 10, "exp": NOW + 300, "jti": "id-1"})
+}
+
+/// A verifier holding only the configured HS256 [`SECRET`] (kid `hs`), HS256 allowed.
+pub fn hs_verifier(policy: ClaimsPolicy) -> Verifier {
+    let mut keys = JwkSet::new();
+    keys.push(Jwk::hmac_secret(Some("hs".into()), SECRET.to_vec(), None).expect("secret"));
+    let options = VerifyOptions {
+        algorithms: vec![Algorithm::Hs256],
+        claims: policy,
+        ..VerifyOptions::default()
+    };
+    Verifier::new(keys, options).expect("verifier")
+}
+
+pub fn hs_header() -> Value {
+    json!({"alg": "HS256", "kid": "hs", "typ": "JWT"})
+}
+
+pub fn code<T: std::fmt::Debug>(r: Result<T, jwt_edge::Error>) -> &'static str {
+    match r {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    }
+}
+
+pub fn read_json(path: &str) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).expect("fixture json")
+}
+
+/// The jose fixture file: `JWT_EDGE_FIXTURES` when set (fresh tokens minted by the
+/// test command), the committed one otherwise.
+pub fn jose_fixture() -> Value {
+    let path = std::env::var("JWT_EDGE_FIXTURES")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jose/tokens.json").into());
+    read_json(&path)
+}
+
+/// A verifier for the jose fixture: its JWKS, its HMAC secrets, every algorithm, its policy.
+pub fn jose_verifier(fixture: &Value) -> Verifier {
+    let jwks = serde_json::to_vec(&fixture["jwks"]).unwrap();
+    let mut keys = JwkSet::parse(&jwks, &JwksOptions::default()).expect("fixture jwks");
+    assert!(keys.skipped().is_empty(), "{:?}", keys.skipped());
+    for s in fixture["secrets"].as_array().unwrap() {
+        let alg: Algorithm = s["alg"].as_str().unwrap().parse().unwrap();
+        let secret = unb64(s["k"].as_str().unwrap());
+        keys.push(Jwk::hmac_secret(Some(s["kid"].as_str().unwrap().into()), secret, Some(alg)).unwrap());
+    }
+    let policy = &fixture["policy"];
+    let options = VerifyOptions {
+        algorithms: Algorithm::ALL.to_vec(),
+        claims: ClaimsPolicy {
+            issuers: vec![policy["issuer"].as_str().unwrap().into()],
+            audiences: vec![policy["audience"].as_str().unwrap().into()],
+            clock_skew: policy["clock_skew"].as_u64().unwrap(),
+            ..ClaimsPolicy::default()
+        },
+        ..VerifyOptions::default()
+    };
+    Verifier::new(keys, options).unwrap()
+}
