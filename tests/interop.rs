@@ -30,18 +30,26 @@ fn every_algorithm_has_a_valid_jose_token() {
     let fixture = jose_fixture();
     let verifier = jose_verifier(&fixture);
     let now = fixture["now"].as_i64().unwrap();
-    for alg in ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "ES256K", "EdDSA"] {
+    for alg in [
+        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+        "ES384", "ES512", "ES256K", "EdDSA",
+    ] {
         let case = fixture["cases"]
             .as_array()
             .unwrap()
             .iter()
             .find(|c| c["name"] == format!("valid_{alg}"))
             .unwrap_or_else(|| panic!("no valid_{alg}"));
-        let token = verifier.verify(case["token"].as_str().unwrap(), now).unwrap();
+        let token = verifier
+            .verify(case["token"].as_str().unwrap(), now)
+            .unwrap();
         assert_eq!(token.algorithm.name(), alg);
         assert_eq!(token.claims.subject.as_deref(), Some("user-123"));
         assert_eq!(token.claims.all["scope"], "read");
         // The same token an hour later is expired: the clock is an input.
-        assert_eq!(code(verifier.verify(case["token"].as_str().unwrap(), now + 3600)), "token_expired");
+        assert_eq!(
+            code(verifier.verify(case["token"].as_str().unwrap(), now + 3600)),
+            "token_expired"
+        );
     }
 }

@@ -12,7 +12,13 @@ fn parse(doc: &Value) -> Result<JwkSet, Error> {
 
 fn fixture_key(alg: &str) -> Value {
     let f = jose_fixture();
-    f["jwks"]["keys"].as_array().unwrap().iter().find(|k| k["alg"] == alg).cloned().unwrap()
+    f["jwks"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["alg"] == alg)
+        .cloned()
+        .unwrap()
 }
 
 fn reason_for(key: Value) -> KeyRejection {
@@ -26,7 +32,14 @@ fn every_key_type_imports() {
     let f = jose_fixture();
     let set = parse(&f["jwks"]).unwrap();
     let kinds: Vec<KeyKind> = set.keys().iter().map(|k| k.kind()).collect();
-    for kind in [KeyKind::Rsa, KeyKind::P256, KeyKind::P384, KeyKind::P521, KeyKind::Secp256k1, KeyKind::Ed25519] {
+    for kind in [
+        KeyKind::Rsa,
+        KeyKind::P256,
+        KeyKind::P384,
+        KeyKind::P521,
+        KeyKind::Secp256k1,
+        KeyKind::Ed25519,
+    ] {
         assert!(kinds.contains(&kind), "{kind:?}");
     }
     assert!(set.skipped().is_empty());
@@ -60,12 +73,26 @@ fn a_malformed_key_is_skipped_with_a_reason_and_the_rest_stays() {
     ]}))
     .unwrap();
     assert_eq!(set.keys().len(), 1);
-    let reasons: Vec<(usize, &str)> = set.skipped().iter().map(|s| (s.index, s.reason.code())).collect();
-    assert_eq!(reasons, vec![
-        (0, "invalid_member"), (2, "invalid_point"), (3, "invalid_member"), (4, "unsupported_crv"),
-        (5, "duplicate_key_ops"), (6, "invalid_member"), (7, "invalid_member"), (8, "not_object"),
-        (9, "unsupported_kty"), (10, "unsupported_kty"),
-    ]);
+    let reasons: Vec<(usize, &str)> = set
+        .skipped()
+        .iter()
+        .map(|s| (s.index, s.reason.code()))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (0, "invalid_member"),
+            (2, "invalid_point"),
+            (3, "invalid_member"),
+            (4, "unsupported_crv"),
+            (5, "duplicate_key_ops"),
+            (6, "invalid_member"),
+            (7, "invalid_member"),
+            (8, "not_object"),
+            (9, "unsupported_kty"),
+            (10, "unsupported_kty"),
+        ]
+    );
     assert_eq!(set.skipped()[1].kid.as_deref(), Some("off-curve"));
     assert_eq!(set.skipped()[6].kid, None, "an over-long kid is not kept");
 }
@@ -76,11 +103,18 @@ fn private_members_refuse_the_whole_set() {
         let mut leaked = fixture_key("RS256");
         leaked[member] = json!("AQAB");
         let doc = json!({ "keys": [fixture_key("ES256"), leaked] });
-        assert_eq!(parse(&doc).unwrap_err(), Error::JwksInvalid(JwksProblem::PrivateKeyMaterial), "{member}");
+        assert_eq!(
+            parse(&doc).unwrap_err(),
+            Error::JwksInvalid(JwksProblem::PrivateKeyMaterial),
+            "{member}"
+        );
     }
     let mut ec = fixture_key("ES256");
     ec["d"] = json!(b64(&[7; 32]));
-    assert_eq!(parse(&json!({ "keys": [ec] })).unwrap_err().code(), "jwks_invalid");
+    assert_eq!(
+        parse(&json!({ "keys": [ec] })).unwrap_err().code(),
+        "jwks_invalid"
+    );
 }
 
 #[test]
@@ -96,8 +130,15 @@ fn rsa_under_2048_bits_is_refused() {
     weak["n"] = json!(b64(&n2047));
     assert_eq!(reason_for(weak.clone()), KeyRejection::RsaTooSmall);
     // A site may raise the floor.
-    let strict = JwksOptions { min_rsa_bits: 3072, ..JwksOptions::default() };
-    let set = JwkSet::parse(&serde_json::to_vec(&json!({"keys": [fixture_key("RS256")]})).unwrap(), &strict).unwrap();
+    let strict = JwksOptions {
+        min_rsa_bits: 3072,
+        ..JwksOptions::default()
+    };
+    let set = JwkSet::parse(
+        &serde_json::to_vec(&json!({"keys": [fixture_key("RS256")]})).unwrap(),
+        &strict,
+    )
+    .unwrap();
     assert_eq!(set.skipped()[0].reason, KeyRejection::RsaTooSmall);
     // Leading zero octets are not a Base64urlUInt (RFC 7518 §6.3.1).
     let mut zero = fixture_key("RS256");
@@ -124,21 +165,42 @@ fn weak_ed25519_points_are_refused() {
 fn oct_keys_only_when_allowed() {
     let oct = json!({"kty": "oct", "kid": "s", "k": b64(&[7; 32])});
     assert_eq!(reason_for(oct.clone()), KeyRejection::OctNotAllowed);
-    let allow = JwksOptions { allow_oct: true, ..JwksOptions::default() };
+    let allow = JwksOptions {
+        allow_oct: true,
+        ..JwksOptions::default()
+    };
     let doc = serde_json::to_vec(&json!({"keys": [oct]})).unwrap();
-    assert_eq!(JwkSet::parse(&doc, &allow).unwrap().keys()[0].kind(), KeyKind::Oct);
+    assert_eq!(
+        JwkSet::parse(&doc, &allow).unwrap().keys()[0].kind(),
+        KeyKind::Oct
+    );
     let short = serde_json::to_vec(&json!({"keys": [{"kty": "oct", "k": b64(&[7; 31])}]})).unwrap();
-    assert_eq!(JwkSet::parse(&short, &allow).unwrap().skipped()[0].reason, KeyRejection::WeakKey);
+    assert_eq!(
+        JwkSet::parse(&short, &allow).unwrap().skipped()[0].reason,
+        KeyRejection::WeakKey
+    );
 }
 
 #[test]
 fn configured_secrets_must_be_long_enough() {
     use jwt_edge::{Algorithm, Jwk};
-    assert_eq!(Jwk::hmac_secret(None, vec![1; 31], None).unwrap_err(), KeyRejection::WeakKey);
+    assert_eq!(
+        Jwk::hmac_secret(None, vec![1; 31], None).unwrap_err(),
+        KeyRejection::WeakKey
+    );
     assert!(Jwk::hmac_secret(None, vec![1; 32], Some(Algorithm::Hs256)).is_ok());
-    assert_eq!(Jwk::hmac_secret(None, vec![1; 47], Some(Algorithm::Hs384)).unwrap_err(), KeyRejection::WeakKey);
-    assert_eq!(Jwk::hmac_secret(None, vec![1; 63], Some(Algorithm::Hs512)).unwrap_err(), KeyRejection::WeakKey);
-    assert_eq!(Jwk::hmac_secret(None, vec![1; 64], Some(Algorithm::Rs256)).unwrap_err(), KeyRejection::WeakKey);
+    assert_eq!(
+        Jwk::hmac_secret(None, vec![1; 47], Some(Algorithm::Hs384)).unwrap_err(),
+        KeyRejection::WeakKey
+    );
+    assert_eq!(
+        Jwk::hmac_secret(None, vec![1; 63], Some(Algorithm::Hs512)).unwrap_err(),
+        KeyRejection::WeakKey
+    );
+    assert_eq!(
+        Jwk::hmac_secret(None, vec![1; 64], Some(Algorithm::Rs256)).unwrap_err(),
+        KeyRejection::WeakKey
+    );
     // A 32-byte secret fits HS256 but not HS512.
     let k = Jwk::hmac_secret(None, vec![1; 32], None).unwrap();
     assert!(k.fits(Algorithm::Hs256) && !k.fits(Algorithm::Hs384) && !k.fits(Algorithm::Hs512));
@@ -147,14 +209,36 @@ fn configured_secrets_must_be_long_enough() {
 
 #[test]
 fn set_level_limits() {
-    for doc in [&b"[]"[..], b"{}", br#"{"keys":{}}"#, b"not json", br#"{"keys":[],"keys":[]}"#] {
-        assert_eq!(JwkSet::parse(doc, &JwksOptions::default()).unwrap_err(), Error::JwksInvalid(JwksProblem::Malformed));
+    for doc in [
+        &b"[]"[..],
+        b"{}",
+        br#"{"keys":{}}"#,
+        b"not json",
+        br#"{"keys":[],"keys":[]}"#,
+    ] {
+        assert_eq!(
+            JwkSet::parse(doc, &JwksOptions::default()).unwrap_err(),
+            Error::JwksInvalid(JwksProblem::Malformed)
+        );
     }
-    let options = JwksOptions { max_keys: 2, max_bytes: 4096, ..JwksOptions::default() };
+    let options = JwksOptions {
+        max_keys: 2,
+        max_bytes: 4096,
+        ..JwksOptions::default()
+    };
     let three = serde_json::to_vec(&json!({"keys": [{}, {}, {}]})).unwrap();
-    assert_eq!(JwkSet::parse(&three, &options).unwrap_err(), Error::JwksInvalid(JwksProblem::TooManyKeys));
+    assert_eq!(
+        JwkSet::parse(&three, &options).unwrap_err(),
+        Error::JwksInvalid(JwksProblem::TooManyKeys)
+    );
     let big = vec![b' '; 4097];
-    assert_eq!(JwkSet::parse(&big, &options).unwrap_err(), Error::JwksInvalid(JwksProblem::TooLarge));
+    assert_eq!(
+        JwkSet::parse(&big, &options).unwrap_err(),
+        Error::JwksInvalid(JwksProblem::TooLarge)
+    );
     // An empty set is valid; it simply matches nothing.
-    assert!(JwkSet::parse(br#"{"keys":[]}"#, &options).unwrap().keys().is_empty());
+    assert!(JwkSet::parse(br#"{"keys":[]}"#, &options)
+        .unwrap()
+        .keys()
+        .is_empty());
 }

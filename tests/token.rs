@@ -36,7 +36,10 @@ fn exactly_three_segments() {
         let err = v.verify(&bad, NOW).unwrap_err();
         assert!(matches!(err, Error::TokenMalformed(_)), "{bad}: {err:?}");
     }
-    assert_eq!(v.verify(&format!("{h}.{p}"), NOW).unwrap_err(), malformed(Malformed::SegmentCount));
+    assert_eq!(
+        v.verify(&format!("{h}.{p}"), NOW).unwrap_err(),
+        malformed(Malformed::SegmentCount)
+    );
 }
 
 #[test]
@@ -46,15 +49,21 @@ fn base64url_must_be_strict_in_every_segment() {
     let parts: Vec<&str> = good.split('.').collect();
     for i in 0..3 {
         for mutate in [
-            |s: &str| format!("{s}="),                          // padding
+            |s: &str| format!("{s}="),                             // padding
             |s: &str| s.replace('-', "+").replace('_', "/") + "+", // standard alphabet
-            |s: &str| format!(" {s}"),                          // whitespace
-            |s: &str| format!("{s}A"),                          // impossible length (4n+1) or extra byte
+            |s: &str| format!(" {s}"),                             // whitespace
+            |s: &str| format!("{s}A"), // impossible length (4n+1) or extra byte
         ] {
             let mut p: Vec<String> = parts.iter().map(|s| s.to_string()).collect();
             p[i] = mutate(&p[i]);
             let r = v.verify(&p.join("."), NOW);
-            assert!(matches!(r, Err(Error::TokenMalformed(_)) | Err(Error::SignatureInvalid)), "segment {i}: {r:?}");
+            assert!(
+                matches!(
+                    r,
+                    Err(Error::TokenMalformed(_)) | Err(Error::SignatureInvalid)
+                ),
+                "segment {i}: {r:?}"
+            );
         }
     }
     // Non-canonical trailing bits: a final character carrying non-zero unused bits
@@ -69,29 +78,49 @@ fn base64url_must_be_strict_in_every_segment() {
     assert_eq!(idx & 0b11, 0, "canonical last char has zero unused bits");
     let non_canonical = format!("{}{}", &h2[..h2.len() - 1], &alphabet[idx + 1..idx + 2]);
     let token = format!("{non_canonical}.{}", good.split_once('.').unwrap().1);
-    assert_eq!(v.verify(&token, NOW).unwrap_err(), malformed(Malformed::Base64));
+    assert_eq!(
+        v.verify(&token, NOW).unwrap_err(),
+        malformed(Malformed::Base64)
+    );
 }
 
 #[test]
 fn size_cap_is_checked_before_decoding() {
     let v = hs_verifier(ClaimsPolicy::default());
     let big = "a".repeat(DEFAULT_MAX_TOKEN_BYTES + 1);
-    assert_eq!(v.verify(&big, NOW).unwrap_err(), Error::TokenTooLarge { limit: DEFAULT_MAX_TOKEN_BYTES });
+    assert_eq!(
+        v.verify(&big, NOW).unwrap_err(),
+        Error::TokenTooLarge {
+            limit: DEFAULT_MAX_TOKEN_BYTES
+        }
+    );
     // A well-formed token just over the cap is refused too; at the cap it passes.
     let mut c = claims();
     c["pad"] = json!("x".repeat(100));
     let t = hs256(&hs_header(), &c);
     assert_eq!(code(UntrustedToken::parse(&t, t.len())), "ok");
-    assert_eq!(code(UntrustedToken::parse(&t, t.len() - 1)), "token_too_large");
+    assert_eq!(
+        code(UntrustedToken::parse(&t, t.len() - 1)),
+        "token_too_large"
+    );
 }
 
 #[test]
 fn header_and_payload_are_strict_json_objects() {
-    let v = hs_verifier(ClaimsPolicy { require_exp: false, ..Default::default() });
+    let v = hs_verifier(ClaimsPolicy {
+        require_exp: false,
+        ..Default::default()
+    });
     let p = claims().to_string();
     for (header, why) in [
-        (r#"{"alg":"HS256","alg":"none"}"#, Malformed::DuplicateMember),
-        (r#"{"alg":"HS256","kid":"hs","kid":"other"}"#, Malformed::DuplicateMember),
+        (
+            r#"{"alg":"HS256","alg":"none"}"#,
+            Malformed::DuplicateMember,
+        ),
+        (
+            r#"{"alg":"HS256","kid":"hs","kid":"other"}"#,
+            Malformed::DuplicateMember,
+        ),
         (r#"["HS256"]"#, Malformed::NotObject),
         (r#""HS256""#, Malformed::NotObject),
         (r#"{"alg":"HS256""#, Malformed::Json),
@@ -118,7 +147,10 @@ fn header_and_payload_are_strict_json_objects() {
     }
     let deep = format!(r#"{{"a":{}1{}}}"#, "[".repeat(40), "]".repeat(40));
     let t = hs256_raw(hs_header().to_string().as_bytes(), deep.as_bytes());
-    assert_eq!(v.verify(&t, NOW).unwrap_err(), malformed(Malformed::TooDeep));
+    assert_eq!(
+        v.verify(&t, NOW).unwrap_err(),
+        malformed(Malformed::TooDeep)
+    );
 }
 
 #[test]
@@ -139,7 +171,11 @@ fn header_parameters_have_their_types() {
         (json!({"alg": "HS256", "crit": ["kid"]}), "crit"),
     ] {
         let t = hs256(&header, &claims());
-        assert_eq!(v.verify(&t, NOW).unwrap_err(), malformed(Malformed::HeaderParameter(name)), "{header}");
+        assert_eq!(
+            v.verify(&t, NOW).unwrap_err(),
+            malformed(Malformed::HeaderParameter(name)),
+            "{header}"
+        );
     }
 }
 
@@ -147,13 +183,25 @@ fn header_parameters_have_their_types() {
 fn unknown_crit_and_unencoded_payloads_are_refused() {
     let v = hs_verifier(ClaimsPolicy::default());
     let crit = json!({"alg": "HS256", "kid": "hs", "crit": ["exp"], "exp": NOW + 300});
-    assert_eq!(v.verify(&hs256(&crit, &claims()), NOW).unwrap_err(), Error::CritUnsupported);
+    assert_eq!(
+        v.verify(&hs256(&crit, &claims()), NOW).unwrap_err(),
+        Error::CritUnsupported
+    );
     let crit = json!({"alg": "HS256", "kid": "hs", "crit": ["http://example.com/ext"]});
-    assert_eq!(v.verify(&hs256(&crit, &claims()), NOW).unwrap_err(), Error::CritUnsupported);
+    assert_eq!(
+        v.verify(&hs256(&crit, &claims()), NOW).unwrap_err(),
+        Error::CritUnsupported
+    );
     let b64 = json!({"alg": "HS256", "kid": "hs", "b64": false, "crit": ["b64"]});
-    assert_eq!(v.verify(&hs256(&b64, &claims()), NOW).unwrap_err(), Error::B64Unsupported);
+    assert_eq!(
+        v.verify(&hs256(&b64, &claims()), NOW).unwrap_err(),
+        Error::B64Unsupported
+    );
     let b64 = json!({"alg": "HS256", "kid": "hs", "b64": false});
-    assert_eq!(v.verify(&hs256(&b64, &claims()), NOW).unwrap_err(), Error::B64Unsupported);
+    assert_eq!(
+        v.verify(&hs256(&b64, &claims()), NOW).unwrap_err(),
+        Error::B64Unsupported
+    );
     // `b64: true` is the default encoding and harmless.
     let b64 = json!({"alg": "HS256", "kid": "hs", "b64": true});
     assert_eq!(code(v.verify(&hs256(&b64, &claims()), NOW)), "ok");

@@ -8,8 +8,17 @@ use jwt_edge::{Algorithm, ClaimsPolicy, Jwk, JwkSet, JwksOptions, Verifier, Veri
 use serde_json::{json, Value};
 
 fn vector(name: &str) -> Value {
-    let all = read_json(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/rfc.json"));
-    all["vectors"].as_array().unwrap().iter().find(|v| v["name"] == name).cloned().unwrap_or_else(|| panic!("{name}"))
+    let all = read_json(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/rfc.json"
+    ));
+    all["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("{name}"))
 }
 
 fn verifier_for(v: &Value, policy: ClaimsPolicy) -> Verifier {
@@ -25,7 +34,15 @@ fn verifier_for(v: &Value, policy: ClaimsPolicy) -> Verifier {
         assert_eq!(keys.keys().len(), 1, "{:?}", keys.skipped());
         keys
     };
-    Verifier::new(keys, VerifyOptions { algorithms: vec![alg], claims: policy, ..Default::default() }).unwrap()
+    Verifier::new(
+        keys,
+        VerifyOptions {
+            algorithms: vec![alg],
+            claims: policy,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 /// The JWT vectors of RFC 7515 A.1–A.3 carry exp = 1300819380 (2011-03-22T18:43:00Z).
@@ -33,7 +50,13 @@ const BEFORE_EXP: i64 = 1_300_819_000;
 
 fn jwt_vector(name: &str) {
     let v = vector(name);
-    let verifier = verifier_for(&v, ClaimsPolicy { issuers: vec!["joe".into()], ..Default::default() });
+    let verifier = verifier_for(
+        &v,
+        ClaimsPolicy {
+            issuers: vec!["joe".into()],
+            ..Default::default()
+        },
+    );
     let jws = v["jws"].as_str().unwrap();
     let token = verifier.verify(jws, BEFORE_EXP).unwrap();
     assert_eq!(token.claims.issuer.as_deref(), Some("joe"));
@@ -41,11 +64,17 @@ fn jwt_vector(name: &str) {
     assert_eq!(token.claims.all["http://example.com/is_root"], true);
     // Default skew 60 s: still accepted 59 s after exp, expired at exp + 60.
     assert_eq!(code(verifier.verify(jws, 1_300_819_380 + 59)), "ok");
-    assert_eq!(code(verifier.verify(jws, 1_300_819_380 + 60)), "token_expired");
+    assert_eq!(
+        code(verifier.verify(jws, 1_300_819_380 + 60)),
+        "token_expired"
+    );
     // One flipped character in the payload breaks the signature.
     let mut parts: Vec<String> = jws.split('.').map(str::to_owned).collect();
     parts[1] = parts[1].replacen("joe", "jof", 1).replacen('e', "f", 1);
-    assert_eq!(code(verifier.verify(&parts.join("."), BEFORE_EXP)), "signature_invalid");
+    assert_eq!(
+        code(verifier.verify(&parts.join("."), BEFORE_EXP)),
+        "signature_invalid"
+    );
 }
 
 #[test]
@@ -68,13 +97,19 @@ fn jws_vector(name: &str) {
     let verifier = verifier_for(&v, ClaimsPolicy::default());
     let jws = v["jws"].as_str().unwrap();
     let signed = verifier.verify_signature(jws).unwrap();
-    assert_eq!(signed.payload, v["payload_text"].as_str().unwrap().as_bytes());
+    assert_eq!(
+        signed.payload,
+        v["payload_text"].as_str().unwrap().as_bytes()
+    );
     // Not JSON, so not a JWT: the full verification refuses it after the signature held.
     assert_eq!(code(verifier.verify(jws, 0)), "token_malformed");
     let mut sig = common::unb64(jws.rsplit('.').next().unwrap());
     sig[0] ^= 1;
     let forged = format!("{}.{}", jws.rsplit_once('.').unwrap().0, common::b64(&sig));
-    assert_eq!(code(verifier.verify_signature(&forged)), "signature_invalid");
+    assert_eq!(
+        code(verifier.verify_signature(&forged)),
+        "signature_invalid"
+    );
 }
 
 #[test]

@@ -72,8 +72,13 @@ pub fn read_json(path: &str) -> Value {
 /// The jose fixture file: `JWT_EDGE_FIXTURES` when set (fresh tokens minted by the
 /// test command), the committed one otherwise.
 pub fn jose_fixture() -> Value {
-    let path = std::env::var("JWT_EDGE_FIXTURES")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jose/tokens.json").into());
+    let path = std::env::var("JWT_EDGE_FIXTURES").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/jose/tokens.json"
+        )
+        .into()
+    });
     read_json(&path)
 }
 
@@ -85,7 +90,9 @@ pub fn jose_verifier(fixture: &Value) -> Verifier {
     for s in fixture["secrets"].as_array().unwrap() {
         let alg: Algorithm = s["alg"].as_str().unwrap().parse().unwrap();
         let secret = unb64(s["k"].as_str().unwrap());
-        keys.push(Jwk::hmac_secret(Some(s["kid"].as_str().unwrap().into()), secret, Some(alg)).unwrap());
+        keys.push(
+            Jwk::hmac_secret(Some(s["kid"].as_str().unwrap().into()), secret, Some(alg)).unwrap(),
+        );
     }
     let policy = &fixture["policy"];
     let options = VerifyOptions {
