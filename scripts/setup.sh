@@ -57,13 +57,13 @@ recorded_route() {
 
 rustup_has_wasm_target() {
   local installed
-  installed="$(rustup target list --installed 2>/dev/null || true)"
+  installed="$(timeout 30 rustup target list --installed 2>/dev/null || true)"
   grep -qx "$WASM_TARGET" <<<"$installed"
 }
 
 debian_toolchain_linked() {
   local list
-  list="$(rustup toolchain list 2>/dev/null || true)"
+  list="$(timeout 30 rustup toolchain list 2>/dev/null || true)"
   grep -q "^$DEBIAN_TOOLCHAIN\b" <<<"$list"
 }
 

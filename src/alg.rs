@@ -204,7 +204,9 @@ mod tests {
         for alg in Algorithm::ALL {
             assert_eq!(alg.name().parse::<Algorithm>(), Ok(alg));
         }
-        for bad in ["none", "None", "NONE", "nOnE", "", "rs256", "HS256 ", "ES256k", "Ed448"] {
+        for bad in [
+            "none", "None", "NONE", "nOnE", "", "rs256", "HS256 ", "ES256k", "Ed448",
+        ] {
             assert_eq!(bad.parse::<Algorithm>(), Err(UnknownAlgorithm), "{bad:?}");
         }
         assert!(Algorithm::ASYMMETRIC.iter().all(|a| !a.is_symmetric()));

@@ -105,7 +105,11 @@ impl Claims {
     }
 }
 
-fn numeric_date(all: &Map<String, Value>, name: &'static str, round: fn(f64) -> f64) -> Result<Option<i64>, Error> {
+fn numeric_date(
+    all: &Map<String, Value>,
+    name: &'static str,
+    round: fn(f64) -> f64,
+) -> Result<Option<i64>, Error> {
     let Some(value) = all.get(name) else {
         return Ok(None);
     };
@@ -173,22 +177,38 @@ impl ClaimsPolicy {
         if let (Some(max), Some(exp)) = (self.max_lifetime, claims.expires_at) {
             let max = i64::try_from(max).unwrap_or(i64::MAX);
             let from_now = exp.saturating_sub(now) > max.saturating_add(skew);
-            let from_iat = claims.issued_at.is_some_and(|iat| exp.saturating_sub(iat) > max);
+            let from_iat = claims
+                .issued_at
+                .is_some_and(|iat| exp.saturating_sub(iat) > max);
             if from_now || from_iat {
                 return Err(Error::LifetimeTooLong);
             }
         }
-        if !self.issuers.is_empty() && !claims.issuer.as_ref().is_some_and(|iss| self.issuers.contains(iss)) {
+        if !self.issuers.is_empty()
+            && !claims
+                .issuer
+                .as_ref()
+                .is_some_and(|iss| self.issuers.contains(iss))
+        {
             return Err(Error::IssuerMismatch);
         }
-        if !self.audiences.is_empty() && !claims.audiences.iter().any(|aud| self.audiences.contains(aud)) {
+        if !self.audiences.is_empty()
+            && !claims
+                .audiences
+                .iter()
+                .any(|aud| self.audiences.contains(aud))
+        {
             return Err(Error::AudienceMismatch);
         }
         if self.subject.is_some() && claims.subject != self.subject {
             return Err(Error::SubjectMismatch);
         }
         if let Some(expected) = &self.typ {
-            if !header.typ.as_deref().is_some_and(|typ| same_media_type(typ, expected)) {
+            if !header
+                .typ
+                .as_deref()
+                .is_some_and(|typ| same_media_type(typ, expected))
+            {
                 return Err(Error::TypeMismatch);
             }
         }

@@ -24,7 +24,10 @@ pub(crate) fn base64url_decode(text: &str) -> Result<Vec<u8>, Malformed> {
 /// Parses `bytes` as one JSON object, refusing duplicate member names at any depth
 /// (RFC 7515 §5.2 asks for this or for last-wins; first-wins/last-wins disagreements
 /// between parsers are a known smuggling vector) and nesting deeper than `max_depth`.
-pub(crate) fn parse_object(bytes: &[u8], max_depth: usize) -> Result<Map<String, Value>, Malformed> {
+pub(crate) fn parse_object(
+    bytes: &[u8],
+    max_depth: usize,
+) -> Result<Map<String, Value>, Malformed> {
     let why = Cell::new(None);
     let seed = Strict {
         depth: 0,
@@ -139,7 +142,9 @@ mod tests {
     fn base64url_is_strict() {
         assert_eq!(base64url_decode("eA").unwrap(), b"x");
         assert_eq!(base64url_decode("").unwrap(), b"");
-        for bad in ["eB", "eA==", "eA=", "e A", "eA\n", "e+A", "e/A", "e", "eAA=", "%%"] {
+        for bad in [
+            "eB", "eA==", "eA=", "e A", "eA\n", "e+A", "e/A", "e", "eAA=", "%%",
+        ] {
             assert_eq!(base64url_decode(bad), Err(Malformed::Base64), "{bad:?}");
         }
     }
@@ -147,7 +152,10 @@ mod tests {
     #[test]
     fn json_objects_are_strict() {
         assert!(parse_object(br#"{"a":1,"b":{"c":[1,2]}}"#, 8).is_ok());
-        assert_eq!(parse_object(br#"{"a":1,"a":2}"#, 8), Err(Malformed::DuplicateMember));
+        assert_eq!(
+            parse_object(br#"{"a":1,"a":2}"#, 8),
+            Err(Malformed::DuplicateMember)
+        );
         assert_eq!(
             parse_object(br#"{"a":{"b":1,"b":1}}"#, 8),
             Err(Malformed::DuplicateMember)
@@ -158,7 +166,10 @@ mod tests {
         assert_eq!(parse_object(b"{\"a\":\"\xff\"}", 8), Err(Malformed::Json));
         assert_eq!(parse_object(br#"{"a":"\ud800"}"#, 8), Err(Malformed::Json));
         assert_eq!(parse_object(br#"{"a":1e999}"#, 8), Err(Malformed::Json));
-        assert_eq!(parse_object(br#"{"a":[[[1]]]}"#, 3), Err(Malformed::TooDeep));
+        assert_eq!(
+            parse_object(br#"{"a":[[[1]]]}"#, 3),
+            Err(Malformed::TooDeep)
+        );
         assert!(parse_object(br#"{"a":[[1]]}"#, 3).is_ok());
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(

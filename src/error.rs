@@ -159,11 +159,17 @@ impl fmt::Display for Error {
             Error::RequestMalformed(what) => write!(f, "malformed request: {what}"),
             Error::TokenTooLarge { limit } => write!(f, "token longer than {limit} bytes"),
             Error::TokenMalformed(why) => write!(f, "malformed token: {why}"),
-            Error::CritUnsupported => f.write_str("token header lists an unsupported critical extension"),
-            Error::B64Unsupported => f.write_str("unencoded payloads (b64: false) are not accepted"),
+            Error::CritUnsupported => {
+                f.write_str("token header lists an unsupported critical extension")
+            }
+            Error::B64Unsupported => {
+                f.write_str("unencoded payloads (b64: false) are not accepted")
+            }
             Error::AlgorithmNotAllowed => f.write_str("token algorithm is not allowed"),
             Error::NoMatchingKey => f.write_str("no key matches the token"),
-            Error::KeyMismatch => f.write_str("the selected key cannot verify this token's algorithm"),
+            Error::KeyMismatch => {
+                f.write_str("the selected key cannot verify this token's algorithm")
+            }
             Error::SignatureInvalid => f.write_str("signature verification failed"),
             Error::TokenExpired => f.write_str("token has expired"),
             Error::TokenNotYetValid => f.write_str("token is not valid yet"),

@@ -201,7 +201,9 @@ impl Jwk {
             Some(Value::Array(items)) => {
                 let mut ops: Vec<String> = Vec::with_capacity(items.len());
                 for item in items {
-                    let op = item.as_str().ok_or(KeyRejection::InvalidMember("key_ops"))?;
+                    let op = item
+                        .as_str()
+                        .ok_or(KeyRejection::InvalidMember("key_ops"))?;
                     if ops.iter().any(|o| o == op) {
                         return Err(KeyRejection::DuplicateKeyOps);
                     }
@@ -235,7 +237,10 @@ impl Jwk {
     }
 }
 
-fn optional_string(obj: &Map<String, Value>, name: &'static str) -> Result<Option<String>, KeyRejection> {
+fn optional_string(
+    obj: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<String>, KeyRejection> {
     match obj.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -252,7 +257,11 @@ fn bytes_member(obj: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>,
 
 /// A fixed-length member, such as an EC coordinate (RFC 7518 §6.2.1.2: "MUST be the
 /// full length").
-fn exact_member(obj: &Map<String, Value>, name: &'static str, len: usize) -> Result<Vec<u8>, KeyRejection> {
+fn exact_member(
+    obj: &Map<String, Value>,
+    name: &'static str,
+    len: usize,
+) -> Result<Vec<u8>, KeyRejection> {
     let bytes = bytes_member(obj, name)?;
     if bytes.len() != len {
         return Err(KeyRejection::InvalidMember(name));
@@ -278,7 +287,8 @@ fn import_rsa(obj: &Map<String, Value>, min_bits: usize) -> Result<KeyMaterial, 
     if bits > MAX_RSA_BITS {
         return Err(KeyRejection::RsaUnsupported);
     }
-    let key = RsaPublicKey::new(n, BigUint::from_bytes_be(&e)).map_err(|_| KeyRejection::RsaUnsupported)?;
+    let key = RsaPublicKey::new(n, BigUint::from_bytes_be(&e))
+        .map_err(|_| KeyRejection::RsaUnsupported)?;
     debug_assert!(key.size() * 8 >= min_bits);
     Ok(KeyMaterial::Rsa(key))
 }
@@ -292,7 +302,10 @@ fn sec1_uncompressed(x: &[u8], y: &[u8]) -> Vec<u8> {
 }
 
 fn import_ec(obj: &Map<String, Value>) -> Result<KeyMaterial, KeyRejection> {
-    let crv = obj.get("crv").and_then(Value::as_str).ok_or(KeyRejection::UnsupportedCurve)?;
+    let crv = obj
+        .get("crv")
+        .and_then(Value::as_str)
+        .ok_or(KeyRejection::UnsupportedCurve)?;
     let len = match crv {
         "P-256" | "secp256k1" => 32,
         "P-384" => 48,
@@ -302,10 +315,18 @@ fn import_ec(obj: &Map<String, Value>) -> Result<KeyMaterial, KeyRejection> {
     let point = sec1_uncompressed(&exact_member(obj, "x", len)?, &exact_member(obj, "y", len)?);
     let bad = |_| KeyRejection::InvalidPoint;
     Ok(match crv {
-        "P-256" => KeyMaterial::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?),
-        "P-384" => KeyMaterial::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?),
-        "P-521" => KeyMaterial::P521(p521::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?),
-        _ => KeyMaterial::Secp256k1(k256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?),
+        "P-256" => {
+            KeyMaterial::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?)
+        }
+        "P-384" => {
+            KeyMaterial::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?)
+        }
+        "P-521" => {
+            KeyMaterial::P521(p521::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?)
+        }
+        _ => {
+            KeyMaterial::Secp256k1(k256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?)
+        }
     })
 }
 
@@ -315,7 +336,8 @@ fn import_okp(obj: &Map<String, Value>) -> Result<KeyMaterial, KeyRejection> {
     }
     let x = exact_member(obj, "x", 32)?;
     let raw = <[u8; 32]>::try_from(x.as_slice()).map_err(|_| KeyRejection::InvalidMember("x"))?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&raw).map_err(|_| KeyRejection::InvalidPoint)?;
+    let key =
+        ed25519_dalek::VerifyingKey::from_bytes(&raw).map_err(|_| KeyRejection::InvalidPoint)?;
     if key.is_weak() {
         return Err(KeyRejection::WeakKey);
     }

@@ -68,7 +68,8 @@ impl JwkSet {
         if document.len() > options.max_bytes {
             return Err(Error::JwksInvalid(JwksProblem::TooLarge));
         }
-        let root = parse_object(document, MAX_JSON_DEPTH).map_err(|_| Error::JwksInvalid(JwksProblem::Malformed))?;
+        let root = parse_object(document, MAX_JSON_DEPTH)
+            .map_err(|_| Error::JwksInvalid(JwksProblem::Malformed))?;
         let Some(Value::Array(entries)) = root.get("keys") else {
             return Err(Error::JwksInvalid(JwksProblem::Malformed));
         };

@@ -24,6 +24,7 @@
 
 mod alg;
 mod claims;
+mod config;
 mod encoding;
 mod error;
 mod jwk;
@@ -39,6 +40,7 @@ mod browser;
 
 pub use crate::alg::{Algorithm, KeyKind, UnknownAlgorithm};
 pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
+pub use crate::config::{OneOrMany, VerifyConfig};
 pub use crate::error::{Error, HttpError, JwksProblem, Malformed};
 pub use crate::jwk::{Jwk, KeyRejection, MAX_KID_BYTES, MAX_RSA_BITS};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};

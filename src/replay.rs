@@ -40,7 +40,12 @@ pub fn replay_key(issuer: Option<&str>, jwt_id: &str) -> String {
 ///
 /// Requires `jti` and `exp`. The entry lives until `exp` plus `clock_skew`: after that
 /// the token is refused as expired anyway.
-pub async fn check_replay<S: ReplayStore>(store: &S, claims: &Claims, now: i64, clock_skew: u64) -> Result<(), Error> {
+pub async fn check_replay<S: ReplayStore>(
+    store: &S,
+    claims: &Claims,
+    now: i64,
+    clock_skew: u64,
+) -> Result<(), Error> {
     let jwt_id = claims.jwt_id.as_deref().ok_or(Error::ClaimMissing("jti"))?;
     if jwt_id.is_empty() || jwt_id.len() > MAX_JTI_BYTES {
         return Err(Error::ClaimInvalid("jti"));
@@ -48,7 +53,10 @@ pub async fn check_replay<S: ReplayStore>(store: &S, claims: &Claims, now: i64, 
     let exp = claims.expires_at.ok_or(Error::ClaimMissing("exp"))?;
     let skew = i64::try_from(clock_skew).unwrap_or(i64::MAX);
     let key = replay_key(claims.issuer.as_deref(), jwt_id);
-    if store.insert_if_absent(&key, exp.saturating_add(skew), now).await? {
+    if store
+        .insert_if_absent(&key, exp.saturating_add(skew), now)
+        .await?
+    {
         Ok(())
     } else {
         Err(Error::TokenReplayed)
@@ -87,7 +95,10 @@ impl MemoryReplayStore {
 
     /// Records `key` until `expires_at` if absent; synchronous, see the type docs.
     pub fn insert_now(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, Error> {
-        let mut entries = self.entries.try_borrow_mut().map_err(|_| Error::ReplayUnavailable)?;
+        let mut entries = self
+            .entries
+            .try_borrow_mut()
+            .map_err(|_| Error::ReplayUnavailable)?;
         if let Some(&until) = entries.get(key) {
             if until > now {
                 return Ok(false);

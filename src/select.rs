@@ -22,7 +22,10 @@ pub(crate) fn candidates<'k>(
 ) -> Result<Vec<&'k Jwk>, Error> {
     let found: Vec<&Jwk> = match kid {
         Some(kid) => {
-            let named: Vec<&Jwk> = keys.iter().filter(|k| k.kid.as_deref() == Some(kid)).collect();
+            let named: Vec<&Jwk> = keys
+                .iter()
+                .filter(|k| k.kid.as_deref() == Some(kid))
+                .collect();
             if named.is_empty() {
                 return Err(Error::NoMatchingKey);
             }

@@ -4,7 +4,9 @@
 use core::num::NonZeroUsize;
 use std::borrow::Cow;
 
-use jwt_compact::alg::{Ed25519, Es256, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key, Rsa};
+use jwt_compact::alg::{
+    Ed25519, Es256, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key, Rsa,
+};
 use jwt_compact::{Algorithm as JwtAlgorithm, AlgorithmSignature};
 use rsa::traits::PublicKeyParts;
 
@@ -21,18 +23,38 @@ pub(crate) fn verify(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]
         return false;
     }
     match (&key.material, alg) {
-        (KeyMaterial::Oct(secret), Algorithm::Hs256) => check(&Hs256, &Hs256Key::new(secret.as_slice()), message, signature),
-        (KeyMaterial::Oct(secret), Algorithm::Hs384) => check(&Hs384, &Hs384Key::new(secret.as_slice()), message, signature),
-        (KeyMaterial::Oct(secret), Algorithm::Hs512) => check(&Hs512, &Hs512Key::new(secret.as_slice()), message, signature),
+        (KeyMaterial::Oct(secret), Algorithm::Hs256) => check(
+            &Hs256,
+            &Hs256Key::new(secret.as_slice()),
+            message,
+            signature,
+        ),
+        (KeyMaterial::Oct(secret), Algorithm::Hs384) => check(
+            &Hs384,
+            &Hs384Key::new(secret.as_slice()),
+            message,
+            signature,
+        ),
+        (KeyMaterial::Oct(secret), Algorithm::Hs512) => check(
+            &Hs512,
+            &Hs512Key::new(secret.as_slice()),
+            message,
+            signature,
+        ),
         (KeyMaterial::Rsa(rsa), _) => {
             // RFC 8017 §8.2.2 step 1 / §8.1.2 step 1: the signature is exactly k octets.
-            signature.len() == rsa.size() && rsa_alg(alg).is_some_and(|a| check(&a, rsa, message, signature))
+            signature.len() == rsa.size()
+                && rsa_alg(alg).is_some_and(|a| check(&a, rsa, message, signature))
         }
         (KeyMaterial::P256(vk), Algorithm::Es256) => check(&Es256, vk, message, signature),
         (KeyMaterial::P384(vk), Algorithm::Es384) => check(&Es384, vk, message, signature),
         (KeyMaterial::P521(vk), Algorithm::Es512) => check(&Es512, vk, message, signature),
-        (KeyMaterial::Secp256k1(vk), Algorithm::Es256k) => check(&Es256k::<sha2::Sha256>::default(), vk, message, signature),
-        (KeyMaterial::Ed25519(vk), Algorithm::EdDsa | Algorithm::Ed25519) => check(&Ed25519, vk, message, signature),
+        (KeyMaterial::Secp256k1(vk), Algorithm::Es256k) => {
+            check(&Es256k::<sha2::Sha256>::default(), vk, message, signature)
+        }
+        (KeyMaterial::Ed25519(vk), Algorithm::EdDsa | Algorithm::Ed25519) => {
+            check(&Ed25519, vk, message, signature)
+        }
         _ => false,
     }
 }
@@ -49,7 +71,12 @@ fn rsa_alg(alg: Algorithm) -> Option<Rsa> {
     })
 }
 
-fn check<A: JwtAlgorithm>(alg: &A, key: &A::VerifyingKey, message: &[u8], signature: &[u8]) -> bool {
+fn check<A: JwtAlgorithm>(
+    alg: &A,
+    key: &A::VerifyingKey,
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
     if let Some(len) = <A::Signature as AlgorithmSignature>::LENGTH {
         if signature.len() != len.get() {
             return false;

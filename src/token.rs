@@ -53,18 +53,27 @@ impl<'a> UntrustedToken<'a> {
         }
         let malformed = Error::TokenMalformed;
         let mut segments = token.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (segments.next(), segments.next(), segments.next(), segments.next())
-        else {
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
             return Err(malformed(Malformed::SegmentCount));
         };
         let header_bytes = base64url_decode(header_b64).map_err(malformed)?;
         let payload = base64url_decode(payload_b64).map_err(malformed)?;
         let signature = base64url_decode(signature_b64).map_err(malformed)?;
-        let header = Header::from_map(parse_object(&header_bytes, MAX_JSON_DEPTH).map_err(malformed)?)?;
+        let header =
+            Header::from_map(parse_object(&header_bytes, MAX_JSON_DEPTH).map_err(malformed)?)?;
         // The signing input is the first two segments exactly as received (RFC 7515 §5.2 step 8).
         let signing_input = token
-            .get(..header_b64.len().saturating_add(1).saturating_add(payload_b64.len()))
+            .get(
+                ..header_b64
+                    .len()
+                    .saturating_add(1)
+                    .saturating_add(payload_b64.len()),
+            )
             .ok_or(malformed(Malformed::SegmentCount))?;
         Ok(Self {
             header,
@@ -124,7 +133,10 @@ impl Header {
         // RFC 7515 §4.1.11: a non-empty array of names not defined by RFC 7515; every
         // listed extension must be understood, and jwt-edge understands none.
         if let Some(crit) = raw.get("crit") {
-            let names = crit.as_array().filter(|a| !a.is_empty()).ok_or(bad("crit"))?;
+            let names = crit
+                .as_array()
+                .filter(|a| !a.is_empty())
+                .ok_or(bad("crit"))?;
             for name in names {
                 let name = name.as_str().ok_or(bad("crit"))?;
                 if REGISTERED_HEADER_NAMES.contains(&name) {

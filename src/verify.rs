@@ -105,7 +105,10 @@ impl Verifier {
         let untrusted = UntrustedToken::parse(token, self.options.max_token_bytes)?;
         let header = untrusted.header();
         // The allow-list decides, and `FromStr` knows no `none`.
-        let algorithm: Algorithm = header.algorithm.parse().map_err(|_| Error::AlgorithmNotAllowed)?;
+        let algorithm: Algorithm = header
+            .algorithm
+            .parse()
+            .map_err(|_| Error::AlgorithmNotAllowed)?;
         if !self.options.algorithms.contains(&algorithm) {
             return Err(Error::AlgorithmNotAllowed);
         }
