@@ -14,8 +14,10 @@
 //!
 //! let jwks = br#"{"keys":[]}"#;
 //! let verifier = Verifier::new(JwkSet::parse(jwks, &JwksOptions::default())?, VerifyOptions::default())?;
-//! let err = verifier.verify("e30.e30.", 1_700_000_000).unwrap_err();
+//! // {"alg":"none"}.{}. — refused before any key is looked at.
+//! let err = verifier.verify("eyJhbGciOiJub25lIn0.e30.", 1_700_000_000).unwrap_err();
 //! assert_eq!(err.code(), "alg_not_allowed");
+//! assert_eq!(err.http().status, 401);
 //! # Ok::<(), jwt_edge::Error>(())
 //! ```
 
