@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Removes one check of the core at a time and confirms the tests notice.
+
+Each mutation replaces an exact snippet of src/ (it must occur exactly once), runs
+`cargo test --locked -q` and expects a failure. The tree is restored after every
+mutation, also on Ctrl-C. Usage: python3 scripts/mutations.py [NAME_SUBSTRING]
+Takes about 20 s per mutation on 2 cores.
+"""
+import pathlib
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+# (name, file, original, mutated)
+MUTATIONS = [
+    ("token size cap", "src/token.rs", "if token.len() > max_bytes {", "if false {"),
+    ("exactly three segments", "src/token.rs", "Some(signature_b64), None)", "Some(signature_b64), _)"),
+    ("strict base64url", "src/encoding.rs",
+     "Base64UrlUnpadded::decode_vec(text).map_err(|_| Malformed::Base64)",
+     "Base64UrlUnpadded::decode_vec(text.trim_end_matches('=')).map_err(|_| Malformed::Base64)"),
+    ("duplicate members", "src/encoding.rs", "if map.contains_key(&key) {", "if false {"),
+    ("json depth cap", "src/encoding.rs", "if depth > self.max_depth {", "if false {"),
+    ("alg must be a string", "src/token.rs", "let algorithm = string(\"alg\")?.ok_or(bad(\"alg\"))?;",
+     "let algorithm = string(\"alg\").ok().flatten().unwrap_or_default();"),
+    ("crit refused", "src/token.rs", "            return Err(Error::CritUnsupported);\n", ""),
+    ("b64 false refused", "src/token.rs", "Some(Value::Bool(false)) => return Err(Error::B64Unsupported),",
+     "Some(Value::Bool(false)) => {}"),
+    ("kid length cap", "src/token.rs", "if key_id.as_ref().is_some_and(|k| k.len() > MAX_KID_BYTES) {", "if false {"),
+    ("private members refuse the set", "src/jwks.rs", "if leaks_private {", "if false {"),
+    ("oct only when allowed", "src/jwk.rs", "Some(\"oct\") if !rules.allow_oct =>", "Some(\"oct\") if false =>"),
+    ("rsa minimum size", "src/jwk.rs", "if bits < min_bits {", "if false {"),
+    ("ed25519 weak keys", "src/jwk.rs", "if key.is_weak() {", "if false {"),
+    ("key_ops duplicates", "src/jwk.rs", "if ops.iter().any(|o| o == op) {", "if false {"),
+    ("key use must be sig", "src/jwk.rs", "if self.key_use.as_deref().is_some_and(|u| u != \"sig\") {", "if false {"),
+    ("key_ops must include verify", "src/jwk.rs", "if !ops.iter().any(|op| op == \"verify\") {", "if false {"),
+    ("key alg must equal", "src/jwk.rs", "if self.alg.as_deref().is_some_and(|a| a != alg.name()) {", "if false {"),
+    ("hmac secret length per alg", "src/jwk.rs", "KeyMaterial::Oct(secret) => secret.len() >= alg.min_secret_len(),",
+     "KeyMaterial::Oct(_) => true,"),
+    ("configured secret minimum", "src/jwk.rs", "        if secret.len() < 32 {\n            return Err(KeyRejection::WeakKey);\n        }\n        if alg",
+     "        if alg"),
+    ("kid exact, no fallback", "src/select.rs", "                return Err(Error::NoMatchingKey);\n            }\n            let fitting",
+     "                return Ok(keys.iter().filter(|k| k.fits(alg)).collect());\n            }\n            let fitting"),
+    ("candidate cap", "src/select.rs", "found.is_empty() || found.len() > max_candidates", "found.is_empty()"),
+    ("allow-list", "src/verify.rs", "if !self.options.algorithms.contains(&algorithm) {", "if false {"),
+    ("ecdsa exact length", "src/signature.rs", "if signature.len() != len.get() {", "if false {"),
+    # Not listed: the explicit RSA signature-length check in src/signature.rs; the `rsa`
+    # crate enforces the same rule (RFC 8017 §8.2.2 step 1), so removing ours alone
+    # cannot fail a test. tests/attacks.rs covers the rule itself.
+    ("exp required", "src/claims.rs", "if self.require_exp && claims.expires_at.is_none() {", "if false {"),
+    ("exp == now expired", "src/claims.rs", "if now.saturating_sub(skew) >= exp {", "if now.saturating_sub(skew) > exp {"),
+    ("nbf", "src/claims.rs", "if nbf > now.saturating_add(skew) {", "if false {"),
+    ("iat in future", "src/claims.rs", "if iat > now.saturating_add(skew) {", "if false {"),
+    ("lifetime from iat", "src/claims.rs", ".is_some_and(|iat| exp.saturating_sub(iat) > max);", ".is_some_and(|_| false);"),
+    ("lifetime from now", "src/claims.rs", "let from_now = exp.saturating_sub(now) > max.saturating_add(skew);", "let from_now = false;"),
+    ("issuer", "src/claims.rs", "return Err(Error::IssuerMismatch);", "{}"),
+    ("audience", "src/claims.rs", "return Err(Error::AudienceMismatch);", "{}"),
+    ("subject", "src/claims.rs", "if self.subject.is_some() && claims.subject != self.subject {", "if false {"),
+    ("typ", "src/claims.rs", "return Err(Error::TypeMismatch);", "{}"),
+    ("required claims", "src/claims.rs", "if claims.all.get(name).is_none_or(Value::is_null) {", "if false {"),
+    ("numeric dates are numbers", "src/claims.rs", "let number = value.as_number().ok_or(invalid.clone())?;",
+     "let Some(number) = value.as_number() else { return Ok(None) };"),
+    ("numeric date range", "src/claims.rs", "if !(0..=MAX_NUMERIC_DATE).contains(&seconds) {", "if false {"),
+    ("jti required for replay", "src/replay.rs", "let jwt_id = claims.jwt_id.as_deref().ok_or(Error::ClaimMissing(\"jti\"))?;",
+     "let jwt_id = claims.jwt_id.as_deref().unwrap_or(\"\");\n    if jwt_id.is_empty() { return Ok(()); }"),
+    ("replay refused", "src/replay.rs", "            if until > now {\n                return Ok(false);", "            if until > now {\n                return Ok(true);"),
+    ("replay entry until exp + skew", "src/replay.rs", "exp.saturating_add(skew)", "exp"),
+    ("403 for audience", "src/error.rs", "Error::AudienceMismatch => H::new(403, Some(\"insufficient_scope\")),", ""),
+    ("400 for malformed request", "src/error.rs", "Error::RequestMalformed(_) => H::new(400, Some(\"invalid_request\")),", ""),
+]
+
+
+def main() -> int:
+    only = sys.argv[1] if len(sys.argv) > 1 else ""
+    survived = []
+    for name, file, original, mutated in MUTATIONS:
+        if only and only not in name:
+            continue
+        path = ROOT / file
+        text = path.read_text()
+        if text.count(original) != 1:
+            print(f"STALE  {name}: snippet found {text.count(original)} times in {file}")
+            survived.append(name)
+            continue
+        path.write_text(text.replace(original, mutated))
+        start = time.time()
+        try:
+            result = subprocess.run(
+                ["cargo", "test", "--locked", "-q", "--no-fail-fast"],
+                cwd=ROOT, capture_output=True, text=True, timeout=900,
+            )
+        finally:
+            path.write_text(text)
+        broken = "could not compile" in result.stderr
+        caught = result.returncode != 0 and not broken
+        verdict = "caught  " if caught else ("BROKEN  " if broken else "SURVIVED")
+        print(f"{verdict} {name} ({time.time() - start:.0f}s)", flush=True)
+        if not caught:
+            survived.append(name)
+    print(f"{len(survived)} survived: {survived}" if survived else "every mutation was caught")
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
