@@ -21,6 +21,11 @@ pub(crate) fn base64url_decode(text: &str) -> Result<Vec<u8>, Malformed> {
     Base64UrlUnpadded::decode_vec(text).map_err(|_| Malformed::Base64)
 }
 
+/// Encodes bytes as unpadded base64url.
+pub(crate) fn base64url_encode(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
 /// Parses `bytes` as one JSON object, refusing duplicate member names at any depth
 /// (RFC 7515 §5.2 asks for this or for last-wins; first-wins/last-wins disagreements
 /// between parsers are a known smuggling vector) and nesting deeper than `max_depth`.

@@ -68,6 +68,28 @@ pub enum Error {
     ConfigInvalid(&'static str),
 }
 
+/// Groups of [`Error`]s with a common cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorFamily {
+    /// No token, or a malformed request.
+    Request,
+    /// The token's encoding or header.
+    Token,
+    /// Algorithm and key selection.
+    Key,
+    /// The signature.
+    Signature,
+    /// The claims policy.
+    Claims,
+    /// Replay protection.
+    Replay,
+    /// The key set.
+    Jwks,
+    /// The verifier's configuration.
+    Config,
+}
+
 /// What exactly was malformed in a token. Part of [`Error::TokenMalformed`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -132,6 +154,25 @@ impl Error {
             Error::ReplayUnavailable => "replay_unavailable",
             Error::JwksInvalid(_) => "jwks_invalid",
             Error::ConfigInvalid(_) => "config_invalid",
+        }
+    }
+
+    /// The family of this error, for front ends that group outcomes (the CLI's exit
+    /// status, metrics).
+    pub fn family(&self) -> ErrorFamily {
+        use ErrorFamily as F;
+        match self {
+            Error::TokenMissing | Error::RequestMalformed(_) => F::Request,
+            Error::TokenTooLarge { .. }
+            | Error::TokenMalformed(_)
+            | Error::CritUnsupported
+            | Error::B64Unsupported => F::Token,
+            Error::AlgorithmNotAllowed | Error::NoMatchingKey | Error::KeyMismatch => F::Key,
+            Error::SignatureInvalid => F::Signature,
+            Error::TokenReplayed | Error::ReplayUnavailable => F::Replay,
+            Error::JwksInvalid(_) => F::Jwks,
+            Error::ConfigInvalid(_) => F::Config,
+            _ => F::Claims,
         }
     }
 

@@ -121,3 +121,23 @@ fn rfc7515_appendix_a4_es512() {
 fn rfc8037_appendix_a4_ed25519() {
     jws_vector("rfc8037-a4-ed25519");
 }
+
+/// RFC 7638 §3.1 (RSA) and RFC 8037 Appendix A.3 (Ed25519) thumbprints.
+#[test]
+fn rfc7638_and_rfc8037_thumbprints() {
+    let all = read_json(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/rfc.json"
+    ));
+    let list = all["thumbprints"].as_array().unwrap();
+    assert!(list.len() >= 2);
+    for v in list {
+        let jwk = v["jwk"].as_object().unwrap();
+        assert_eq!(
+            jwt_edge::thumbprint(jwk).unwrap(),
+            v["thumbprint"].as_str().unwrap(),
+            "{}",
+            v["name"]
+        );
+    }
+}
