@@ -143,7 +143,7 @@ impl SigningKey {
             }
             "EC" => {
                 let d = Zeroizing::new(bytes("d")?);
-                let material = match text("crv")? {
+                match text("crv")? {
                     "P-256" => PrivateMaterial::P256(
                         p256::ecdsa::SigningKey::from_slice(&d).map_err(bad_point)?,
                     ),
@@ -157,8 +157,7 @@ impl SigningKey {
                         k256::ecdsa::SigningKey::from_slice(&d).map_err(bad_point)?,
                     ),
                     _ => return Err(KeyRejection::UnsupportedCurve),
-                };
-                material
+                }
             }
             "OKP" if text("crv")? == "Ed25519" => {
                 let d = Zeroizing::new(bytes("d")?);
