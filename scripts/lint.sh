@@ -9,8 +9,8 @@ cd "$ROOT"
 run_step "setup (scripts/setup.sh rust wasm)" bash "$ROOT/scripts/setup.sh" rust wasm
 
 run_step "cargo fmt --all -- --check" cargo fmt --all -- --check
-run_step "cargo clippy --locked --all-targets -- -D warnings" \
-  cargo clippy --locked --all-targets -- -D warnings
+run_step "cargo clippy --locked --all-targets --features cli -- -D warnings" \
+  cargo clippy --locked --all-targets --features cli -- -D warnings
 run_step "wasm32: cargo clippy --locked --lib --features browser -- -D warnings" \
   wasm_cargo clippy --locked --lib --features browser -- -D warnings
 

@@ -12,8 +12,9 @@ cd "$ROOT"
 
 run_step "setup (scripts/setup.sh)" bash "$ROOT/scripts/setup.sh"
 
-# a. native core + integration tests
-run_step "cargo test --locked (native)" cargo test --locked
+# a. native core, CLI and integration tests (the cli feature builds target/debug/jwt-edge,
+#    which tests/cli.rs and tests/node/cli.test.mjs run)
+run_step "cargo test --locked --features cli (native)" cargo test --locked --features cli
 
 # b. the core and the browser front end for wasm32
 run_step "wasm32: cargo build --locked --lib --no-default-features" \

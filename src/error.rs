@@ -90,6 +90,22 @@ pub enum ErrorFamily {
     Config,
 }
 
+impl ErrorFamily {
+    /// A stable lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorFamily::Request => "request",
+            ErrorFamily::Token => "token",
+            ErrorFamily::Key => "key",
+            ErrorFamily::Signature => "signature",
+            ErrorFamily::Claims => "claims",
+            ErrorFamily::Replay => "replay",
+            ErrorFamily::Jwks => "jwks",
+            ErrorFamily::Config => "config",
+        }
+    }
+}
+
 /// What exactly was malformed in a token. Part of [`Error::TokenMalformed`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

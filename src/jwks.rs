@@ -115,6 +115,11 @@ impl JwkSet {
         &self.keys
     }
 
+    /// The usable keys, consumed (e.g. to merge several sets).
+    pub fn into_keys(self) -> Vec<Jwk> {
+        self.keys
+    }
+
     /// The keys that were skipped, with reasons.
     pub fn skipped(&self) -> &[SkippedKey] {
         &self.skipped

@@ -1,1 +1,107 @@
-fn main() {}
+//! `jwt-edge`: the issuer's side. Keys, JWKS files and rotation, short-lived tokens,
+//! verification with a JSON verdict, and a local dev issuer. A thin front end: every
+//! decision about keys and tokens is the core's.
+
+mod files;
+mod jwks_cmd;
+mod pem;
+mod serve;
+mod token_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Where exit statuses are decided: 0 success, 1 runtime failure (I/O, bad file or
+/// key), 2 bad usage (clap), 10–17 a refused token by error family.
+pub(crate) struct Failure {
+    pub status: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            status: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<jwt_edge::Error> for Failure {
+    fn from(err: jwt_edge::Error) -> Self {
+        Failure::new(format!("{} ({})", err, err.code()))
+    }
+}
+
+pub(crate) type CliResult<T = ()> = Result<T, Failure>;
+
+#[derive(Parser)]
+#[command(
+    name = "jwt-edge",
+    version,
+    about = "The issuer's side of jwt-edge: keys, JWKS, rotation, short-lived tokens, a local dev issuer",
+    after_help = "Workflow:\n  jwt-edge jwks rotate --jwks jwks.json --keys-dir keys --alg ES256\n  jwt-edge serve --jwks jwks.json --key keys/current.jwk --iss http://127.0.0.1:8788\n  TOKEN=$(jwt-edge sign --key keys/current.jwk --iss http://127.0.0.1:8788 --aud api --ttl 5m)\n  jwt-edge verify --jwks http://127.0.0.1:8788/.well-known/jwks.json --iss http://127.0.0.1:8788 --aud api \"$TOKEN\""
+)]
+struct Cli {
+    /// Use this Unix time instead of the clock (tests, replaying old logs).
+    #[arg(long, global = true, value_name = "UNIX")]
+    now: Option<i64>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a key pair (or an HMAC secret) as JWKs.
+    #[command(
+        after_help = "Examples:\n  jwt-edge keygen --alg ES256 --out es256.jwk\n  jwt-edge keygen --alg RS256 --bits 3072 --kid 2026-11 --out rsa.jwk --public-out rsa.pub.jwk\n  jwt-edge keygen --alg HS256 --out secret.jwk"
+    )]
+    Keygen(token_cmd::KeygenArgs),
+    /// Convert a PEM key (SPKI, PKCS#1, PKCS#8, SEC1) into a JWK.
+    #[command(
+        name = "import-pem",
+        after_help = "Examples:\n  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.pem\n  jwt-edge import-pem ec.pem                 # public JWK\n  jwt-edge import-pem ec.pem --private > ec.jwk   # private JWK, for `sign --key`\n  openssl rsa -in rsa.pem -pubout | jwt-edge import-pem -"
+    )]
+    ImportPem(pem::ImportArgs),
+    /// Manage a JWKS file: list, add, remove, rotate.
+    #[command(subcommand)]
+    Jwks(jwks_cmd::JwksCommand),
+    /// Mint a short-lived token.
+    #[command(
+        after_help = "Examples:\n  jwt-edge sign --key keys/current.jwk --iss https://issuer.example --aud api --sub svc-1 --ttl 5m\n  jwt-edge sign --secret @secret.b64 --alg HS256 --sub svc-1 --claim scope=read --claim 'roles=[\"a\",\"b\"]'"
+    )]
+    Sign(token_cmd::SignArgs),
+    /// Verify a token and print a JSON verdict; the exit status tells the error family.
+    #[command(
+        after_help = "Examples:\n  jwt-edge verify --jwks jwks.json --iss https://issuer.example --aud api \"$TOKEN\"\n  echo \"$TOKEN\" | jwt-edge verify --jwks https://issuer.example/.well-known/jwks.json --max-lifetime 1h -\n\nExit status: 0 valid; 10 request, 11 token, 12 key, 13 signature, 14 claims, 15 replay, 16 jwks, 17 config; 1 I/O or bad input; 2 usage."
+    )]
+    Verify(token_cmd::VerifyArgs),
+    /// Serve a JWKS (and mint test tokens) on loopback: a local dev issuer.
+    #[command(
+        after_help = "Examples:\n  jwt-edge serve --jwks jwks.json --addr 127.0.0.1:8788\n  jwt-edge serve --jwks jwks.json --key keys/current.jwk --iss http://127.0.0.1:8788\n  curl 'http://127.0.0.1:8788/token?sub=alice&aud=api&ttl=5m'"
+    )]
+    Serve(serve::ServeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let now = cli.now.unwrap_or_else(files::unix_now);
+    let result = match cli.command {
+        Command::Keygen(args) => token_cmd::keygen(args),
+        Command::ImportPem(args) => pem::import(args),
+        Command::Jwks(cmd) => jwks_cmd::run(cmd, now),
+        Command::Sign(args) => token_cmd::sign(args, now),
+        Command::Verify(args) => token_cmd::verify(args, now),
+        Command::Serve(args) => serve::run(args, cli.now),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("jwt-edge: {}", failure.message);
+            }
+            ExitCode::from(failure.status)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! File and clock plumbing for the CLI: reading JSON and keys, writing private files
+//! with mode 0600, atomic replacement, durations.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jwt_edge::SigningKey;
+use serde_json::{Map, Value};
+
+use crate::{CliResult, Failure};
+
+/// Seconds since the Unix epoch from the system clock.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Parses "90", "90s", "5m", "1h", "7d" into seconds.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 90s, 5m, 1h, 7d"))?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use s, m, h or d)"
+            ))
+        }
+    };
+    value
+        .checked_mul(scale)
+        .filter(|s| *s <= 10 * 365 * 86_400)
+        .ok_or_else(|| format!("`{text}` is longer than ten years"))
+}
+
+/// Reads a file, or stdin for `-`.
+pub fn read_input(path: &str) -> CliResult<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if path == "-" {
+        std::io::stdin()
+            .take(1 << 20)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Failure::new(format!("cannot read stdin: {e}")))?;
+    } else {
+        bytes = fs::read(path).map_err(|e| Failure::new(format!("cannot read {path}: {e}")))?;
+    }
+    Ok(bytes)
+}
+
+/// Reads a JSON object from a file.
+pub fn read_object(path: &str) -> CliResult<Map<String, Value>> {
+    let bytes = read_input(path)?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(Failure::new(format!("{path} is not a JSON object"))),
+    }
+}
+
+/// Loads a private JWK from a file.
+pub fn load_signing_key(path: &str) -> CliResult<SigningKey> {
+    let jwk = read_object(path)?;
+    SigningKey::from_jwk(&jwk)
+        .map_err(|why| Failure::new(format!("{path} is not a usable private JWK: {why}")))
+}
+
+/// An HMAC secret given as base64url, or `@FILE` holding base64url (or raw bytes when
+/// the file is not base64url).
+pub fn read_secret(arg: &str) -> CliResult<Vec<u8>> {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let text = match arg.strip_prefix('@') {
+        Some(path) => {
+            let bytes = read_input(path)?;
+            match std::str::from_utf8(&bytes).map(str::trim) {
+                Ok(t) if Base64UrlUnpadded::decode_vec(t).is_ok() => t.to_owned(),
+                _ => return Ok(bytes),
+            }
+        }
+        None => arg.to_owned(),
+    };
+    Base64UrlUnpadded::decode_vec(&text)
+        .map_err(|_| Failure::new("--secret is not unpadded base64url"))
+}
+
+/// Writes a new private file with mode 0600; never overwrites unless `replace`.
+pub fn write_private(path: &Path, contents: &str, replace: bool) -> CliResult {
+    let mut options = fs::OpenOptions::new();
+    options.write(true);
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| Failure::new(format!("cannot create {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(|e| {
+                Failure::new(format!("cannot set mode 0600 on {}: {e}", path.display()))
+            })?;
+    }
+    file.write_all(contents.as_bytes())
+        .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Replaces a file atomically (write beside it, then rename).
+pub fn write_atomic(path: &Path, contents: &str) -> CliResult {
+    let tmp = path.with_extension("tmp-jwt-edge");
+    fs::write(&tmp, contents)
+        .map_err(|e| Failure::new(format!("cannot write {}: {e}", tmp.display())))?;
+    fs::rename(&tmp, path)
+        .map_err(|e| Failure::new(format!("cannot replace {}: {e}", path.display())))
+}
+
+/// One line of JSON.
+pub fn json_line(value: &Value) -> String {
+    let mut s = value.to_string();
+    s.push('\n');
+    s
+}

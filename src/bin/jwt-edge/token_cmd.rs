@@ -1,0 +1,329 @@
+//! `keygen`, `sign` and `verify`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use jwt_edge::{
+    Algorithm, ClaimsPolicy, ErrorFamily, Jwk, JwkSet, JwksOptions, SigningKey, Verifier,
+    VerifyOptions,
+};
+use serde_json::{json, Map, Value};
+
+use crate::files::{
+    json_line, load_signing_key, parse_duration, read_input, read_secret, write_private,
+};
+use crate::{CliResult, Failure};
+
+#[derive(Args)]
+pub struct KeygenArgs {
+    /// Algorithm the key is for (HS256 … EdDSA).
+    #[arg(long, value_parser = parse_alg)]
+    alg: Algorithm,
+    /// Key ID. Default: the RFC 7638 thumbprint.
+    #[arg(long)]
+    kid: Option<String>,
+    /// RSA modulus size.
+    #[arg(long, default_value_t = 2048, value_parser = parse_bits)]
+    bits: usize,
+    /// Where to write the private JWK (mode 0600; never overwritten).
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write the public JWK here.
+    #[arg(long)]
+    public_out: Option<PathBuf>,
+}
+
+pub fn parse_alg(name: &str) -> Result<Algorithm, String> {
+    name.parse().map_err(|_| {
+        let names: Vec<&str> = Algorithm::ALL.iter().map(|a| a.name()).collect();
+        format!("unknown algorithm `{name}`; one of {}", names.join(", "))
+    })
+}
+
+pub fn parse_bits(text: &str) -> Result<usize, String> {
+    match text {
+        "2048" | "3072" | "4096" => text.parse().map_err(|_| String::new()),
+        _ => Err(format!("`{text}`: RSA keys are 2048, 3072 or 4096 bits")),
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<u64, String> {
+    parse_duration(text)
+}
+
+pub fn keygen(args: KeygenArgs) -> CliResult {
+    let key = SigningKey::generate(args.alg, args.bits, args.kid, &mut rsa::rand_core::OsRng)?;
+    write_private(
+        &args.out,
+        &json_line(&Value::Object(key.private_jwk())),
+        false,
+    )?;
+    if args.alg.is_symmetric() {
+        eprintln!(
+            "wrote the secret to {} (mode 0600); an HMAC key has no public part",
+            args.out.display()
+        );
+        return Ok(());
+    }
+    let public = json_line(&Value::Object(key.public_jwk()?));
+    if let Some(path) = &args.public_out {
+        std::fs::write(path, &public)
+            .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))?;
+    }
+    print!("{public}");
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct SignArgs {
+    /// Private JWK to sign with.
+    #[arg(long, conflicts_with = "secret", required_unless_present = "secret")]
+    key: Option<String>,
+    /// HMAC secret, base64url, or @FILE.
+    #[arg(long)]
+    secret: Option<String>,
+    /// Algorithm; default: the key's own.
+    #[arg(long, value_parser = parse_alg)]
+    alg: Option<Algorithm>,
+    /// Key ID for the header (default: the key's).
+    #[arg(long)]
+    kid: Option<String>,
+    /// `iss`.
+    #[arg(long)]
+    iss: Option<String>,
+    /// `aud`; repeat for several.
+    #[arg(long)]
+    aud: Vec<String>,
+    /// `sub`.
+    #[arg(long)]
+    sub: Option<String>,
+    /// Lifetime: `exp` = now + ttl.
+    #[arg(long, default_value = "60s", value_parser = parse_seconds)]
+    ttl: u64,
+    /// `jti`: auto (random 128 bits), none, or a value.
+    #[arg(long, default_value = "auto")]
+    jti: String,
+    /// Extra claim `name=value` (value parsed as JSON when it parses); repeatable.
+    #[arg(long = "claim", value_name = "NAME=VALUE")]
+    claims: Vec<String>,
+}
+
+pub fn sign(args: SignArgs, now: i64) -> CliResult {
+    let mut key = match (&args.key, &args.secret) {
+        (Some(path), _) => load_signing_key(path)?,
+        (None, Some(secret)) => {
+            let bytes = read_secret(secret)?;
+            let alg = args.alg.unwrap_or(Algorithm::Hs256);
+            if !alg.is_symmetric() {
+                return Err(Failure::new("--secret signs HS256, HS384 or HS512 only"));
+            }
+            let jwk = json!({"kty": "oct", "k": base64url(&bytes), "alg": alg.name()});
+            SigningKey::from_jwk(jwk.as_object().unwrap_or(&Map::new())).map_err(|why| {
+                Failure::new(format!(
+                    "--secret refused: {why} (at least {} bytes)",
+                    alg.min_secret_len()
+                ))
+            })?
+        }
+        (None, None) => return Err(Failure::new("give --key or --secret")),
+    };
+    if let Some(kid) = args.kid {
+        key.kid = Some(kid);
+    }
+    let mut claims = Map::new();
+    for pair in &args.claims {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| Failure::new(format!("--claim `{pair}` is not NAME=VALUE")))?;
+        if matches!(name, "iat" | "exp" | "jti") {
+            return Err(Failure::new(format!(
+                "--claim cannot set `{name}`; use --ttl or --jti"
+            )));
+        }
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        claims.insert(name.to_owned(), value);
+    }
+    if let Some(iss) = args.iss {
+        claims.insert("iss".into(), json!(iss));
+    }
+    match args.aud.len() {
+        0 => {}
+        1 => {
+            claims.insert("aud".into(), json!(args.aud[0]));
+        }
+        _ => {
+            claims.insert("aud".into(), json!(args.aud));
+        }
+    }
+    if let Some(sub) = args.sub {
+        claims.insert("sub".into(), json!(sub));
+    }
+    let ttl = i64::try_from(args.ttl).map_err(|_| Failure::new("--ttl too long"))?;
+    claims.insert("iat".into(), json!(now));
+    claims.insert("exp".into(), json!(now.saturating_add(ttl)));
+    match args.jti.as_str() {
+        "none" => {}
+        "auto" => {
+            let mut bytes = [0u8; 16];
+            getrandom::getrandom(&mut bytes)
+                .map_err(|e| Failure::new(format!("no randomness: {e}")))?;
+            claims.insert("jti".into(), json!(base64url(&bytes)));
+        }
+        value => {
+            claims.insert("jti".into(), json!(value));
+        }
+    }
+    println!("{}", key.sign(args.alg, &Map::new(), &claims)?);
+    Ok(())
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// JWKS file or URL (https, or http on 127.0.0.1/localhost); repeatable.
+    #[arg(long)]
+    jwks: Vec<String>,
+    /// HMAC secret, base64url, or @FILE.
+    #[arg(long)]
+    secret: Option<String>,
+    /// Allowed issuer; repeatable. Makes `iss` required.
+    #[arg(long)]
+    iss: Vec<String>,
+    /// Allowed audience; repeatable. Makes `aud` required.
+    #[arg(long)]
+    aud: Vec<String>,
+    /// Required subject.
+    #[arg(long)]
+    sub: Option<String>,
+    /// Required header `typ` (RFC 8725 §3.11).
+    #[arg(long)]
+    typ: Option<String>,
+    /// Allowed algorithm; repeatable. Default: every asymmetric one, plus HS* with --secret.
+    #[arg(long, value_parser = parse_alg)]
+    alg: Vec<Algorithm>,
+    /// Longest accepted lifetime.
+    #[arg(long, value_parser = parse_seconds)]
+    max_lifetime: Option<u64>,
+    /// Clock skew.
+    #[arg(long, default_value = "60s", value_parser = parse_seconds)]
+    skew: u64,
+    /// Require a `jti` claim.
+    #[arg(long)]
+    require_jti: bool,
+    /// The token, or - for stdin.
+    token: String,
+}
+
+pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
+    if args.jwks.is_empty() && args.secret.is_none() {
+        return Err(Failure::new("give --jwks or --secret"));
+    }
+    let mut keys = JwkSet::new();
+    for source in &args.jwks {
+        let document = if source.starts_with("https://") || source.starts_with("http://") {
+            crate::serve::fetch_jwks(source)?
+        } else {
+            read_input(source)?
+        };
+        let set = JwkSet::parse(&document, &JwksOptions::default()).map_err(|err| Failure {
+            status: family_status(err.family()),
+            message: format!("{source}: {err} ({})", err.code()),
+        })?;
+        for skipped in set.skipped() {
+            eprintln!(
+                "jwt-edge: skipped key #{} of {source}: {}",
+                skipped.index, skipped.reason
+            );
+        }
+        for key in set.into_keys() {
+            keys.push(key);
+        }
+    }
+    let mut algorithms = args.alg.clone();
+    if let Some(secret) = &args.secret {
+        let bytes = read_secret(secret)?;
+        keys.push(
+            Jwk::hmac_secret(None, bytes, None)
+                .map_err(|why| Failure::new(format!("--secret refused: {why}")))?,
+        );
+        if algorithms.is_empty() {
+            algorithms.extend(Algorithm::ASYMMETRIC);
+            algorithms.extend([Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512]);
+        }
+    }
+    if algorithms.is_empty() {
+        algorithms = Algorithm::ASYMMETRIC.to_vec();
+    }
+    let mut required_claims = Vec::new();
+    if args.require_jti {
+        required_claims.push("jti".to_owned());
+    }
+    let options = VerifyOptions {
+        algorithms,
+        claims: ClaimsPolicy {
+            issuers: args.iss,
+            audiences: args.aud,
+            subject: args.sub,
+            typ: args.typ,
+            clock_skew: args.skew,
+            max_lifetime: args.max_lifetime,
+            required_claims,
+            ..ClaimsPolicy::default()
+        },
+        ..VerifyOptions::default()
+    };
+    let verifier = Verifier::new(keys, options)?;
+    let token = if args.token == "-" {
+        String::from_utf8(read_input("-")?).map_err(|_| Failure::new("stdin is not UTF-8"))?
+    } else {
+        args.token
+    };
+    match verifier.verify(token.trim(), now) {
+        Ok(verified) => {
+            print!(
+                "{}",
+                json_line(&json!({
+                    "valid": true,
+                    "alg": verified.algorithm.name(),
+                    "kid": verified.key_id,
+                    "header": verified.header.raw,
+                    "claims": verified.claims.all,
+                }))
+            );
+            Ok(())
+        }
+        Err(err) => {
+            let family = err.family();
+            print!(
+                "{}",
+                json_line(&json!({
+                    "valid": false,
+                    "code": err.code(),
+                    "family": family.name(),
+                    "message": err.to_string(),
+                }))
+            );
+            Err(Failure {
+                status: family_status(family),
+                message: String::new(),
+            })
+        }
+    }
+}
+
+pub fn family_status(family: ErrorFamily) -> u8 {
+    match family {
+        ErrorFamily::Request => 10,
+        ErrorFamily::Token => 11,
+        ErrorFamily::Key => 12,
+        ErrorFamily::Signature => 13,
+        ErrorFamily::Claims => 14,
+        ErrorFamily::Replay => 15,
+        ErrorFamily::Jwks => 16,
+        _ => 17,
+    }
+}
