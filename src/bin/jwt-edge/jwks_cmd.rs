@@ -39,6 +39,7 @@ pub enum JwksCommand {
         #[arg(long)]
         jwks: PathBuf,
         /// The kid to remove.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
     /// Add a new signing key; retire the current one; drop keys retired longer than the retention.

@@ -65,7 +65,10 @@ enum Command {
     )]
     ImportPem(pem::ImportArgs),
     /// Manage a JWKS file: list, add, remove, rotate.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  jwt-edge jwks rotate --jwks jwks.json --keys-dir secrets --alg ES256\n  jwt-edge jwks add --jwks jwks.json partner.jwk\n  jwt-edge jwks list --jwks jwks.json\n  jwt-edge jwks remove --jwks jwks.json OLD_KID"
+    )]
     Jwks(jwks_cmd::JwksCommand),
     /// Mint a short-lived token.
     #[command(

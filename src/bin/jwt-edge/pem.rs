@@ -16,7 +16,7 @@ pub struct ImportArgs {
     /// PEM file, or - for stdin.
     file: String,
     /// Key ID. Default: the RFC 7638 thumbprint.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     kid: Option<String>,
     /// Pin the key to one algorithm (`alg` member).
     #[arg(long, value_parser = parse_alg)]

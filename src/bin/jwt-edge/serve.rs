@@ -274,14 +274,22 @@ impl Issuer {
                     Some(seconds) => ttl = seconds,
                     None => return Response::text(400, "Bad Request", "ttl is not a duration\n"),
                 },
-                "sub" | "aud" | "scope" | "jti" | "nbf" => {
+                "nbf" => match value.parse::<i64>() {
+                    Ok(nbf) => {
+                        claims.insert("nbf".into(), json!(nbf));
+                    }
+                    Err(_) => {
+                        return Response::text(400, "Bad Request", "nbf is not a Unix time\n")
+                    }
+                },
+                "sub" | "aud" | "scope" | "jti" => {
                     claims.insert(name.to_owned(), json!(value));
                 }
                 _ => {
                     return Response::text(
                         400,
                         "Bad Request",
-                        "known parameters: sub, aud, scope, jti, ttl\n",
+                        "known parameters: sub, aud, scope, jti, nbf, ttl\n",
                     )
                 }
             }

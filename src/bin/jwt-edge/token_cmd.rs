@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use jwt_edge::{
-    Algorithm, ClaimsPolicy, ErrorFamily, Jwk, JwkSet, JwksOptions, SigningKey, Verifier,
-    VerifyOptions,
+    thumbprint, Algorithm, ClaimsPolicy, ErrorFamily, Jwk, JwkSet, JwksOptions, SigningKey,
+    Verifier, VerifyOptions,
 };
 use serde_json::{json, Map, Value};
 
@@ -20,7 +20,7 @@ pub struct KeygenArgs {
     #[arg(long, value_parser = parse_alg)]
     alg: Algorithm,
     /// Key ID. Default: the RFC 7638 thumbprint.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     kid: Option<String>,
     /// RSA modulus size.
     #[arg(long, default_value_t = 2048, value_parser = parse_bits)]
@@ -79,14 +79,14 @@ pub struct SignArgs {
     /// Private JWK to sign with.
     #[arg(long, conflicts_with = "secret", required_unless_present = "secret")]
     key: Option<String>,
-    /// HMAC secret, base64url, or @FILE.
-    #[arg(long)]
+    /// HMAC secret: base64url, or @FILE holding base64url text (else its raw bytes).
+    #[arg(long, allow_hyphen_values = true)]
     secret: Option<String>,
     /// Algorithm; default: the key's own.
     #[arg(long, value_parser = parse_alg)]
     alg: Option<Algorithm>,
     /// Key ID for the header (default: the key's).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     kid: Option<String>,
     /// `iss`.
     #[arg(long)]
@@ -95,7 +95,7 @@ pub struct SignArgs {
     #[arg(long)]
     aud: Vec<String>,
     /// `sub`.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     sub: Option<String>,
     /// Lifetime: `exp` = now + ttl.
     #[arg(long, default_value = "60s", value_parser = parse_seconds)]
@@ -187,8 +187,8 @@ pub struct VerifyArgs {
     /// JWKS file or URL (https, or http on 127.0.0.1/localhost); repeatable.
     #[arg(long)]
     jwks: Vec<String>,
-    /// HMAC secret, base64url, or @FILE.
-    #[arg(long)]
+    /// HMAC secret: base64url, or @FILE holding base64url text (else its raw bytes).
+    #[arg(long, allow_hyphen_values = true)]
     secret: Option<String>,
     /// Allowed issuer; repeatable. Makes `iss` required.
     #[arg(long)]
@@ -229,10 +229,13 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
         } else {
             read_input(source)?
         };
-        let set = JwkSet::parse(&document, &JwksOptions::default()).map_err(|err| Failure {
-            status: family_status(err.family()),
-            message: format!("{source}: {err} ({})", err.code()),
-        })?;
+        let set = match JwkSet::parse(&document, &JwksOptions::default()) {
+            Ok(set) => set,
+            Err(err) => {
+                eprintln!("jwt-edge: {source}: {err}");
+                return Err(refused(&err));
+            }
+        };
         for skipped in set.skipped() {
             eprintln!(
                 "jwt-edge: skipped key #{} of {source}: {}",
@@ -246,10 +249,13 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
     let mut algorithms = args.alg.clone();
     if let Some(secret) = &args.secret {
         let bytes = read_secret(secret)?;
-        keys.push(
-            Jwk::hmac_secret(None, bytes, None)
-                .map_err(|why| Failure::new(format!("--secret refused: {why}")))?,
-        );
+        // The RFC 7638 thumbprint, as `keygen` gives an HMAC key: tokens signed with a
+        // keygen'd oct JWK carry it, and tokens without a kid match any fitting key.
+        let oct = json!({"kty": "oct", "k": base64url(&bytes)});
+        let kid = thumbprint(oct.as_object().unwrap_or(&Map::new())).ok();
+        let key = Jwk::hmac_secret(kid, bytes, None)
+            .map_err(|why| Failure::new(format!("--secret refused: {why}")))?;
+        keys.push(key);
         if algorithms.is_empty() {
             algorithms.extend(Algorithm::ASYMMETRIC);
             algorithms.extend([Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512]);
@@ -296,22 +302,24 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
             );
             Ok(())
         }
-        Err(err) => {
-            let family = err.family();
-            print!(
-                "{}",
-                json_line(&json!({
-                    "valid": false,
-                    "code": err.code(),
-                    "family": family.name(),
-                    "message": err.to_string(),
-                }))
-            );
-            Err(Failure {
-                status: family_status(family),
-                message: String::new(),
-            })
-        }
+        Err(err) => Err(refused(&err)),
+    }
+}
+
+/// Prints the verdict for a refusal and gives its exit status.
+fn refused(err: &jwt_edge::Error) -> Failure {
+    print!(
+        "{}",
+        json_line(&json!({
+            "valid": false,
+            "code": err.code(),
+            "family": err.family().name(),
+            "message": err.to_string(),
+        }))
+    );
+    Failure {
+        status: family_status(err.family()),
+        message: String::new(),
     }
 }
 

@@ -1,0 +1,1740 @@
+//! The `jwt-edge` binary, run as a user would: keys, JWKS files, rotation, signing,
+//! verification verdicts and exit statuses, the local dev issuer, and bad input.
+//!
+//! Every run uses a fixed clock (`--now`), its own temporary directory, and a bounded
+//! wait; servers bind 127.0.0.1 port 0 and are killed when their guard drops.
+#![cfg(feature = "cli")]
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const BIN: &str = env!("CARGO_BIN_EXE_jwt-edge");
+
+/// The fixed clock of these tests: 2023-11-14T22:13:20Z.
+const T0: i64 = 1_700_000_000;
+
+const ISS: &str = "https://issuer.example";
+const AUD: &str = "api://jwt-edge";
+
+/// Every algorithm `keygen` and `sign` accept.
+const ALGS: [&str; 15] = [
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+    "ES384", "ES512", "ES256K", "EdDSA", "Ed25519",
+];
+
+/// JWK members that are private key material (RFC 7518 §6, RFC 8037 §2).
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+// ------------------------------------------------------------------ helpers
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = std::env::temp_dir().join(format!(
+            "jwt-edge-cli-{tag}-{}-{}-{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn file(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.join(name);
+        fs::write(&path, contents).expect("write temp file");
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The outcome of one run of the binary.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "expected success: {self:?}");
+        self
+    }
+
+    /// The verdict `verify` prints on stdout.
+    fn verdict(&self) -> Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not a JSON verdict ({e}): {self:?}"))
+    }
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+fn run(args: &[&str]) -> Run {
+    run_full(args, None, Duration::from_secs(120))
+}
+
+fn run_stdin(args: &[&str], stdin: &[u8]) -> Run {
+    run_full(args, Some(stdin), Duration::from_secs(120))
+}
+
+/// Runs the binary with a bounded wait; fails on a timeout, a signal or a panic message.
+fn run_full(args: &[&str], stdin: Option<&[u8]>, timeout: Duration) -> Run {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {BIN}: {e}"));
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin pipe");
+        let data = input.to_vec();
+        thread::spawn(move || {
+            let _ = pipe.write_all(&data);
+        });
+    }
+    let mut out = child.stdout.take().expect("stdout pipe");
+    let mut err = child.stderr.take().expect("stderr pipe");
+    let out_reader = thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_reader = thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait().expect("wait") {
+            Some(status) => break status,
+            None if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("jwt-edge {args:?} did not finish within {timeout:?}");
+            }
+            None => thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
+    let code = status
+        .code()
+        .unwrap_or_else(|| panic!("jwt-edge {args:?} killed by a signal; stderr: {stderr}"));
+    assert!(
+        !stderr.contains("panicked") && !stdout.contains("panicked"),
+        "jwt-edge {args:?} panicked: {stderr}"
+    );
+    Run {
+        code,
+        stdout,
+        stderr,
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+fn unb64(text: &str) -> Vec<u8> {
+    Base64UrlUnpadded::decode_vec(text).unwrap_or_else(|_| panic!("not base64url: {text}"))
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path:?}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?} is not JSON ({e}): {text}"))
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path)
+        .unwrap_or_else(|e| panic!("stat {path:?}: {e}"))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// RFC 7638 §3 thumbprint, computed here independently of the crate.
+fn thumbprint(jwk: &Value) -> String {
+    let names: &[&str] = match jwk["kty"].as_str() {
+        Some("RSA") => &["e", "kty", "n"],
+        Some("EC") => &["crv", "kty", "x", "y"],
+        Some("OKP") => &["crv", "kty", "x"],
+        Some("oct") => &["k", "kty"],
+        other => panic!("unexpected kty {other:?}"),
+    };
+    let members: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let v = jwk[*n]
+                .as_str()
+                .unwrap_or_else(|| panic!("member {n} missing"));
+            format!("\"{n}\":\"{v}\"")
+        })
+        .collect();
+    b64(&Sha256::digest(
+        format!("{{{}}}", members.join(",")).as_bytes(),
+    ))
+}
+
+fn is_thumbprint_shaped(kid: &str) -> bool {
+    kid.len() == 43
+        && kid
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+}
+
+fn assert_public_only(jwk: &Value, what: &str) {
+    for m in PRIVATE_MEMBERS {
+        assert!(
+            jwk.get(m).is_none(),
+            "{what} has private member `{m}`: {jwk}"
+        );
+    }
+}
+
+/// The (kty, crv) a key for `alg` has.
+fn expected_kind(alg: &str) -> (&'static str, Option<&'static str>) {
+    match alg {
+        "HS256" | "HS384" | "HS512" => ("oct", None),
+        a if a.starts_with("RS") || a.starts_with("PS") => ("RSA", None),
+        "ES256" => ("EC", Some("P-256")),
+        "ES384" => ("EC", Some("P-384")),
+        "ES512" => ("EC", Some("P-521")),
+        "ES256K" => ("EC", Some("secp256k1")),
+        "EdDSA" | "Ed25519" => ("OKP", Some("Ed25519")),
+        other => panic!("unknown alg {other}"),
+    }
+}
+
+fn is_hmac(alg: &str) -> bool {
+    alg.starts_with("HS")
+}
+
+/// `keygen --alg ALG --out DIR/NAME`: returns the private key path and the printed
+/// public JWK (`Value::Null` for HS*).
+fn keygen(dir: &TempDir, alg: &str, name: &str) -> (PathBuf, Value) {
+    let out = dir.join(name);
+    let r = run(&["keygen", "--alg", alg, "--out", p(&out)]).ok();
+    let public = if is_hmac(alg) {
+        Value::Null
+    } else {
+        serde_json::from_str(r.stdout.trim())
+            .unwrap_or_else(|e| panic!("keygen {alg} stdout is not a JWK ({e}): {r:?}"))
+    };
+    (out, public)
+}
+
+fn write_jwks(dir: &TempDir, name: &str, keys: &[&Value]) -> PathBuf {
+    dir.file(name, json!({ "keys": keys }).to_string().as_bytes())
+}
+
+fn now_arg(t: i64) -> String {
+    t.to_string()
+}
+
+/// `--now T sign ARGS...`, returning the token.
+fn sign_at(t: i64, args: &[&str]) -> String {
+    let now = now_arg(t);
+    let mut all = vec!["--now", now.as_str(), "sign"];
+    all.extend_from_slice(args);
+    let r = run(&all).ok();
+    let token = r.stdout.trim().to_owned();
+    assert_eq!(
+        token.split('.').count(),
+        3,
+        "sign printed no compact JWS: {r:?}"
+    );
+    token
+}
+
+/// `--now T verify ARGS... TOKEN`.
+fn verify_at(t: i64, args: &[&str], token: &str) -> Run {
+    let now = now_arg(t);
+    let mut all = vec!["--now", now.as_str(), "verify"];
+    all.extend_from_slice(args);
+    all.push(token);
+    run(&all)
+}
+
+/// Asserts a refusal: exit status, `valid: false`, code and family; the message never
+/// echoes the token's payload.
+fn assert_refused(r: &Run, exit: i32, code: &str, family: &str, token: &str) {
+    assert_eq!(r.code, exit, "exit status for {code}: {r:?}");
+    let v = r.verdict();
+    assert_eq!(v["valid"], json!(false), "{r:?}");
+    assert_eq!(v["code"], json!(code), "{r:?}");
+    assert_eq!(v["family"], json!(family), "{r:?}");
+    let message = v["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no message: {r:?}"));
+    assert!(!message.is_empty(), "{r:?}");
+    if let Some(payload) = token.split('.').nth(1) {
+        if payload.len() > 8 {
+            assert!(
+                !message.contains(payload),
+                "message echoes the token: {r:?}"
+            );
+        }
+    }
+}
+
+fn payload_of(token: &str) -> Value {
+    let segment = token.split('.').nth(1).expect("payload segment");
+    serde_json::from_slice(&unb64(segment)).expect("payload JSON")
+}
+
+fn header_of(token: &str) -> Value {
+    let segment = token.split('.').next().expect("header segment");
+    serde_json::from_slice(&unb64(segment)).expect("header JSON")
+}
+
+fn assert_usage_or_io_error(r: &Run, what: &str) {
+    assert!(
+        r.code == 1 || r.code == 2,
+        "{what}: expected exit 1 or 2: {r:?}"
+    );
+    assert!(
+        !r.stderr.trim().is_empty(),
+        "{what}: no message on stderr: {r:?}"
+    );
+}
+
+/// An ES256 key, its public JWKS file and its private JWK path, in `dir`.
+fn es256_setup(dir: &TempDir) -> (PathBuf, PathBuf, Value) {
+    let (key, public) = keygen(dir, "ES256", "es256.jwk");
+    let jwks = write_jwks(dir, "es256.jwks.json", &[&public]);
+    (key, jwks, public)
+}
+
+// ------------------------------------------------------------------ help
+
+#[test]
+fn help_for_every_command_has_an_example() {
+    let commands: [&[&str]; 11] = [
+        &[],
+        &["keygen"],
+        &["import-pem"],
+        &["jwks"],
+        &["jwks", "list"],
+        &["jwks", "add"],
+        &["jwks", "remove"],
+        &["jwks", "rotate"],
+        &["sign"],
+        &["verify"],
+        &["serve"],
+    ];
+    let mut missing = Vec::new();
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {r:?}");
+        assert!(
+            r.stdout.to_lowercase().contains("usage"),
+            "{args:?} help has no usage: {r:?}"
+        );
+        // An example: an indented invocation of this very command, not the usage line.
+        let invocation = format!("jwt-edge {}", command.join(" "));
+        let shown = r.stdout.lines().any(|line| {
+            line.starts_with(char::is_whitespace)
+                && !line.trim_start().to_lowercase().starts_with("usage")
+                && line.contains(invocation.trim_end())
+        });
+        if !shown {
+            missing.push(format!("{args:?}:\n{}", r.stdout));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "help without an example:\n{}",
+        missing.join("\n")
+    );
+    // `help` as a subcommand and no arguments at all are not panics.
+    let r = run(&[]);
+    assert!(r.code == 0 || r.code == 2, "{r:?}");
+}
+
+// ------------------------------------------------------------------ keygen
+
+#[test]
+fn keygen_every_algorithm() {
+    let dir = TempDir::new("keygen");
+    for alg in ALGS {
+        let name = format!("{alg}.jwk");
+        let public_out = dir.join(&format!("{alg}.pub.jwk"));
+        let out = dir.join(&name);
+        let r = run(&[
+            "keygen",
+            "--alg",
+            alg,
+            "--out",
+            p(&out),
+            "--public-out",
+            p(&public_out),
+        ])
+        .ok();
+        assert_eq!(mode(&out), 0o600, "{alg}: private key file mode");
+        let private = read_json(&out);
+        let (kty, crv) = expected_kind(alg);
+        assert_eq!(private["kty"], json!(kty), "{alg}: {private}");
+        if let Some(crv) = crv {
+            assert_eq!(private["crv"], json!(crv), "{alg}: {private}");
+        }
+        assert_eq!(private["alg"], json!(alg), "{alg}: {private}");
+        let kid = private["kid"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{alg}: no kid"));
+        assert!(is_thumbprint_shaped(kid), "{alg}: kid {kid:?}");
+        assert_eq!(
+            kid,
+            thumbprint(&private),
+            "{alg}: kid is not the RFC 7638 thumbprint"
+        );
+
+        if is_hmac(alg) {
+            assert!(
+                r.stdout.trim().is_empty(),
+                "{alg}: secret printed on stdout: {r:?}"
+            );
+            let k = unb64(private["k"].as_str().expect("k"));
+            let min = match alg {
+                "HS256" => 32,
+                "HS384" => 48,
+                _ => 64,
+            };
+            assert!(k.len() >= min, "{alg}: secret of {} bytes", k.len());
+            continue;
+        }
+        assert!(private.get("d").is_some(), "{alg}: private JWK without d");
+        let public: Value = serde_json::from_str(r.stdout.trim())
+            .unwrap_or_else(|e| panic!("{alg}: stdout is not one JSON JWK ({e}): {r:?}"));
+        assert_eq!(
+            r.stdout.trim().lines().count(),
+            1,
+            "{alg}: not one line: {r:?}"
+        );
+        assert_public_only(&public, alg);
+        assert_eq!(public["kid"], json!(kid), "{alg}");
+        assert_eq!(public["alg"], json!(alg), "{alg}");
+        assert_eq!(public["kty"], json!(kty), "{alg}");
+        for member in ["n", "e", "x", "y", "crv"] {
+            assert_eq!(public.get(member), private.get(member), "{alg}: {member}");
+        }
+        assert_eq!(thumbprint(&public), kid, "{alg}");
+        let written = read_json(&public_out);
+        assert_eq!(written, public, "{alg}: --public-out differs from stdout");
+        if kty == "RSA" {
+            // 2048 bits by default.
+            assert_eq!(unb64(public["n"].as_str().unwrap()).len(), 256, "{alg}");
+        }
+    }
+}
+
+#[test]
+fn keygen_kid_bits_and_refusals() {
+    let dir = TempDir::new("keygen-opts");
+    let out = dir.join("named.jwk");
+    let r = run(&[
+        "keygen",
+        "--alg",
+        "ES256",
+        "--kid",
+        "my-key",
+        "--out",
+        p(&out),
+    ])
+    .ok();
+    let public: Value = serde_json::from_str(r.stdout.trim()).expect("public JWK");
+    assert_eq!(public["kid"], json!("my-key"));
+    assert_eq!(read_json(&out)["kid"], json!("my-key"));
+
+    let rsa = dir.join("rsa3072.jwk");
+    let r = run(&[
+        "keygen",
+        "--alg",
+        "PS256",
+        "--bits",
+        "3072",
+        "--out",
+        p(&rsa),
+    ])
+    .ok();
+    let public: Value = serde_json::from_str(r.stdout.trim()).expect("public JWK");
+    assert_eq!(unb64(public["n"].as_str().unwrap()).len(), 384);
+
+    // Refuses to overwrite an existing file, and leaves it alone.
+    let before = fs::read(&out).unwrap();
+    let r = run(&["keygen", "--alg", "ES256", "--out", p(&out)]);
+    assert_usage_or_io_error(&r, "keygen over an existing file");
+    assert_eq!(
+        fs::read(&out).unwrap(),
+        before,
+        "existing key file was changed"
+    );
+    let other = dir.file("not-a-key.txt", b"keep me");
+    let r = run(&["keygen", "--alg", "HS256", "--out", p(&other)]);
+    assert_usage_or_io_error(&r, "keygen over an existing file");
+    assert_eq!(fs::read(&other).unwrap(), b"keep me");
+
+    // Weak or unknown parameters.
+    let r = run(&[
+        "keygen",
+        "--alg",
+        "RS256",
+        "--bits",
+        "1024",
+        "--out",
+        p(&dir.join("weak.jwk")),
+    ]);
+    assert_usage_or_io_error(&r, "--bits 1024");
+    assert!(!dir.join("weak.jwk").exists());
+    for alg in ["XX256", "none", "HS128", "es256"] {
+        let path = dir.join("unknown.jwk");
+        let r = run(&["keygen", "--alg", alg, "--out", p(&path)]);
+        assert_usage_or_io_error(&r, &format!("--alg {alg}"));
+        assert!(!path.exists(), "--alg {alg} wrote a file");
+    }
+    let r = run(&["keygen", "--alg", "XX256", "--out", p(&dir.join("x.jwk"))]);
+    assert!(
+        r.stderr.contains("XX256") || r.stderr.to_lowercase().contains("alg"),
+        "{r:?}"
+    );
+}
+
+// ------------------------------------------------------------------ sign / verify
+
+#[test]
+fn sign_verify_round_trip_every_asymmetric_algorithm() {
+    let dir = TempDir::new("roundtrip");
+    for alg in ALGS.iter().filter(|a| !is_hmac(a)) {
+        let (key, public) = keygen(&dir, alg, &format!("{alg}.jwk"));
+        let kid = public["kid"].as_str().unwrap().to_owned();
+        let jwks = write_jwks(&dir, &format!("{alg}.jwks.json"), &[&public]);
+        let token = sign_at(
+            T0,
+            &[
+                "--key",
+                p(&key),
+                "--iss",
+                ISS,
+                "--aud",
+                AUD,
+                "--sub",
+                "user-1",
+                "--ttl",
+                "5m",
+                "--claim",
+                "scope=read write",
+            ],
+        );
+        let header = header_of(&token);
+        assert_eq!(header["alg"], json!(alg), "{alg}: {header}");
+        assert_eq!(header["kid"], json!(kid), "{alg}: {header}");
+        let r = verify_at(
+            T0 + 10,
+            &[
+                "--jwks",
+                p(&jwks),
+                "--iss",
+                ISS,
+                "--aud",
+                AUD,
+                "--sub",
+                "user-1",
+            ],
+            &token,
+        );
+        assert_eq!(r.code, 0, "{alg}: {r:?}");
+        let v = r.verdict();
+        assert_eq!(v["valid"], json!(true), "{alg}: {v}");
+        assert_eq!(v["alg"], json!(alg), "{alg}: {v}");
+        assert_eq!(v["kid"], json!(kid), "{alg}: {v}");
+        assert_eq!(v["header"]["alg"], json!(alg), "{alg}: {v}");
+        let claims = &v["claims"];
+        assert_eq!(claims["iss"], json!(ISS), "{alg}: {v}");
+        assert_eq!(claims["aud"], json!(AUD), "{alg}: {v}");
+        assert_eq!(claims["sub"], json!("user-1"), "{alg}: {v}");
+        assert_eq!(claims["iat"], json!(T0), "{alg}: {v}");
+        assert_eq!(claims["exp"], json!(T0 + 300), "{alg}: {v}");
+        assert_eq!(claims["scope"], json!("read write"), "{alg}: {v}");
+        assert!(
+            claims["jti"].as_str().is_some_and(|j| !j.is_empty()),
+            "{alg}: {v}"
+        );
+    }
+}
+
+#[test]
+fn sign_verify_round_trip_hmac_with_secret_file() {
+    let dir = TempDir::new("roundtrip-hs");
+    let (_, es_jwks, _) = es256_setup(&dir);
+    for alg in ["HS256", "HS384", "HS512"] {
+        let (key, _) = keygen(&dir, alg, &format!("{alg}.jwk"));
+        let k = read_json(&key)["k"].as_str().expect("k").to_owned();
+        let secret_file = dir.file(&format!("{alg}.secret"), k.as_bytes());
+        let secret_arg = format!("@{}", p(&secret_file));
+        let token = sign_at(
+            T0,
+            &[
+                "--secret",
+                &secret_arg,
+                "--alg",
+                alg,
+                "--iss",
+                ISS,
+                "--aud",
+                AUD,
+            ],
+        );
+        assert_eq!(header_of(&token)["alg"], json!(alg));
+        let r = verify_at(
+            T0 + 1,
+            &[
+                "--secret",
+                &secret_arg,
+                "--alg",
+                alg,
+                "--iss",
+                ISS,
+                "--aud",
+                AUD,
+            ],
+            &token,
+        );
+        assert_eq!(r.code, 0, "{alg} --secret @file: {r:?}");
+        assert_eq!(r.verdict()["valid"], json!(true));
+        assert_eq!(r.verdict()["alg"], json!(alg));
+
+        // The same secret given inline, base64url. (`--secret=` because a random secret
+        // may start with `-`; see `values_starting_with_a_hyphen`.)
+        let inline = format!("--secret={k}");
+        let r = verify_at(T0 + 1, &[&inline, "--alg", alg], &token);
+        assert_eq!(r.code, 0, "{alg} --secret B64URL: {r:?}");
+
+        // Another secret: signature_invalid.
+        let other = b64(&[7u8; 64]);
+        let r = verify_at(T0 + 1, &["--secret", &other, "--alg", alg], &token);
+        assert_refused(&r, 13, "signature_invalid", "signature", &token);
+
+        // Without --secret, an HMAC token cannot verify against a public JWKS.
+        let r = verify_at(T0 + 1, &["--jwks", p(&es_jwks)], &token);
+        assert_refused(&r, 12, "alg_not_allowed", "key", &token);
+    }
+}
+
+#[test]
+fn sign_with_oct_jwk_verifies_with_its_secret() {
+    // `keygen --alg HS256` gives an oct JWK with a thumbprint kid; a token signed with
+    // it must verify with the same secret given to `verify --secret`.
+    let dir = TempDir::new("oct");
+    for alg in ["HS256", "HS384", "HS512"] {
+        let (key, _) = keygen(&dir, alg, &format!("{alg}.jwk"));
+        let k = read_json(&key)["k"].as_str().expect("k").to_owned();
+        let token = sign_at(T0, &["--key", p(&key), "--aud", AUD]);
+        assert_eq!(header_of(&token)["alg"], json!(alg));
+        let inline = format!("--secret={k}");
+        let r = verify_at(T0 + 1, &[&inline, "--alg", alg, "--aud", AUD], &token);
+        assert_eq!(r.code, 0, "{alg}: oct JWK token with its secret: {r:?}");
+        assert_eq!(r.verdict()["valid"], json!(true));
+    }
+}
+
+#[test]
+fn sign_claims_ttl_and_jti() {
+    let dir = TempDir::new("claims");
+    let (key, _, _) = es256_setup(&dir);
+    let key = p(&key).to_owned();
+    let token = sign_at(
+        T0,
+        &[
+            "--key",
+            &key,
+            "--aud",
+            "a1",
+            "--aud",
+            "a2",
+            "--jti",
+            "fixed-id",
+            "--claim",
+            "n=5",
+            "--claim",
+            "flag=true",
+            "--claim",
+            "list=[1,\"x\"]",
+            "--claim",
+            "obj={\"a\":{\"b\":null}}",
+            "--claim",
+            "s=hello world",
+            "--claim",
+            "quoted=\"5\"",
+            "--claim",
+            "eq=a=b",
+        ],
+    );
+    let c = payload_of(&token);
+    assert_eq!(c["aud"], json!(["a1", "a2"]), "{c}");
+    assert_eq!(c["jti"], json!("fixed-id"), "{c}");
+    assert_eq!(c["n"], json!(5), "{c}");
+    assert_eq!(c["flag"], json!(true), "{c}");
+    assert_eq!(c["list"], json!([1, "x"]), "{c}");
+    assert_eq!(c["obj"], json!({"a": {"b": null}}), "{c}");
+    assert_eq!(c["s"], json!("hello world"), "{c}");
+    assert_eq!(c["quoted"], json!("5"), "{c}");
+    assert_eq!(c["eq"], json!("a=b"), "{c}");
+    assert_eq!(c["iat"], json!(T0), "{c}");
+    assert_eq!(c["exp"], json!(T0 + 60), "default ttl is 60s: {c}");
+    assert_eq!(header_of(&token)["typ"], json!("JWT"));
+
+    for (ttl, seconds) in [
+        ("90", 90),
+        ("90s", 90),
+        ("5m", 300),
+        ("1h", 3600),
+        ("7d", 604_800),
+    ] {
+        let token = sign_at(T0, &["--key", &key, "--ttl", ttl]);
+        assert_eq!(
+            payload_of(&token)["exp"],
+            json!(T0 + seconds),
+            "--ttl {ttl}"
+        );
+    }
+
+    let none = sign_at(T0, &["--key", &key, "--jti", "none"]);
+    assert!(payload_of(&none).get("jti").is_none(), "--jti none");
+    let a = payload_of(&sign_at(T0, &["--key", &key]));
+    let b = payload_of(&sign_at(T0, &["--key", &key, "--jti", "auto"]));
+    let (ja, jb) = (
+        a["jti"].as_str().expect("jti"),
+        b["jti"].as_str().expect("jti"),
+    );
+    assert!(
+        ja.len() >= 16 && jb.len() >= 16,
+        "short random jti: {ja} {jb}"
+    );
+    assert_ne!(ja, jb, "jti auto is not random");
+
+    // --claim cannot set iat, exp or jti; a claim needs `=`.
+    for bad in ["iat=5", "exp=99999999999", "jti=x", "novalue"] {
+        let r = run(&["--now", "1700000000", "sign", "--key", &key, "--claim", bad]);
+        assert_usage_or_io_error(&r, &format!("--claim {bad}"));
+        assert!(
+            r.stdout.trim().is_empty(),
+            "--claim {bad} printed a token: {r:?}"
+        );
+    }
+    // --alg that does not fit the key.
+    let r = run(&[
+        "--now",
+        "1700000000",
+        "sign",
+        "--key",
+        &key,
+        "--alg",
+        "ES384",
+    ]);
+    assert!(r.code != 0 && r.stdout.trim().is_empty(), "{r:?}");
+    let r = run(&[
+        "--now",
+        "1700000000",
+        "sign",
+        "--key",
+        &key,
+        "--alg",
+        "HS256",
+    ]);
+    assert!(r.code != 0 && r.stdout.trim().is_empty(), "{r:?}");
+}
+
+#[test]
+fn verify_verdicts_and_exit_statuses() {
+    let dir = TempDir::new("verify");
+    let (key, jwks, public) = es256_setup(&dir);
+    let (key, jwks) = (p(&key).to_owned(), p(&jwks).to_owned());
+    let kid = public["kid"].as_str().unwrap().to_owned();
+    let token = sign_at(
+        T0,
+        &[
+            "--key", &key, "--iss", ISS, "--aud", AUD, "--sub", "user-1", "--ttl", "60s",
+        ],
+    );
+    let base = ["--jwks", jwks.as_str()];
+
+    // Valid, also from stdin.
+    let r = verify_at(
+        T0 + 5,
+        &["--jwks", &jwks, "--iss", ISS, "--aud", AUD],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.verdict()["kid"], json!(kid));
+    let r = run_stdin(
+        &["--now", "1700000005", "verify", "--jwks", &jwks, "-"],
+        format!("{token}\n").as_bytes(),
+    );
+    assert_eq!(r.code, 0, "token on stdin: {r:?}");
+    assert_eq!(r.verdict()["valid"], json!(true));
+
+    // Claims: 14.
+    let r = verify_at(T0 + 3600, &base, &token);
+    assert_refused(&r, 14, "token_expired", "claims", &token);
+    let r = verify_at(T0 - 3600, &base, &token);
+    assert_refused(&r, 14, "iat_in_future", "claims", &token);
+    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--aud", "api://other"], &token);
+    assert_refused(&r, 14, "audience_mismatch", "claims", &token);
+    let r = verify_at(
+        T0 + 5,
+        &["--jwks", &jwks, "--iss", "https://evil.example"],
+        &token,
+    );
+    assert_refused(&r, 14, "issuer_mismatch", "claims", &token);
+    // Several --iss / --aud: one must match.
+    let r = verify_at(
+        T0 + 5,
+        &[
+            "--jwks",
+            &jwks,
+            "--iss",
+            "https://x",
+            "--iss",
+            ISS,
+            "--aud",
+            "x",
+            "--aud",
+            AUD,
+        ],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--sub", "user-2"], &token);
+    assert_refused(&r, 14, "subject_mismatch", "claims", &token);
+    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--typ", "at+jwt"], &token);
+    assert_refused(&r, 14, "typ_mismatch", "claims", &token);
+    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--max-lifetime", "30s"], &token);
+    assert_refused(&r, 14, "lifetime_too_long", "claims", &token);
+    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--max-lifetime", "2m"], &token);
+    assert_eq!(r.code, 0, "{r:?}");
+    let no_jti = sign_at(T0, &["--key", &key, "--jti", "none"]);
+    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--require-jti"], &no_jti);
+    assert_refused(&r, 14, "claim_missing", "claims", &no_jti);
+    let r = verify_at(T0 + 5, &base, &no_jti);
+    assert_eq!(r.code, 0, "jti is not required by default: {r:?}");
+    // Clock skew: 60 s by default, configurable.
+    let r = verify_at(T0 + 100, &base, &token);
+    assert_eq!(r.code, 0, "within the default 60 s skew: {r:?}");
+    let r = verify_at(T0 + 100, &["--jwks", &jwks, "--skew", "0"], &token);
+    assert_refused(&r, 14, "token_expired", "claims", &token);
+
+    // Signature: 13.
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims = payload_of(&token);
+    claims["sub"] = json!("admin");
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(claims.to_string().as_bytes()),
+        parts[2]
+    );
+    let r = verify_at(T0 + 5, &base, &tampered);
+    assert_refused(&r, 13, "signature_invalid", "signature", &tampered);
+    let mut sig = unb64(parts[2]);
+    sig[5] ^= 0x01;
+    let flipped = format!("{}.{}.{}", parts[0], parts[1], b64(&sig));
+    let r = verify_at(T0 + 5, &base, &flipped);
+    assert_refused(&r, 13, "signature_invalid", "signature", &flipped);
+
+    // Key: 12.
+    let (_, other_public) = keygen(&dir, "ES256", "other.jwk");
+    let other_jwks = write_jwks(&dir, "other.jwks.json", &[&other_public]);
+    let r = verify_at(T0 + 5, &["--jwks", p(&other_jwks)], &token);
+    assert_refused(&r, 12, "no_matching_key", "key", &token);
+    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--alg", "RS256"], &token);
+    assert_refused(&r, 12, "alg_not_allowed", "key", &token);
+    let r = verify_at(
+        T0 + 5,
+        &["--jwks", &jwks, "--alg", "RS256", "--alg", "ES256"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let claims_b64 = b64(payload_of(&token).to_string().as_bytes());
+    for none_header in [
+        r#"{"alg":"none"}"#,
+        r#"{"alg":"none","typ":"JWT"}"#,
+        r#"{"alg":"NONE"}"#,
+    ] {
+        let unsigned = format!("{}.{claims_b64}.", b64(none_header.as_bytes()));
+        let r = verify_at(T0 + 5, &base, &unsigned);
+        assert_refused(&r, 12, "alg_not_allowed", "key", &unsigned);
+    }
+
+    // Token: 11.
+    for garbage in [
+        "garbage",
+        "a.b.c",
+        "a.b",
+        "....",
+        "eyJhbGciOiJFUzI1NiJ9.e30",
+    ] {
+        let r = verify_at(T0 + 5, &base, garbage);
+        assert_refused(&r, 11, "token_malformed", "token", garbage);
+    }
+    let huge = format!("{}.{}.{}", parts[0], "A".repeat(20_000), parts[2]);
+    let r = run_stdin(
+        &["--now", "1700000005", "verify", "--jwks", &jwks, "-"],
+        huge.as_bytes(),
+    );
+    assert_refused(&r, 11, "token_too_large", "token", &huge);
+    let crit = format!(
+        "{}.{}.{}",
+        b64(
+            json!({"alg": "ES256", "kid": kid, "crit": ["exp"], "exp": 1})
+                .to_string()
+                .as_bytes()
+        ),
+        parts[1],
+        parts[2]
+    );
+    let r = verify_at(T0 + 5, &base, &crit);
+    assert_refused(&r, 11, "crit_unsupported", "token", &crit);
+    let unencoded = format!(
+        "{}.{}.{}",
+        b64(
+            json!({"alg": "ES256", "kid": kid, "b64": false, "crit": ["b64"]})
+                .to_string()
+                .as_bytes()
+        ),
+        parts[1],
+        parts[2]
+    );
+    let r = verify_at(T0 + 5, &base, &unencoded);
+    assert_refused(&r, 11, "b64_unsupported", "token", &unencoded);
+
+    // JWKS: 16. A published set holding private key material is refused whole.
+    let private_jwks = dir.file(
+        "private.jwks.json",
+        json!({"keys": [read_json(Path::new(&key))]})
+            .to_string()
+            .as_bytes(),
+    );
+    let r = verify_at(T0 + 5, &["--jwks", p(&private_jwks)], &token);
+    assert_refused(&r, 16, "jwks_invalid", "jwks", &token);
+}
+
+#[test]
+fn verify_refuses_rsa_to_hmac_confusion() {
+    // An HS256 token naming an RSA key's kid, "signed" with the RSA public key's bytes:
+    // the key named by kid cannot verify HS256.
+    let dir = TempDir::new("confusion");
+    let rsa = dir.join("rsa.jwk");
+    let r = run(&[
+        "keygen",
+        "--alg",
+        "RS256",
+        "--kid",
+        "rsa-1",
+        "--out",
+        p(&rsa),
+    ])
+    .ok();
+    let public: Value = serde_json::from_str(r.stdout.trim()).expect("public JWK");
+    let kid = public["kid"].as_str().unwrap();
+    let jwks = write_jwks(&dir, "rsa.jwks.json", &[&public]);
+    let secret = b64(public["n"].as_str().unwrap().as_bytes());
+    let token = sign_at(T0, &["--secret", &secret, "--alg", "HS256", "--kid", kid]);
+    assert_eq!(header_of(&token)["kid"], json!(kid));
+    let r = verify_at(
+        T0 + 1,
+        &[
+            "--jwks",
+            p(&jwks),
+            "--secret",
+            &secret,
+            "--alg",
+            "HS256",
+            "--alg",
+            "RS256",
+        ],
+        &token,
+    );
+    assert_refused(&r, 12, "key_mismatch", "key", &token);
+    let r = verify_at(T0 + 1, &["--jwks", p(&jwks)], &token);
+    assert_refused(&r, 12, "alg_not_allowed", "key", &token);
+}
+
+// ------------------------------------------------------------------ jwks files
+
+#[test]
+fn jwks_add_list_remove() {
+    let dir = TempDir::new("jwks");
+    let file = dir.join("jwks.json");
+    let f = p(&file).to_owned();
+    // An explicit kid for the key removed below: a thumbprint may start with `-`, which
+    // `values_starting_with_a_hyphen` covers on its own.
+    let key1 = dir.join("k1.jwk");
+    let r = run(&[
+        "keygen",
+        "--alg",
+        "ES256",
+        "--kid",
+        "es256-k1",
+        "--out",
+        p(&key1),
+    ])
+    .ok();
+    let pub1: Value = serde_json::from_str(r.stdout.trim()).expect("public JWK");
+    let (key2, pub2) = keygen(&dir, "EdDSA", "k2.jwk");
+    let (_, pub3) = keygen(&dir, "RS256", "k3.jwk");
+    let kid1 = pub1["kid"].as_str().unwrap().to_owned();
+    let kid2 = pub2["kid"].as_str().unwrap().to_owned();
+    let kid3 = pub3["kid"].as_str().unwrap().to_owned();
+    let pub1_file = dir.file("k1.pub.jwk", pub1.to_string().as_bytes());
+    let pub3_file = dir.file("k3.pub.jwk", pub3.to_string().as_bytes());
+
+    // Creates the file when missing.
+    run(&["jwks", "add", "--jwks", &f, p(&pub1_file)]).ok();
+    let set = read_json(&file);
+    assert_eq!(set["keys"].as_array().map(Vec::len), Some(1), "{set}");
+    assert_eq!(set["keys"][0]["kid"], json!(kid1));
+
+    // A private JWK contributes only its public part.
+    run(&["jwks", "add", "--jwks", &f, p(&key2)]).ok();
+    run(&["jwks", "add", "--jwks", &f, p(&pub3_file)]).ok();
+    let text = fs::read_to_string(&file).unwrap();
+    let set: Value = serde_json::from_str(&text).unwrap();
+    let keys = set["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 3, "{set}");
+    for key in keys {
+        assert_public_only(key, "JWKS entry");
+    }
+    assert!(
+        !text.contains("\"d\""),
+        "JWKS file holds a private member: {text}"
+    );
+    let added2 = keys
+        .iter()
+        .find(|k| k["kid"] == json!(kid2))
+        .expect("key 2");
+    assert_eq!(added2["x"], pub2["x"]);
+    assert_eq!(added2["crv"], json!("Ed25519"));
+
+    // A token from key 2 verifies against the file.
+    let token = sign_at(T0, &["--key", p(&key2)]);
+    let r = verify_at(T0 + 1, &["--jwks", &f], &token);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.verdict()["kid"], json!(kid2));
+
+    // list: one line per key, with kid, kty/crv, alg and use.
+    let r = run(&["jwks", "list", "--jwks", &f]).ok();
+    let lines: Vec<&str> = r.stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{r:?}");
+    let line_of = |kid: &str| {
+        *lines
+            .iter()
+            .find(|l| l.contains(kid))
+            .unwrap_or_else(|| panic!("no line for {kid}: {r:?}"))
+    };
+    let l1 = line_of(&kid1);
+    assert!(
+        l1.contains("EC") && l1.contains("P-256") && l1.contains("ES256") && l1.contains("sig"),
+        "{l1}"
+    );
+    let l2 = line_of(&kid2);
+    assert!(
+        l2.contains("OKP") && l2.contains("Ed25519") && l2.contains("EdDSA") && l2.contains("sig"),
+        "{l2}"
+    );
+    let l3 = line_of(&kid3);
+    assert!(
+        l3.contains("RSA") && l3.contains("RS256") && l3.contains("sig"),
+        "{l3}"
+    );
+
+    // A duplicate kid is refused, and the file is unchanged.
+    let before = fs::read(&file).unwrap();
+    let r = run(&["jwks", "add", "--jwks", &f, p(&key1)]);
+    assert_usage_or_io_error(&r, "duplicate kid");
+    assert_eq!(fs::read(&file).unwrap(), before);
+
+    // A symmetric key has no public part: never published.
+    let (oct, _) = keygen(&dir, "HS256", "oct.jwk");
+    let r = run(&["jwks", "add", "--jwks", &f, p(&oct)]);
+    assert_usage_or_io_error(&r, "adding an oct key");
+    assert_eq!(fs::read(&file).unwrap(), before, "oct key changed the JWKS");
+
+    // remove.
+    run(&["jwks", "remove", "--jwks", &f, &kid1]).ok();
+    let set = read_json(&file);
+    let kids: Vec<&Value> = set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["kid"])
+        .collect();
+    assert_eq!(kids.len(), 2, "{set}");
+    assert!(!kids.contains(&&json!(kid1)), "{set}");
+    let r = run(&["jwks", "list", "--jwks", &f]).ok();
+    assert!(!r.stdout.contains(&kid1), "{r:?}");
+    let r = run(&["jwks", "remove", "--jwks", &f, "no-such-kid"]);
+    assert!(r.code != 0 && !r.stderr.trim().is_empty(), "{r:?}");
+    let r = verify_at(T0 + 1, &["--jwks", &f], &sign_at(T0, &["--key", p(&key1)]));
+    assert_eq!(r.code, 12, "removed key still verifies: {r:?}");
+}
+
+#[test]
+fn values_starting_with_a_hyphen() {
+    // base64url secrets and RFC 7638 kids start with `-` one time in 64: such values
+    // must be accepted as option values and as the kid of `jwks remove`.
+    let dir = TempDir::new("hyphen");
+    let mut problems = Vec::new();
+    let secret = b64(&[0xf8; 32]);
+    assert!(secret.starts_with('-'));
+    // Mint with the `=` form so the verify check below does not depend on the sign one.
+    let token = sign_at(T0, &[&format!("--secret={secret}"), "--alg", "HS256"]);
+    let r = run(&[
+        "--now",
+        "1700000000",
+        "sign",
+        "--secret",
+        &secret,
+        "--alg",
+        "HS256",
+    ]);
+    if r.code != 0 {
+        problems.push(format!("sign --secret {secret}: {r:?}"));
+    }
+    let r = verify_at(T0 + 1, &["--secret", &secret, "--alg", "HS256"], &token);
+    if r.code != 0 {
+        problems.push(format!("verify --secret {secret}: {r:?}"));
+    }
+
+    let key = dir.join("hyphen.jwk");
+    let out = p(&key);
+    run(&[
+        "keygen",
+        "--alg",
+        "ES256",
+        "--kid=-hyphen-kid",
+        "--out",
+        out,
+    ])
+    .ok();
+    let r = run(&[
+        "--now",
+        "1700000000",
+        "sign",
+        "--key",
+        out,
+        "--kid",
+        "-other-kid",
+    ]);
+    if r.code != 0 {
+        problems.push(format!("sign --kid -other-kid: {r:?}"));
+    }
+    let jwks = dir.join("jwks.json");
+    run(&["jwks", "add", "--jwks", p(&jwks), out]).ok();
+    let r = run(&["jwks", "remove", "--jwks", p(&jwks), "-hyphen-kid"]);
+    if r.code != 0 || !kids_of(&jwks).is_empty() {
+        problems.push(format!("jwks remove --jwks FILE -hyphen-kid: {r:?}"));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+// ------------------------------------------------------------------ rotation
+
+fn rotate_at(t: i64, jwks: &Path, keys: &Path, extra: &[&str]) -> Run {
+    let now = now_arg(t);
+    let mut args = vec![
+        "--now",
+        now.as_str(),
+        "jwks",
+        "rotate",
+        "--jwks",
+        p(jwks),
+        "--keys-dir",
+        p(keys),
+        "--alg",
+        "ES256",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn kids_of(jwks: &Path) -> Vec<String> {
+    read_json(jwks)["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| k["kid"].as_str().expect("kid").to_owned())
+        .collect()
+}
+
+const POLICY: [&str; 4] = ["--retention", "2h", "--max-token-lifetime", "1h"];
+
+#[test]
+fn rotation_keeps_retired_keys_for_the_retention_period() {
+    let dir = TempDir::new("rotate");
+    let jwks = dir.join("jwks.json");
+    let keys = dir.join("keys");
+    let verify_args = ["--jwks", p(&jwks)];
+
+    let r = rotate_at(T0, &jwks, &keys, &POLICY).ok();
+    let kid1 = r.stdout.trim().to_owned();
+    assert!(
+        !kid1.is_empty() && !kid1.contains(char::is_whitespace),
+        "{r:?}"
+    );
+    assert_eq!(kids_of(&jwks), [kid1.as_str()]);
+    let key1_file = keys.join(format!("{kid1}.jwk"));
+    let current = keys.join("current.jwk");
+    assert_eq!(mode(&key1_file), 0o600);
+    assert_eq!(mode(&current), 0o600);
+    assert_eq!(read_json(&current)["kid"], json!(kid1));
+    assert!(read_json(&current).get("d").is_some());
+    assert!(keys.join("rotation.json").exists(), "no rotation state");
+    for key in read_json(&jwks)["keys"].as_array().unwrap() {
+        assert_public_only(key, "rotated JWKS entry");
+    }
+
+    let token = sign_at(T0, &["--key", p(&current), "--ttl", "1h"]);
+    assert_eq!(header_of(&token)["kid"], json!(kid1));
+    let r = verify_at(T0, &verify_args, &token);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // Rotation 2: the new key comes first, the old one stays.
+    let r = rotate_at(T0 + 100, &jwks, &keys, &POLICY).ok();
+    let kid2 = r.stdout.trim().to_owned();
+    assert_ne!(kid2, kid1);
+    assert_eq!(kids_of(&jwks), [kid2.clone(), kid1.clone()]);
+    assert_eq!(read_json(&current)["kid"], json!(kid2));
+    assert_eq!(mode(&current), 0o600);
+    assert_eq!(mode(&keys.join(format!("{kid2}.jwk"))), 0o600);
+    let r = verify_at(T0 + 200, &verify_args, &token);
+    assert_eq!(
+        r.code, 0,
+        "token of the retired key within retention: {r:?}"
+    );
+    assert_eq!(r.verdict()["kid"], json!(kid1));
+
+    // Rotation 3, retention (2 h) passed since key 1 was retired: key 1 is gone.
+    let r = rotate_at(T0 + 100 + 7300, &jwks, &keys, &POLICY).ok();
+    let kid3 = r.stdout.trim().to_owned();
+    assert_eq!(kids_of(&jwks), [kid3.clone(), kid2.clone()]);
+    assert!(
+        !key1_file.exists(),
+        "private file of the dropped key is still there"
+    );
+    assert!(keys.join(format!("{kid2}.jwk")).exists());
+    assert!(keys.join(format!("{kid3}.jwk")).exists());
+    assert_eq!(read_json(&current)["kid"], json!(kid3));
+    let r = verify_at(T0 + 200, &verify_args, &token);
+    assert_refused(&r, 12, "no_matching_key", "key", &token);
+}
+
+#[test]
+fn rotation_does_not_drop_a_key_before_retention() {
+    let dir = TempDir::new("rotate-early");
+    let jwks = dir.join("jwks.json");
+    let keys = dir.join("keys");
+    let kid1 = rotate_at(T0, &jwks, &keys, &POLICY)
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let kid2 = rotate_at(T0 + 100, &jwks, &keys, &POLICY)
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    // Key 1 retired at T0+100; at T0+5000 that is 4900 s < 2 h.
+    let kid3 = rotate_at(T0 + 5000, &jwks, &keys, &POLICY)
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    assert_eq!(kids_of(&jwks), [kid3.clone(), kid2.clone(), kid1.clone()]);
+    assert!(keys.join(format!("{kid1}.jwk")).exists());
+    // At T0+7400 key 1 (retired 7300 s ago) goes; key 2 (retired 2400 s ago) stays.
+    let kid4 = rotate_at(T0 + 7400, &jwks, &keys, &POLICY)
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    assert_eq!(kids_of(&jwks), [kid4, kid3, kid2]);
+    assert!(!keys.join(format!("{kid1}.jwk")).exists());
+}
+
+#[test]
+fn rotation_refuses_retention_shorter_than_token_lifetime() {
+    let dir = TempDir::new("rotate-bad");
+    let jwks = dir.join("jwks.json");
+    let keys = dir.join("keys");
+    let r = rotate_at(
+        T0,
+        &jwks,
+        &keys,
+        &["--retention", "30m", "--max-token-lifetime", "1h"],
+    );
+    assert_usage_or_io_error(&r, "retention < max-token-lifetime");
+    assert!(r.stdout.trim().is_empty(), "{r:?}");
+    assert!(!jwks.exists(), "JWKS written despite the refusal");
+    let key_files = fs::read_dir(&keys)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "jwk"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(key_files, 0, "key written despite the refusal");
+    // Defaults (24 h retention, 1 h lifetime) are fine.
+    let r = rotate_at(T0, &jwks, &keys, &[]).ok();
+    assert_eq!(kids_of(&jwks), [r.stdout.trim().to_owned()]);
+}
+
+// ------------------------------------------------------------------ serve
+
+/// A running `jwt-edge serve`, killed on drop.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Server {
+    let mut all = vec!["serve", "--addr", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    let mut child = Command::new(BIN)
+        .args(&all)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let _ = tx.send(rest.trim().to_owned());
+            }
+        }
+    });
+    let mut server = Server {
+        child,
+        addr: String::new(),
+    };
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(addr) => server.addr = addr,
+        Err(_) => panic!("serve {args:?} printed no `listening on http://` line within 30 s"),
+    }
+    assert!(
+        server.addr.starts_with("127.0.0.1:"),
+        "addr {}",
+        server.addr
+    );
+    assert_ne!(server.addr, "127.0.0.1:0", "the actual port is not shown");
+    server
+}
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        request.push_str(&format!("{n}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    // Read until the server closes, or until a complete Content-Length body is in.
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("read from {addr}{path}: {e}"),
+        }
+        if let Some(end) = find(&raw, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            let bodyless = head.starts_with("http/1.1 304") || head.starts_with("http/1.0 304");
+            if bodyless || len.is_some_and(|len| raw.len() >= end + 4 + len) {
+                break;
+            }
+        }
+    }
+    let end = find(&raw, b"\r\n\r\n").expect("HTTP head");
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[end + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    } else if let Some(len) = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+    {
+        body.truncate(len);
+    }
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = find(data, b"\r\n") {
+        let size_text = String::from_utf8_lossy(&data[..eol]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .expect("chunk size");
+        if size == 0 {
+            break;
+        }
+        let start = eol + 2;
+        out.extend_from_slice(&data[start..start + size]);
+        data = &data[start + size + 2..];
+    }
+    out
+}
+
+#[test]
+fn serve_jwks_with_caching_headers_and_local_tokens() {
+    let dir = TempDir::new("serve");
+    let (key, jwks, public) = es256_setup(&dir);
+    let kid = public["kid"].as_str().unwrap().to_owned();
+    let server = serve(&[
+        "--jwks",
+        p(&jwks),
+        "--key",
+        p(&key),
+        "--iss",
+        ISS,
+        "--max-age",
+        "120",
+    ]);
+
+    let r = http_get(&server.addr, "/.well-known/jwks.json", &[]);
+    assert_eq!(r.status, 200);
+    assert!(r
+        .header("content-type")
+        .is_some_and(|v| v.starts_with("application/json")));
+    assert_eq!(r.header("cache-control"), Some("public, max-age=120"));
+    let etag = r.header("etag").expect("ETag").to_owned();
+    assert!(
+        etag.len() > 2 && etag.starts_with('"') && etag.ends_with('"'),
+        "strong ETag: {etag}"
+    );
+    let served: Value = serde_json::from_slice(&r.body).expect("JWKS JSON");
+    assert_eq!(served["keys"][0]["kid"], json!(kid));
+    let r = http_get(
+        &server.addr,
+        "/.well-known/jwks.json",
+        &[("If-None-Match", &etag)],
+    );
+    assert_eq!(r.status, 304);
+    assert!(r.body.is_empty());
+
+    // The file is re-read per request: a rotation shows up with a new ETag.
+    let (_, other) = keygen(&dir, "ES384", "other.jwk");
+    let other_file = dir.file("other.pub.jwk", other.to_string().as_bytes());
+    run(&["jwks", "add", "--jwks", p(&jwks), p(&other_file)]).ok();
+    let r = http_get(
+        &server.addr,
+        "/.well-known/jwks.json",
+        &[("If-None-Match", &etag)],
+    );
+    assert_eq!(r.status, 200, "stale JWKS after the file changed");
+    assert_ne!(r.header("etag"), Some(etag.as_str()));
+    let served: Value = serde_json::from_slice(&r.body).expect("JWKS JSON");
+    assert_eq!(served["keys"].as_array().map(Vec::len), Some(2));
+
+    // A token from the local issuer verifies through the served JWKS.
+    let r = http_get(
+        &server.addr,
+        "/token?sub=alice&aud=api%3A%2F%2Fjwt-edge&ttl=60s&scope=read",
+        &[],
+    );
+    assert_eq!(r.status, 200);
+    assert!(r
+        .header("content-type")
+        .is_some_and(|v| v.starts_with("text/plain")));
+    let token = String::from_utf8(r.body).unwrap().trim().to_owned();
+    let claims = payload_of(&token);
+    assert_eq!(claims["sub"], json!("alice"));
+    assert_eq!(claims["iss"], json!(ISS));
+    assert_eq!(claims["scope"], json!("read"));
+    let url = format!("http://{}/.well-known/jwks.json", server.addr);
+    let iat = claims["iat"].as_i64().expect("iat");
+    let r = verify_at(
+        iat + 1,
+        &["--jwks", &url, "--iss", ISS, "--aud", AUD, "--sub", "alice"],
+        &token,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.verdict()["kid"], json!(kid));
+    // `localhost` is loopback too.
+    let url = url.replace("127.0.0.1", "localhost");
+    let r = verify_at(iat + 1, &["--jwks", &url], &token);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    let r = http_get(&server.addr, "/nope", &[]);
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn serve_without_key_has_no_token_endpoint_and_refuses_public_addresses() {
+    let dir = TempDir::new("serve-nokey");
+    let (_, jwks, _) = es256_setup(&dir);
+    {
+        let server = serve(&["--jwks", p(&jwks)]);
+        assert_eq!(http_get(&server.addr, "/token?sub=a", &[]).status, 404);
+        assert_eq!(
+            http_get(&server.addr, "/.well-known/jwks.json", &[]).status,
+            200
+        );
+    }
+    for addr in ["0.0.0.0:0", "[::]:0"] {
+        let r = run_full(
+            &["serve", "--jwks", p(&jwks), "--addr", addr],
+            None,
+            Duration::from_secs(20),
+        );
+        assert!(r.code != 0, "serve bound {addr}: {r:?}");
+        assert!(!r.stderr.trim().is_empty(), "{r:?}");
+        assert!(!r.stderr.contains("listening on"), "{r:?}");
+    }
+}
+
+#[test]
+fn verify_refuses_plain_http_to_other_hosts() {
+    let dir = TempDir::new("http-url");
+    let (key, _, _) = es256_setup(&dir);
+    let token = sign_at(T0, &["--key", p(&key)]);
+    for url in [
+        "http://192.0.2.1/jwks.json",
+        "http://example.com/jwks.json",
+        "ftp://127.0.0.1/x",
+    ] {
+        let now = now_arg(T0);
+        let r = run_full(
+            &["--now", &now, "verify", "--jwks", url, &token],
+            None,
+            Duration::from_secs(20),
+        );
+        assert!(r.code != 0, "{url} accepted: {r:?}");
+        assert!(!r.stdout.contains("\"valid\":true"), "{r:?}");
+    }
+}
+
+// ------------------------------------------------------------------ bad input
+
+#[test]
+fn bad_inputs_are_clear_errors_not_panics() {
+    let dir = TempDir::new("bad");
+    let (key, jwks, _) = es256_setup(&dir);
+    let (key, jwks) = (p(&key).to_owned(), p(&jwks).to_owned());
+    let token = sign_at(T0, &["--key", &key]);
+    let missing = dir.join("does-not-exist.json");
+    let missing = p(&missing).to_owned();
+    let not_json = dir.file("not-json.jwk", b"this is not JSON {");
+    let not_json = p(&not_json).to_owned();
+    let not_a_key = dir.file("not-a-key.jwk", br#"{"kty":"XYZ","d":"AAAA"}"#);
+    let not_a_key = p(&not_a_key).to_owned();
+    let binary = dir.file("binary.jwk", &[0xff, 0xfe, 0x00, 0x80, 0x81]);
+    let binary = p(&binary).to_owned();
+    let missing_secret = format!("@{missing}");
+    let fresh = dir.join("fresh.jwk");
+    let fresh = p(&fresh).to_owned();
+
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "verify, missing JWKS file",
+            vec!["verify", "--jwks", &missing, &token],
+        ),
+        ("sign, missing key file", vec!["sign", "--key", &missing]),
+        (
+            "sign, missing secret file",
+            vec!["sign", "--secret", &missing_secret],
+        ),
+        ("sign, non-JSON key", vec!["sign", "--key", &not_json]),
+        ("sign, binary key", vec!["sign", "--key", &binary]),
+        ("sign, unknown key type", vec!["sign", "--key", &not_a_key]),
+        (
+            "jwks add, non-JSON key",
+            vec!["jwks", "add", "--jwks", &jwks, &not_json],
+        ),
+        (
+            "jwks add, missing key",
+            vec!["jwks", "add", "--jwks", &jwks, &missing],
+        ),
+        (
+            "jwks list, missing file",
+            vec!["jwks", "list", "--jwks", &missing],
+        ),
+        ("import-pem, missing file", vec!["import-pem", &missing]),
+        ("import-pem, not PEM", vec!["import-pem", &not_json]),
+        (
+            "sign, bad --ttl",
+            vec!["sign", "--key", &key, "--ttl", "5x"],
+        ),
+        (
+            "sign, negative --ttl",
+            vec!["sign", "--key", &key, "--ttl", "-5s"],
+        ),
+        (
+            "sign, empty --ttl",
+            vec!["sign", "--key", &key, "--ttl", ""],
+        ),
+        (
+            "sign, unknown --alg",
+            vec!["sign", "--key", &key, "--alg", "XX256"],
+        ),
+        ("sign, no key", vec!["sign"]),
+        (
+            "verify, unknown --alg",
+            vec!["verify", "--jwks", &jwks, "--alg", "XX256", &token],
+        ),
+        (
+            "verify, --alg none",
+            vec!["verify", "--jwks", &jwks, "--alg", "none", &token],
+        ),
+        (
+            "verify, bad --skew",
+            vec!["verify", "--jwks", &jwks, "--skew", "soon", &token],
+        ),
+        (
+            "keygen, unknown --alg",
+            vec!["keygen", "--alg", "XX256", "--out", &fresh],
+        ),
+        ("unknown command", vec!["frobnicate"]),
+        (
+            "bad --now",
+            vec!["--now", "yesterday", "sign", "--key", &key],
+        ),
+    ];
+    for (what, args) in &cases {
+        let r = run(args);
+        assert!(r.code != 0, "{what}: succeeded: {r:?}");
+        assert!(
+            r.code == 1 || r.code == 2 || (args[0] == "verify" && r.code == 17),
+            "{what}: exit {} is neither 1 nor 2: {r:?}",
+            r.code
+        );
+        assert!(
+            !r.stderr.trim().is_empty(),
+            "{what}: no message on stderr: {r:?}"
+        );
+        assert!(
+            !r.stdout.contains("\"valid\":true") && !r.stdout.contains("eyJ"),
+            "{what}: printed a result: {r:?}"
+        );
+    }
+    // Messages say what was wrong.
+    let r = run(&["verify", "--jwks", &missing, &token]);
+    assert!(
+        r.stderr.contains("does-not-exist.json"),
+        "missing file not named: {r:?}"
+    );
+    let r = run(&["sign", "--key", &key, "--ttl", "5x"]);
+    assert!(r.stderr.contains("5x") || r.stderr.contains("ttl"), "{r:?}");
+    let r = run(&["sign", "--key", &key, "--alg", "XX256"]);
+    assert!(
+        r.stderr.contains("XX256") || r.stderr.to_lowercase().contains("alg"),
+        "{r:?}"
+    );
+    let r = run(&["sign", "--key", &not_json]);
+    assert!(
+        r.stderr.contains("not-json.jwk") || r.stderr.to_lowercase().contains("json"),
+        "{r:?}"
+    );
+    // No key material in an error message.
+    let private = read_json(Path::new(&key));
+    let d = private["d"].as_str().unwrap();
+    let r = run(&["jwks", "add", "--jwks", &not_json, &key]);
+    assert!(
+        !r.stderr.contains(d) && !r.stdout.contains(d),
+        "private key echoed: {r:?}"
+    );
+}
