@@ -57,7 +57,7 @@ fresh_fixtures() {
   rm -rf "$out"
   node tests/fixtures/make-jose-fixtures.mjs "$out"
   [ -f "$out/tokens.json" ] || die "tests/fixtures/make-jose-fixtures.mjs wrote no $out/tokens.json"
-  JWT_EDGE_FIXTURES="$out/tokens.json" cargo test --locked --test interop
+  JWT_EDGE_FIXTURES="$out/tokens.json" cargo test --locked --features cli --test interop
 }
 if [ -n "${JWT_EDGE_SKIP_FRESH_FIXTURES:-}" ]; then
   step "interop with fresh jose tokens"
