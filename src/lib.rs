@@ -25,10 +25,12 @@
 #![warn(missing_docs)]
 
 mod alg;
+mod cache;
 mod claims;
 mod config;
 mod encoding;
 mod error;
+mod extract;
 mod jwk;
 mod jwks;
 mod replay;
@@ -43,9 +45,14 @@ mod verify;
 mod browser;
 
 pub use crate::alg::{Algorithm, KeyKind, UnknownAlgorithm};
+pub use crate::cache::{
+    max_age_from_cache_control, CachePolicy, Freshness, JwksSnapshot, KidCooldown, UnknownKid,
+    MAX_REMEMBERED_KIDS,
+};
 pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
 pub use crate::config::{OneOrMany, VerifyConfig};
 pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, Malformed};
+pub use crate::extract::{extract_token, TokenSource};
 pub use crate::jwk::{Jwk, KeyRejection, MAX_KID_BYTES, MAX_RSA_BITS};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
 pub use crate::replay::{check_replay, replay_key, MemoryReplayStore, ReplayStore, MAX_JTI_BYTES};

@@ -1,0 +1,187 @@
+//! JWKS caching as pure decisions over a serialisable snapshot. A front end loads
+//! and stores snapshots (isolate memory, KV) and fetches from the issuer; this module
+//! tells it, at a given `now`, whether a snapshot is fresh, due for a background
+//! refresh, stale but still usable as last-known-good, or too old to trust, and
+//! whether an unknown `kid` may trigger a refetch.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Cache timing. Defaults written once, in `Default`; all values in seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CachePolicy {
+    /// Freshness when the issuer sends no `Cache-Control: max-age`. Default 600.
+    pub default_max_age: u64,
+    /// Floor for the issuer's `max-age`. Default 60.
+    pub min_max_age: u64,
+    /// Ceiling for the issuer's `max-age`. Default 86 400.
+    pub max_max_age: u64,
+    /// At most one refetch per this many seconds for unknown `kid`s. Default 30.
+    pub unknown_kid_cooldown: u64,
+    /// How long past its freshness a last-known-good set keeps serving while the
+    /// issuer fails. Default 86 400.
+    pub max_staleness: u64,
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        Self {
+            default_max_age: 600,
+            min_max_age: 60,
+            max_max_age: 86_400,
+            unknown_kid_cooldown: 30,
+            max_staleness: 86_400,
+        }
+    }
+}
+
+/// What was fetched, when, and how to revalidate it. Stored as JSON in KV.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct JwksSnapshot {
+    /// The JWKS document as received.
+    pub jwks: String,
+    /// When it was fetched or last revalidated (Unix seconds).
+    pub fetched_at: i64,
+    /// Freshness lifetime in seconds, already clamped by the policy.
+    pub max_age: u64,
+    /// `ETag` of the response, for `If-None-Match`.
+    #[serde(default)]
+    pub etag: Option<String>,
+    /// `Last-Modified` of the response, for `If-Modified-Since`.
+    #[serde(default)]
+    pub last_modified: Option<String>,
+}
+
+/// The state of a snapshot at some `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Use it; nothing to do.
+    Fresh,
+    /// Use it, and refresh in the background (`waitUntil`) before it goes stale.
+    RefreshAhead,
+    /// Past `max_age`: refetch now; if the issuer fails, keep using it
+    /// (last-known-good) until `max_staleness` has passed.
+    Stale,
+    /// Past `max_age + max_staleness`: do not use it (fail closed if the issuer fails).
+    Expired,
+}
+
+impl JwksSnapshot {
+    /// The snapshot's state at `now`. A snapshot from the future (clock jump back) is
+    /// treated as just fetched.
+    pub fn freshness(&self, policy: &CachePolicy, now: i64) -> Freshness {
+        let age = u64::try_from(now.saturating_sub(self.fetched_at)).unwrap_or(0);
+        // Refresh during the last fifth of the lifetime (at least the last second).
+        let ahead = (self.max_age / 5).max(1);
+        if age < self.max_age.saturating_sub(ahead) {
+            Freshness::Fresh
+        } else if age < self.max_age {
+            Freshness::RefreshAhead
+        } else if age < self.max_age.saturating_add(policy.max_staleness) {
+            Freshness::Stale
+        } else {
+            Freshness::Expired
+        }
+    }
+
+    /// The same set, revalidated at `now` (a `304 Not Modified` answer).
+    pub fn revalidated(&self, now: i64, max_age: u64) -> Self {
+        Self {
+            fetched_at: now,
+            max_age,
+            ..self.clone()
+        }
+    }
+}
+
+/// The freshness lifetime from a `Cache-Control` header (RFC 9111 §5.2.2), clamped to
+/// the policy. `no-store`/`no-cache` give the floor: an issuer cannot make every
+/// request refetch. Absent or unparsable: the policy's default.
+pub fn max_age_from_cache_control(header: Option<&str>, policy: &CachePolicy) -> u64 {
+    let mut max_age = None;
+    for directive in header.unwrap_or("").split(',') {
+        let directive = directive.trim().to_ascii_lowercase();
+        if directive == "no-store" || directive == "no-cache" {
+            return policy.min_max_age;
+        }
+        if let Some(value) = directive.strip_prefix("max-age=") {
+            max_age = value.trim_matches('"').parse::<u64>().ok();
+        }
+    }
+    max_age.unwrap_or(policy.default_max_age).clamp(
+        policy.min_max_age,
+        policy.max_max_age.max(policy.min_max_age),
+    )
+}
+
+/// Most unknown `kid`s remembered; beyond it the oldest are forgotten first.
+pub const MAX_REMEMBERED_KIDS: usize = 256;
+
+/// Per-issuer memory of refetches caused by unknown `kid`s.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KidCooldown {
+    last_refetch: Option<i64>,
+    unknown: BTreeMap<String, i64>,
+}
+
+/// What to do about a `kid` not in the current set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownKid {
+    /// Refetch the set now (and call [`KidCooldown::refetched`]).
+    Refetch,
+    /// Refuse without fetching: a refetch happened within the cooldown, or this `kid`
+    /// was already looked for and not found.
+    Refuse,
+}
+
+impl KidCooldown {
+    /// Decides whether `kid` may trigger a refetch at `now`: at most one refetch per
+    /// cooldown per issuer, and a `kid` already found missing stays refused for the
+    /// cooldown.
+    pub fn on_unknown(&mut self, kid: &str, policy: &CachePolicy, now: i64) -> UnknownKid {
+        let cooldown = i64::try_from(policy.unknown_kid_cooldown).unwrap_or(i64::MAX);
+        self.unknown
+            .retain(|_, seen| now.saturating_sub(*seen) < cooldown && *seen <= now);
+        if self.unknown.contains_key(kid) {
+            return UnknownKid::Refuse;
+        }
+        if self
+            .last_refetch
+            .is_some_and(|at| now.saturating_sub(at) < cooldown && at <= now)
+        {
+            self.remember(kid, now);
+            return UnknownKid::Refuse;
+        }
+        UnknownKid::Refetch
+    }
+
+    /// Records a refetch at `now`; `still_unknown` is the `kid` if the new set lacks it too.
+    pub fn refetched(&mut self, now: i64, still_unknown: Option<&str>) {
+        self.last_refetch = Some(now);
+        if let Some(kid) = still_unknown {
+            self.remember(kid, now);
+        }
+    }
+
+    /// Unknown `kid`s currently remembered.
+    pub fn remembered(&self) -> usize {
+        self.unknown.len()
+    }
+
+    fn remember(&mut self, kid: &str, now: i64) {
+        if self.unknown.len() >= MAX_REMEMBERED_KIDS {
+            let oldest = self
+                .unknown
+                .iter()
+                .min_by_key(|(_, at)| **at)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                self.unknown.remove(&oldest);
+            }
+        }
+        // Bounded: a kid is at most MAX_KID_BYTES, checked when the token was parsed.
+        self.unknown.insert(kid.to_owned(), now);
+    }
+}

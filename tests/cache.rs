@@ -1,0 +1,103 @@
+//! JWKS cache decisions at a fixed clock: freshness, max-age clamping, unknown-kid cooldown.
+
+use jwt_edge::{
+    max_age_from_cache_control, CachePolicy, Freshness, JwksSnapshot, KidCooldown, UnknownKid,
+};
+
+fn snapshot(fetched_at: i64, max_age: u64) -> JwksSnapshot {
+    JwksSnapshot {
+        jwks: r#"{"keys":[]}"#.into(),
+        fetched_at,
+        max_age,
+        etag: Some("\"e\"".into()),
+        last_modified: None,
+    }
+}
+
+#[test]
+fn freshness_over_a_lifetime() {
+    let p = CachePolicy::default();
+    let s = snapshot(1000, 600);
+    let at = |t| s.freshness(&p, t);
+    assert_eq!(at(1000), Freshness::Fresh);
+    assert_eq!(at(1479), Freshness::Fresh);
+    assert_eq!(
+        at(1480),
+        Freshness::RefreshAhead,
+        "last fifth of the lifetime"
+    );
+    assert_eq!(at(1599), Freshness::RefreshAhead);
+    assert_eq!(at(1600), Freshness::Stale);
+    assert_eq!(
+        at(1600 + 86_399),
+        Freshness::Stale,
+        "last-known-good until max staleness"
+    );
+    assert_eq!(at(1600 + 86_400), Freshness::Expired);
+    // A clock that jumps backwards does not make a set expire or look old.
+    assert_eq!(at(0), Freshness::Fresh);
+    let short = snapshot(0, 1);
+    assert_eq!(short.freshness(&p, 0), Freshness::RefreshAhead);
+    let revalidated = s.revalidated(5000, 300);
+    assert_eq!(
+        (
+            revalidated.fetched_at,
+            revalidated.max_age,
+            revalidated.etag.as_deref()
+        ),
+        (5000, 300, Some("\"e\""))
+    );
+    let json = serde_json::to_string(&s).unwrap();
+    assert_eq!(serde_json::from_str::<JwksSnapshot>(&json).unwrap(), s);
+}
+
+#[test]
+fn cache_control_is_clamped() {
+    let p = CachePolicy::default();
+    for (header, expect) in [
+        (None, 600),
+        (Some("public, max-age=300"), 300),
+        (Some("max-age=\"120\""), 120),
+        (Some("MAX-AGE=900, must-revalidate"), 900),
+        (Some("max-age=5"), 60),
+        (Some("max-age=0"), 60),
+        (Some("max-age=99999999"), 86_400),
+        (Some("max-age=-1"), 600),
+        (Some("max-age=abc"), 600),
+        (Some("no-store"), 60),
+        (Some("private, no-cache"), 60),
+        (Some(""), 600),
+    ] {
+        assert_eq!(max_age_from_cache_control(header, &p), expect, "{header:?}");
+    }
+}
+
+#[test]
+fn unknown_kids_refetch_at_most_once_per_cooldown() {
+    let p = CachePolicy::default();
+    let mut c = KidCooldown::default();
+    assert_eq!(c.on_unknown("new", &p, 100), UnknownKid::Refetch);
+    c.refetched(100, None);
+    // Within the cooldown, any other unknown kid is refused without a fetch.
+    assert_eq!(c.on_unknown("other", &p, 101), UnknownKid::Refuse);
+    assert_eq!(c.on_unknown("third", &p, 129), UnknownKid::Refuse);
+    assert_eq!(c.on_unknown("fourth", &p, 130), UnknownKid::Refetch);
+    c.refetched(130, Some("fourth"));
+    // A kid the new set still lacks stays refused for the cooldown, even after it.
+    assert_eq!(
+        c.on_unknown("fourth", &p, 161),
+        UnknownKid::Refetch,
+        "forgotten after the cooldown"
+    );
+    // 10,000 random kids in one cooldown: one refetch, memory bounded.
+    let mut c = KidCooldown::default();
+    let mut fetches = 0;
+    for i in 0..10_000 {
+        if c.on_unknown(&format!("kid-{i}"), &p, 1000) == UnknownKid::Refetch {
+            fetches += 1;
+            c.refetched(1000, Some(&format!("kid-{i}")));
+        }
+    }
+    assert_eq!(fetches, 1);
+    assert!(c.remembered() <= jwt_edge::MAX_REMEMBERED_KIDS);
+}
