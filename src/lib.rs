@@ -28,6 +28,7 @@ mod alg;
 mod cache;
 mod claims;
 mod config;
+mod edge_config;
 mod encoding;
 mod error;
 mod extract;
@@ -51,6 +52,7 @@ pub use crate::cache::{
 };
 pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
 pub use crate::config::{OneOrMany, VerifyConfig};
+pub use crate::edge_config::{EdgeConfig, IssuerConfig, Mode, ReplayMode, RESERVED_HEADER_PREFIX};
 pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, Malformed};
 pub use crate::extract::{extract_token, TokenSource};
 pub use crate::jwk::{Jwk, KeyRejection, MAX_KID_BYTES, MAX_RSA_BITS};

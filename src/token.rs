@@ -38,6 +38,7 @@ pub struct Header {
 /// A token that has been split and decoded, but whose signature has not been checked.
 #[derive(Debug)]
 pub struct UntrustedToken<'a> {
+    len: usize,
     header: Header,
     signing_input: &'a str,
     payload: Vec<u8>,
@@ -76,11 +77,34 @@ impl<'a> UntrustedToken<'a> {
             )
             .ok_or(malformed(Malformed::SegmentCount))?;
         Ok(Self {
+            len: token.len(),
             header,
             signing_input,
             payload,
             signature,
         })
+    }
+
+    /// Length of the token text, in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: an empty text is not a token.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `iss` claim, read without verification, only to choose which issuer's keys
+    /// and policy to verify against. The chosen verifier then requires the same `iss`
+    /// once the signature holds. `None` when the payload is not a strict JSON object
+    /// or has no string `iss`.
+    pub fn routing_issuer(&self) -> Option<String> {
+        let claims = parse_object(&self.payload, MAX_JSON_DEPTH).ok()?;
+        match claims.get("iss") {
+            Some(Value::String(iss)) => Some(iss.clone()),
+            _ => None,
+        }
     }
 
     /// The protected header.

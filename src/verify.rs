@@ -102,7 +102,19 @@ impl Verifier {
     /// allow-list, and a key chosen by `kid`/`alg` from the configured set (never from
     /// the token's `jwk`, `jku`, `x5u` or `x5c`) must verify it.
     pub fn verify_signature(&self, token: &str) -> Result<SignedPayload, Error> {
-        let untrusted = UntrustedToken::parse(token, self.options.max_token_bytes)?;
+        self.verify_parsed_signature(UntrustedToken::parse(token, self.options.max_token_bytes)?)
+    }
+
+    /// [`Verifier::verify_signature`] for a token already parsed (e.g. to route it).
+    pub fn verify_parsed_signature(
+        &self,
+        untrusted: UntrustedToken<'_>,
+    ) -> Result<SignedPayload, Error> {
+        if untrusted.len() > self.options.max_token_bytes {
+            return Err(Error::TokenTooLarge {
+                limit: self.options.max_token_bytes,
+            });
+        }
         let header = untrusted.header();
         // The allow-list decides, and `FromStr` knows no `none`.
         let algorithm: Algorithm = header
@@ -139,7 +151,19 @@ impl Verifier {
     ///
     /// Replay protection is a separate, asynchronous step: [`crate::check_replay`].
     pub fn verify(&self, token: &str, now: i64) -> Result<VerifiedToken, Error> {
-        let signed = self.verify_signature(token)?;
+        self.verify_parsed(
+            UntrustedToken::parse(token, self.options.max_token_bytes)?,
+            now,
+        )
+    }
+
+    /// [`Verifier::verify`] for a token already parsed (e.g. to route it by issuer).
+    pub fn verify_parsed(
+        &self,
+        untrusted: UntrustedToken<'_>,
+        now: i64,
+    ) -> Result<VerifiedToken, Error> {
+        let signed = self.verify_parsed_signature(untrusted)?;
         let policy = &self.options.claims;
         let map = parse_object(&signed.payload, MAX_JSON_DEPTH).map_err(Error::TokenMalformed)?;
         let claims = Claims::from_map(map, policy.max_audiences)?;

@@ -1,0 +1,356 @@
+//! The edge worker's configuration (the `JWT_EDGE_CONFIG` variable, JSON), validated
+//! once per isolate. Every default is written here; every refusal names its field.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::alg::Algorithm;
+use crate::cache::CachePolicy;
+use crate::claims::ClaimsPolicy;
+use crate::error::Error;
+use crate::extract::TokenSource;
+use crate::jwks::JwksOptions;
+use crate::token::DEFAULT_MAX_TOKEN_BYTES;
+use crate::verify::VerifyOptions;
+
+/// What the worker does with a verified request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Forward to the origin with the verified claims (default).
+    #[default]
+    Proxy,
+    /// Answer with a JSON verdict.
+    Verdict,
+}
+
+/// Replay protection for one issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplayMode {
+    /// No replay check (default).
+    #[default]
+    Off,
+    /// `jti` required; refused when already in the isolate's memory or in KV. KV is
+    /// eventually consistent, so this is best-effort across locations.
+    BestEffort,
+}
+
+/// One trusted issuer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    /// The exact `iss` value. Tokens are routed to their issuer by it.
+    pub issuer: String,
+    /// Where its JWKS lives: `https://`, or `http://` on loopback when
+    /// `dev_allow_http_loopback` is set. Optional when only an HMAC secret is used.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// Allowed audiences; empty means `aud` is not checked. Default empty.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Algorithm allow-list. Default: every asymmetric algorithm (HS* when `hmac_secret`).
+    #[serde(default)]
+    pub algorithms: Option<Vec<String>>,
+    /// Longest token lifetime, in seconds. Default 86 400: no day-long-plus tokens.
+    #[serde(default = "default_max_lifetime")]
+    pub max_lifetime: Option<u64>,
+    /// Clock skew, in seconds. Default 60.
+    #[serde(default = "default_clock_skew")]
+    pub clock_skew: u64,
+    /// Claims that must be present. Default none.
+    #[serde(default)]
+    pub required_claims: Vec<String>,
+    /// Required header `typ` (RFC 8725 §3.11). Default none.
+    #[serde(default)]
+    pub typ: Option<String>,
+    /// Required `sub`. Default none.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Replay protection. Default off.
+    #[serde(default)]
+    pub replay: ReplayMode,
+    /// Name of a Worker secret holding an HMAC key (base64url). Never the key itself.
+    #[serde(default)]
+    pub hmac_secret: Option<String>,
+}
+
+fn default_max_lifetime() -> Option<u64> {
+    Some(86_400)
+}
+
+fn default_clock_skew() -> u64 {
+    ClaimsPolicy::default().clock_skew
+}
+
+/// The whole worker configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeConfig {
+    /// Trusted issuers; at least one.
+    pub issuers: Vec<IssuerConfig>,
+    /// Where to find the token, in order. Default: `Authorization: Bearer`.
+    #[serde(default = "default_sources")]
+    pub sources: Vec<TokenSource>,
+    /// Proxy (default) or verdict.
+    #[serde(default)]
+    pub mode: Mode,
+    /// Origin base URL for proxy mode (scheme and host; the request's path and query are
+    /// kept). Default: the request's own URL (the route's origin).
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// `realm` in `WWW-Authenticate`. Default "jwt-edge".
+    #[serde(default = "default_realm")]
+    pub realm: String,
+    /// Remove the credential before forwarding. Default true.
+    #[serde(default = "default_true")]
+    pub strip_credential: bool,
+    /// Claim → request header for the origin, e.g. `{"sub": "X-Jwt-Sub"}`.
+    #[serde(default)]
+    pub claim_headers: BTreeMap<String, String>,
+    /// Header carrying the whole verified payload as base64url JSON. Default
+    /// "X-Jwt-Claims"; `null` disables it.
+    #[serde(default = "default_claims_header")]
+    pub claims_header: Option<String>,
+    /// JWKS cache timing.
+    #[serde(default)]
+    pub cache: CachePolicy,
+    /// Timeout of a JWKS fetch, in milliseconds. Default 5000.
+    #[serde(default = "default_fetch_timeout_ms")]
+    pub fetch_timeout_ms: u64,
+    /// Largest token accepted, in bytes. Default 16 384.
+    #[serde(default = "default_max_token_bytes")]
+    pub max_token_bytes: usize,
+    /// Let `OPTIONS` preflight requests (with `Access-Control-Request-Method`) through
+    /// unauthenticated. Default false.
+    #[serde(default)]
+    pub cors_preflight_passthrough: bool,
+    /// Development only: allow `http://` JWKS URIs on 127.0.0.1/localhost. Default false.
+    #[serde(default)]
+    pub dev_allow_http_loopback: bool,
+}
+
+fn default_sources() -> Vec<TokenSource> {
+    vec![TokenSource::default()]
+}
+fn default_realm() -> String {
+    "jwt-edge".into()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_claims_header() -> Option<String> {
+    Some("X-Jwt-Claims".into())
+}
+fn default_fetch_timeout_ms() -> u64 {
+    5000
+}
+fn default_max_token_bytes() -> usize {
+    DEFAULT_MAX_TOKEN_BYTES
+}
+
+/// Headers a client may never send through: anything the worker sets for the origin.
+pub const RESERVED_HEADER_PREFIX: &str = "x-jwt-";
+
+impl EdgeConfig {
+    /// Parses and validates the configuration. The error names the field, never a value.
+    pub fn from_json(text: &str) -> Result<Self, Error> {
+        let config: EdgeConfig = serde_json::from_str(text)
+            .map_err(|e| Error::ConfigInvalid(field_of(&e.to_string())))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        let bad = Error::ConfigInvalid;
+        if self.issuers.is_empty() {
+            return Err(bad("issuers"));
+        }
+        for (i, issuer) in self.issuers.iter().enumerate() {
+            if issuer.issuer.is_empty()
+                || self
+                    .issuers
+                    .iter()
+                    .take(i)
+                    .any(|o| o.issuer == issuer.issuer)
+            {
+                return Err(bad("issuers.issuer"));
+            }
+            match &issuer.jwks_uri {
+                Some(uri) if !self.jwks_uri_allowed(uri) => return Err(bad("issuers.jwks_uri")),
+                None if issuer.hmac_secret.is_none() => return Err(bad("issuers.jwks_uri")),
+                _ => {}
+            }
+            if issuer
+                .hmac_secret
+                .as_ref()
+                .is_some_and(|n| !is_binding_name(n))
+            {
+                return Err(bad("issuers.hmac_secret"));
+            }
+            self.verify_options(issuer)?;
+        }
+        if self.sources.is_empty() {
+            return Err(bad("sources"));
+        }
+        let header_names = self.claim_headers.values().chain(self.claims_header.iter());
+        for name in header_names {
+            if !is_header_name(name) {
+                return Err(bad("claim_headers"));
+            }
+        }
+        if let Some(origin) = &self.origin {
+            if !(origin.starts_with("https://") || origin.starts_with("http://")) {
+                return Err(bad("origin"));
+            }
+        }
+        if self.fetch_timeout_ms == 0 || self.fetch_timeout_ms > 30_000 {
+            return Err(bad("fetch_timeout_ms"));
+        }
+        if self.max_token_bytes == 0 || self.max_token_bytes > 64 * 1024 {
+            return Err(bad("max_token_bytes"));
+        }
+        Ok(())
+    }
+
+    fn jwks_uri_allowed(&self, uri: &str) -> bool {
+        let loopback = [
+            "http://127.0.0.1:",
+            "http://127.0.0.1/",
+            "http://localhost:",
+            "http://localhost/",
+        ];
+        uri.starts_with("https://")
+            || (self.dev_allow_http_loopback && loopback.iter().any(|p| uri.starts_with(p)))
+    }
+
+    /// The issuer a token with this (unverified) `iss` is checked against: the one
+    /// whose `issuer` equals it, or the only issuer when there is one.
+    pub fn route(&self, iss: Option<&str>) -> Option<usize> {
+        match (iss, self.issuers.len()) {
+            (_, 1) => Some(0),
+            (Some(iss), _) => self.issuers.iter().position(|i| i.issuer == iss),
+            (None, _) => None,
+        }
+    }
+
+    /// Verification options for one issuer: its allow-list and claims policy. The
+    /// issuer is always required to match.
+    pub fn verify_options(&self, issuer: &IssuerConfig) -> Result<VerifyOptions, Error> {
+        let algorithms = match &issuer.algorithms {
+            Some(names) => names
+                .iter()
+                .map(|n| n.parse::<Algorithm>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| Error::ConfigInvalid("issuers.algorithms"))?,
+            None if issuer.hmac_secret.is_some() => {
+                vec![Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512]
+            }
+            None => Algorithm::ASYMMETRIC.to_vec(),
+        };
+        if algorithms.is_empty() {
+            return Err(Error::ConfigInvalid("issuers.algorithms"));
+        }
+        if algorithms.iter().any(|a| a.is_symmetric()) && issuer.hmac_secret.is_none() {
+            // HMAC keys never come from a JWKS here: without a secret, HS* cannot verify.
+            return Err(Error::ConfigInvalid("issuers.algorithms"));
+        }
+        Ok(VerifyOptions {
+            algorithms,
+            max_token_bytes: self.max_token_bytes,
+            claims: ClaimsPolicy {
+                issuers: vec![issuer.issuer.clone()],
+                audiences: issuer.audiences.clone(),
+                subject: issuer.subject.clone(),
+                typ: issuer.typ.clone(),
+                clock_skew: issuer.clock_skew,
+                max_lifetime: issuer.max_lifetime,
+                required_claims: issuer.required_claims.clone(),
+                ..ClaimsPolicy::default()
+            },
+            ..VerifyOptions::default()
+        })
+    }
+
+    /// Options for parsing an issuer's JWKS (never `oct` keys).
+    pub fn jwks_options(&self) -> JwksOptions {
+        JwksOptions::default()
+    }
+}
+
+fn is_binding_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// RFC 9110 §5.1 field names, and not one of the hop-by-hop or credential headers.
+fn is_header_name(name: &str) -> bool {
+    let token = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    let lower = name.to_ascii_lowercase();
+    token
+        && !matches!(
+            lower.as_str(),
+            "authorization"
+                | "cookie"
+                | "host"
+                | "connection"
+                | "content-length"
+                | "transfer-encoding"
+        )
+}
+
+fn field_of(message: &str) -> &'static str {
+    const FIELDS: [&str; 26] = [
+        "issuers",
+        "issuer",
+        "jwks_uri",
+        "audiences",
+        "algorithms",
+        "max_lifetime",
+        "clock_skew",
+        "required_claims",
+        "typ",
+        "subject",
+        "replay",
+        "hmac_secret",
+        "sources",
+        "mode",
+        "origin",
+        "realm",
+        "strip_credential",
+        "claim_headers",
+        "claims_header",
+        "cache",
+        "fetch_timeout_ms",
+        "max_token_bytes",
+        "cors_preflight_passthrough",
+        "dev_allow_http_loopback",
+        "schemes",
+        "name",
+    ];
+    if message.starts_with("unknown field") {
+        return "unknown field";
+    }
+    // serde names the expected variants, not the field, for an unknown enum value.
+    if message.starts_with("unknown variant") {
+        for (variant, field) in [
+            ("`best-effort`", "replay"),
+            ("`verdict`", "mode"),
+            ("`cookie`", "sources"),
+        ] {
+            if message.contains(variant) {
+                return field;
+            }
+        }
+    }
+    FIELDS
+        .into_iter()
+        .find(|f| message.contains(&format!("`{f}`")))
+        .unwrap_or("JWT_EDGE_CONFIG")
+}

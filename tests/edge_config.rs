@@ -1,0 +1,134 @@
+//! The edge configuration: defaults, routing by issuer, and refusals that name the field.
+
+use jwt_edge::{Algorithm, EdgeConfig, Error, Mode, ReplayMode};
+
+const MINIMAL: &str = r#"{"issuers":[{"issuer":"https://issuer.example","jwks_uri":"https://issuer.example/jwks.json"}]}"#;
+
+#[test]
+fn defaults() {
+    let c = EdgeConfig::from_json(MINIMAL).unwrap();
+    assert_eq!(c.mode, Mode::Proxy);
+    assert_eq!(c.realm, "jwt-edge");
+    assert!(c.strip_credential);
+    assert_eq!(c.claims_header.as_deref(), Some("X-Jwt-Claims"));
+    assert_eq!(c.fetch_timeout_ms, 5000);
+    assert_eq!(c.cache.default_max_age, 600);
+    assert_eq!(c.cache.unknown_kid_cooldown, 30);
+    assert_eq!(c.cache.max_staleness, 86_400);
+    let issuer = &c.issuers[0];
+    assert_eq!(issuer.replay, ReplayMode::Off);
+    let options = c.verify_options(issuer).unwrap();
+    assert_eq!(options.algorithms, Algorithm::ASYMMETRIC.to_vec());
+    assert_eq!(
+        options.claims.issuers,
+        vec!["https://issuer.example".to_owned()]
+    );
+    assert_eq!(options.claims.max_lifetime, Some(86_400));
+    assert!(options.claims.require_exp);
+}
+
+#[test]
+fn routing_by_issuer() {
+    let c = EdgeConfig::from_json(
+        r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"},{"issuer":"https://b","jwks_uri":"https://b/j","replay":"best-effort"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(c.route(Some("https://a")), Some(0));
+    assert_eq!(c.route(Some("https://b")), Some(1));
+    assert_eq!(c.route(Some("https://c")), None);
+    assert_eq!(c.route(None), None);
+    assert_eq!(c.issuers[1].replay, ReplayMode::BestEffort);
+    // With one issuer every token goes to it; its policy still requires that iss.
+    let one = EdgeConfig::from_json(MINIMAL).unwrap();
+    assert_eq!(one.route(Some("https://evil")), Some(0));
+}
+
+#[test]
+fn invalid_configurations_name_the_field() {
+    for (json, field) in [
+        ("not json", "JWT_EDGE_CONFIG"),
+        (r#"{"issuers":[]}"#, "issuers"),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"http://a/j"}]}"#,
+            "issuers.jwks_uri",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"http://127.0.0.1:1/j"}]}"#,
+            "issuers.jwks_uri",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a"}]}"#,
+            "issuers.jwks_uri",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"},{"issuer":"https://a","jwks_uri":"https://a/j"}]}"#,
+            "issuers.issuer",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j","algorithms":["none"]}]}"#,
+            "issuers.algorithms",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j","algorithms":["HS256"]}]}"#,
+            "issuers.algorithms",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j","algorithms":[]}]}"#,
+            "issuers.algorithms",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","hmac_secret":"a-b"}]}"#,
+            "issuers.hmac_secret",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j","replay":"strict"}]}"#,
+            "replay",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j","audience":"x"}]}"#,
+            "unknown field",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"claim_headers":{"sub":"Authorization"}}"#,
+            "claim_headers",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"claim_headers":{"sub":"X Sub"}}"#,
+            "claim_headers",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"sources":[]}"#,
+            "sources",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"mode":"open"}"#,
+            "mode",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"fetch_timeout_ms":0}"#,
+            "fetch_timeout_ms",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"cache":{"max_age":1}}"#,
+            "unknown field",
+        ),
+    ] {
+        assert_eq!(
+            EdgeConfig::from_json(json).unwrap_err(),
+            Error::ConfigInvalid(field),
+            "{json}"
+        );
+    }
+    // http on loopback only with the dev flag; an HMAC-only issuer needs no JWKS.
+    assert!(EdgeConfig::from_json(r#"{"dev_allow_http_loopback":true,"issuers":[{"issuer":"a","jwks_uri":"http://127.0.0.1:8788/.well-known/jwks.json"}]}"#).is_ok());
+    assert!(EdgeConfig::from_json(r#"{"dev_allow_http_loopback":true,"issuers":[{"issuer":"a","jwks_uri":"http://example.com/j"}]}"#).is_err());
+    let hs =
+        EdgeConfig::from_json(r#"{"issuers":[{"issuer":"a","hmac_secret":"API_KEY_SECRET"}]}"#)
+            .unwrap();
+    assert!(hs
+        .verify_options(&hs.issuers[0])
+        .unwrap()
+        .algorithms
+        .iter()
+        .all(|a| a.is_symmetric()));
+}
