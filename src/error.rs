@@ -62,6 +62,8 @@ pub enum Error {
     TokenReplayed,
     /// The replay store could not answer; the request fails closed.
     ReplayUnavailable,
+    /// No usable key set: the issuer failed and no last-known-good set is young enough.
+    JwksUnavailable,
     /// The key set as a whole was refused (not JSON, too large, private key material, …).
     JwksInvalid(JwksProblem),
     /// The verifier's own configuration is invalid; names the offending field.
@@ -168,6 +170,7 @@ impl Error {
             Error::TypeMismatch => "typ_mismatch",
             Error::TokenReplayed => "token_replayed",
             Error::ReplayUnavailable => "replay_unavailable",
+            Error::JwksUnavailable => "jwks_unavailable",
             Error::JwksInvalid(_) => "jwks_invalid",
             Error::ConfigInvalid(_) => "config_invalid",
         }
@@ -186,7 +189,7 @@ impl Error {
             Error::AlgorithmNotAllowed | Error::NoMatchingKey | Error::KeyMismatch => F::Key,
             Error::SignatureInvalid => F::Signature,
             Error::TokenReplayed | Error::ReplayUnavailable => F::Replay,
-            Error::JwksInvalid(_) => F::Jwks,
+            Error::JwksInvalid(_) | Error::JwksUnavailable => F::Jwks,
             Error::ConfigInvalid(_) => F::Config,
             _ => F::Claims,
         }
@@ -202,7 +205,9 @@ impl Error {
             // RFC 6750 §3.1 "insufficient_scope": the token is genuine but not for this
             // resource; Envoy's jwt_authn answers an audience mismatch the same way.
             Error::AudienceMismatch => H::new(403, Some("insufficient_scope")),
-            Error::ReplayUnavailable | Error::JwksInvalid(_) => H::new(503, None),
+            Error::ReplayUnavailable | Error::JwksInvalid(_) | Error::JwksUnavailable => {
+                H::new(503, None)
+            }
             Error::ConfigInvalid(_) => H::new(500, None),
             _ => H::new(401, Some("invalid_token")),
         }
@@ -240,6 +245,7 @@ impl fmt::Display for Error {
             Error::TypeMismatch => f.write_str("token type (typ) is not the expected one"),
             Error::TokenReplayed => f.write_str("token was already used"),
             Error::ReplayUnavailable => f.write_str("replay protection is unavailable"),
+            Error::JwksUnavailable => f.write_str("the issuer's keys are unavailable"),
             Error::JwksInvalid(why) => write!(f, "key set refused: {why}"),
             Error::ConfigInvalid(field) => write!(f, "invalid configuration: `{field}`"),
         }

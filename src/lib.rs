@@ -44,6 +44,8 @@ mod verify;
 
 #[cfg(feature = "browser")]
 mod browser;
+#[cfg(feature = "edge")]
+mod edge;
 
 pub use crate::alg::{Algorithm, KeyKind, UnknownAlgorithm};
 pub use crate::cache::{
