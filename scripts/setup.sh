@@ -212,6 +212,29 @@ node_major() {
   echo "${v%%.*}"
 }
 
+# npm ci, and npm install when npm ci refuses. package-lock.json lists workerd's
+# optional per-platform packages for linux only: the registry these machines use does
+# not serve @cloudflare/workerd-darwin-*/-windows-*, so npm install could not record
+# them, and npm ci then calls the lock file "out of sync" (EUSAGE, "Missing:
+# @cloudflare/workerd-darwin-64@ from lock file"). npm install with the same lock file
+# installs exactly the locked versions (it only adds what the lock lacks).
+npm_ci_or_install() {
+  local log="$STATE_DIR/npm-ci.log"
+  note "npm ci --no-audit --no-fund"
+  if timeout 900 npm ci --no-audit --no-fund </dev/null >"$log" 2>&1; then
+    return 0
+  fi
+  local why before
+  why="$(grep -m1 '^npm error Missing:' "$log" || grep -m1 '^npm error' "$log" || tail -n 1 "$log")"
+  warn "npm ci failed (${why#npm error }); full log in ${log#"$ROOT"/}"
+  note "falling back to: npm install --no-audit --no-fund (installs the versions locked in package-lock.json)"
+  before="$(cksum <"$ROOT/package-lock.json")"
+  timeout 900 npm install --no-audit --no-fund </dev/null || die "npm install failed too"
+  if [ "$(cksum <"$ROOT/package-lock.json")" != "$before" ]; then
+    warn "npm install changed package-lock.json: review and commit it, or 'git checkout package-lock.json'"
+  fi
+}
+
 setup_node() {
   step "Node.js >= 22 and npm packages"
   local sys_node="" sys_major=0 stamp="$STATE_DIR/npm-ci.stamp"
@@ -242,11 +265,10 @@ setup_node() {
   if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ]; then
     local t0
     t0="$(now_us)"
-    note "npm ci --no-audit --no-fund"
     rm -f "$stamp"
-    timeout 900 npm ci --no-audit --no-fund </dev/null || die "npm ci failed"
+    npm_ci_or_install
     touch "$stamp"
-    note "npm ci took $(since "$t0")"
+    note "npm took $(since "$t0")"
   fi
 
   # PATH has node_modules/.bin first: that node is node@22 when the system one is older.
