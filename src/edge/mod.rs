@@ -1,1 +1,148 @@
-//! edge
+//! Cloudflare Worker front end (workers-rs). It translates requests to the core and
+//! back: configuration once per isolate, the token from the request, the issuer's keys
+//! from memory/KV/the issuer, replay through KV, then forward or answer.
+
+mod keys;
+mod replay;
+mod respond;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+use crate::edge_config::{EdgeConfig, Mode, ReplayMode};
+use crate::error::Error;
+use crate::extract::extract_token;
+use crate::replay::MemoryReplayStore;
+use crate::token::UntrustedToken;
+
+use keys::{IssuerKeys, Tier};
+
+/// Replay entries one isolate remembers before failing closed.
+const MEMORY_REPLAY_CAPACITY: usize = 100_000;
+
+/// Everything an isolate keeps between requests.
+pub(crate) struct Isolate {
+    pub config: EdgeConfig,
+    pub keys: Vec<IssuerKeys>,
+    pub replay: MemoryReplayStore,
+}
+
+thread_local! {
+    /// The isolate's state, or the configuration error every request answers with.
+    static ISOLATE: RefCell<Option<std::result::Result<Rc<Isolate>, Error>>> = const { RefCell::new(None) };
+}
+
+/// Validates the configuration once per isolate.
+fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
+    ISOLATE.with(|cell| {
+        if let Some(state) = cell.borrow().as_ref() {
+            return state.clone();
+        }
+        let loaded = env
+            .var("JWT_EDGE_CONFIG")
+            .map_err(|_| Error::ConfigInvalid("JWT_EDGE_CONFIG"))
+            .and_then(|v| EdgeConfig::from_json(&v.to_string()))
+            .map(|config| {
+                Rc::new(Isolate {
+                    keys: config
+                        .issuers
+                        .iter()
+                        .map(|_| IssuerKeys::default())
+                        .collect(),
+                    config,
+                    replay: MemoryReplayStore::new(MEMORY_REPLAY_CAPACITY),
+                })
+            });
+        if let Err(err) = &loaded {
+            worker::console_error!("{{\"event\":\"config_invalid\",\"detail\":\"{err}\"}}");
+        }
+        *cell.borrow_mut() = Some(loaded.clone());
+        loaded
+    })
+}
+
+fn unix_now() -> i64 {
+    i64::try_from(worker::Date::now().as_millis() / 1000).unwrap_or(i64::MAX)
+}
+
+/// What a decision logs: never the token.
+#[derive(Default)]
+struct Decision {
+    iss: Option<String>,
+    kid: Option<String>,
+    alg: Option<String>,
+    tier: Option<Tier>,
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let started = worker::Date::now().as_millis();
+    let state = match isolate(&env) {
+        Ok(state) => state,
+        Err(err) => return respond::refusal(&err, "jwt-edge"),
+    };
+    let mut decision = Decision::default();
+    let outcome = handle(&state, req, &env, &ctx, &mut decision).await;
+    let elapsed_us = worker::Date::now()
+        .as_millis()
+        .saturating_sub(started)
+        .saturating_mul(1000);
+    let (outcome_name, code) = match &outcome {
+        Ok(_) => ("accept", "ok"),
+        Err(err) => ("refuse", err.code()),
+    };
+    let line = serde_json::json!({
+        "event": "decision",
+        "outcome": outcome_name,
+        "code": code,
+        "iss": decision.iss,
+        "kid": decision.kid,
+        "alg": decision.alg,
+        "jwks": decision.tier.map(Tier::name),
+        "duration_us": elapsed_us,
+    });
+    worker::console_log!("{line}");
+    match outcome {
+        Ok(response) => Ok(response),
+        Err(err) => respond::refusal(&err, &state.config.realm),
+    }
+}
+
+async fn handle(
+    state: &Rc<Isolate>,
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    decision: &mut Decision,
+) -> std::result::Result<Response, Error> {
+    let config = &state.config;
+    if config.cors_preflight_passthrough && respond::is_preflight(&req) {
+        return respond::passthrough(req, config).await;
+    }
+    let token = extract_token(&config.sources, config.max_token_bytes, |name| {
+        req.headers().get(name).ok().flatten()
+    })?;
+    let untrusted = UntrustedToken::parse(&token, config.max_token_bytes)?;
+    let routing_iss = untrusted.routing_issuer();
+    let index = config
+        .route(routing_iss.as_deref())
+        .ok_or(Error::IssuerMismatch)?;
+    let issuer = config.issuers.get(index).ok_or(Error::IssuerMismatch)?;
+    decision.iss = Some(issuer.issuer.clone());
+    decision.kid = untrusted.header().key_id.clone();
+    decision.alg = Some(untrusted.header().algorithm.clone());
+    let now = unix_now();
+    let kid = untrusted.header().key_id.clone();
+    let (verifier, tier) = keys::verifier_for(state, env, ctx, index, kid.as_deref(), now).await?;
+    decision.tier = Some(tier);
+    let verified = verifier.verify_parsed(untrusted, now)?;
+    if issuer.replay == ReplayMode::BestEffort {
+        replay::check(state, env, &verified.claims, now, issuer.clock_skew).await?;
+    }
+    match config.mode {
+        Mode::Verdict => respond::verdict(&verified, tier),
+        Mode::Proxy => respond::forward(req, config, &verified).await,
+    }
+}

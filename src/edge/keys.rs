@@ -1,0 +1,396 @@
+//! An issuer's keys in three tiers: parsed keys in isolate memory → a KV snapshot
+//! shared across isolates → the issuer itself. What to do at each point is decided by
+//! the core's cache module; this file only loads, stores and fetches.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::cache::{max_age_from_cache_control, Freshness, JwksSnapshot, KidCooldown, UnknownKid};
+use crate::error::Error;
+use crate::jwk::Jwk;
+use crate::jwks::JwkSet;
+use crate::verify::Verifier;
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use sha2::{Digest, Sha256};
+use worker::{AbortController, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+
+use super::Isolate;
+
+/// Largest JWKS response read, in bytes.
+const MAX_JWKS_BYTES: usize = 256 * 1024;
+
+/// Where the keys of a decision came from (logged, and shown in verdicts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    Memory,
+    Kv,
+    Issuer,
+    /// Last-known-good while the issuer fails.
+    Stale,
+    /// Configured HMAC secret only; no JWKS.
+    Secret,
+}
+
+impl Tier {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Memory => "memory",
+            Tier::Kv => "kv",
+            Tier::Issuer => "issuer",
+            Tier::Stale => "stale",
+            Tier::Secret => "secret",
+        }
+    }
+}
+
+/// A parsed key set with the snapshot it came from.
+pub struct CachedKeys {
+    pub snapshot: JwksSnapshot,
+    pub verifier: Rc<Verifier>,
+}
+
+type FetchResult = Result<Rc<CachedKeys>, Error>;
+
+/// Per-issuer state in isolate memory.
+#[derive(Default)]
+pub struct IssuerKeys {
+    cached: RefCell<Option<Rc<CachedKeys>>>,
+    cooldown: RefCell<KidCooldown>,
+    /// The fetch in flight, shared by every request that needs it.
+    inflight: RefCell<Option<Shared<LocalBoxFuture<'static, FetchResult>>>>,
+    /// The verifier of an HMAC-only issuer, built once.
+    secret_only: RefCell<Option<Rc<Verifier>>>,
+}
+
+/// The KV key of an issuer's snapshot.
+fn kv_key(issuer: &str) -> String {
+    let digest = Sha256::digest(issuer.as_bytes());
+    format!(
+        "jwks:v1:{}",
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
+/// The configured HMAC secret of an issuer, from a Worker secret (never from config).
+fn hmac_key(isolate: &Isolate, env: &Env, index: usize) -> Result<Option<Jwk>, Error> {
+    let Some(issuer) = isolate.config.issuers.get(index) else {
+        return Err(Error::ConfigInvalid("issuers"));
+    };
+    let Some(name) = &issuer.hmac_secret else {
+        return Ok(None);
+    };
+    let value = env
+        .secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .map_err(|_| Error::ConfigInvalid("issuers.hmac_secret"))?;
+    let bytes = crate::encoding::base64url_decode(value.trim())
+        .ok()
+        .ok_or(Error::ConfigInvalid("issuers.hmac_secret"))?;
+    Jwk::hmac_secret(None, bytes, None)
+        .map(Some)
+        .map_err(|_| Error::ConfigInvalid("issuers.hmac_secret"))
+}
+
+/// Builds the verifier for a snapshot: the JWKS (never `oct` keys) plus the configured
+/// HMAC secret. Done once per snapshot, never per request.
+fn build(isolate: &Isolate, env: &Env, index: usize, snapshot: JwksSnapshot) -> FetchResult {
+    let issuer = isolate
+        .config
+        .issuers
+        .get(index)
+        .ok_or(Error::ConfigInvalid("issuers"))?;
+    let mut keys = JwkSet::parse(snapshot.jwks.as_bytes(), &isolate.config.jwks_options())?;
+    for skipped in keys.skipped() {
+        worker::console_warn!(
+            "{{\"event\":\"jwks_key_skipped\",\"iss\":{},\"index\":{},\"reason\":\"{}\"}}",
+            serde_json::Value::String(issuer.issuer.clone()),
+            skipped.index,
+            skipped.reason.code()
+        );
+    }
+    if let Some(secret) = hmac_key(isolate, env, index)? {
+        keys.push(secret);
+    }
+    let verifier = Verifier::new(keys, isolate.config.verify_options(issuer)?)?;
+    Ok(Rc::new(CachedKeys {
+        snapshot,
+        verifier: Rc::new(verifier),
+    }))
+}
+
+/// The verifier for issuer `index` at `now`, and the tier it came from. `kid` is the
+/// token's, to decide on a refetch when it is unknown.
+pub async fn verifier_for(
+    isolate: &Rc<Isolate>,
+    env: &Env,
+    ctx: &Context,
+    index: usize,
+    kid: Option<&str>,
+    now: i64,
+) -> Result<(Rc<Verifier>, Tier), Error> {
+    let issuer = isolate
+        .config
+        .issuers
+        .get(index)
+        .ok_or(Error::ConfigInvalid("issuers"))?;
+    let state = isolate
+        .keys
+        .get(index)
+        .ok_or(Error::ConfigInvalid("issuers"))?;
+    let Some(uri) = issuer.jwks_uri.clone() else {
+        // HMAC-only issuer.
+        if let Some(v) = state.secret_only.borrow().as_ref() {
+            return Ok((Rc::clone(v), Tier::Secret));
+        }
+        let mut keys = JwkSet::new();
+        if let Some(secret) = hmac_key(isolate, env, index)? {
+            keys.push(secret);
+        }
+        let verifier = Rc::new(Verifier::new(keys, isolate.config.verify_options(issuer)?)?);
+        *state.secret_only.borrow_mut() = Some(Rc::clone(&verifier));
+        return Ok((verifier, Tier::Secret));
+    };
+    let policy = &isolate.config.cache;
+
+    // Tier 1: isolate memory. Tier 2: KV, when memory has nothing.
+    let mut tier = Tier::Memory;
+    let mut current = state.cached.borrow().clone();
+    if current.is_none() {
+        if let Some(snapshot) = read_kv(env, &issuer.issuer).await {
+            if snapshot.freshness(policy, now) != Freshness::Expired {
+                if let Ok(keys) = build(isolate, env, index, snapshot) {
+                    *state.cached.borrow_mut() = Some(Rc::clone(&keys));
+                    current = Some(keys);
+                    tier = Tier::Kv;
+                }
+            }
+        }
+    }
+
+    let (keys, tier) = match current {
+        Some(keys) => match keys.snapshot.freshness(policy, now) {
+            Freshness::Fresh => (keys, tier),
+            Freshness::RefreshAhead => {
+                let refresh = shared_fetch(isolate, env, index, &uri, now);
+                ctx.wait_until(async move {
+                    let _ = refresh.await;
+                });
+                (keys, tier)
+            }
+            Freshness::Stale => match shared_fetch(isolate, env, index, &uri, now).await {
+                Ok(fresh) => (fresh, Tier::Issuer),
+                Err(err) => {
+                    log_fetch_failure(&issuer.issuer, &err, "serving last-known-good");
+                    (keys, Tier::Stale)
+                }
+            },
+            Freshness::Expired => match shared_fetch(isolate, env, index, &uri, now).await {
+                Ok(fresh) => (fresh, Tier::Issuer),
+                Err(err) => {
+                    log_fetch_failure(&issuer.issuer, &err, "last-known-good too old");
+                    return Err(Error::JwksUnavailable);
+                }
+            },
+        },
+        None => match shared_fetch(isolate, env, index, &uri, now).await {
+            Ok(fresh) => (fresh, Tier::Issuer),
+            Err(err) => {
+                log_fetch_failure(&issuer.issuer, &err, "no keys cached");
+                return Err(Error::JwksUnavailable);
+            }
+        },
+    };
+
+    // An unknown kid may mean the issuer rotated: refetch, at most once per cooldown.
+    if let Some(kid) = kid {
+        let known = keys
+            .verifier
+            .keys()
+            .keys()
+            .iter()
+            .any(|k| k.kid.as_deref() == Some(kid));
+        if !known && tier != Tier::Issuer {
+            let decision = state.cooldown.borrow_mut().on_unknown(kid, policy, now);
+            if decision == UnknownKid::Refetch {
+                let result = shared_fetch(isolate, env, index, &uri, now).await;
+                let refreshed = result.as_ref().ok().cloned();
+                let still_unknown = refreshed.as_ref().is_none_or(|k| {
+                    !k.verifier
+                        .keys()
+                        .keys()
+                        .iter()
+                        .any(|key| key.kid.as_deref() == Some(kid))
+                });
+                state
+                    .cooldown
+                    .borrow_mut()
+                    .refetched(now, still_unknown.then_some(kid));
+                if let Some(fresh) = refreshed {
+                    return Ok((Rc::clone(&fresh.verifier), Tier::Issuer));
+                }
+            }
+        }
+    }
+    Ok((Rc::clone(&keys.verifier), tier))
+}
+
+fn log_fetch_failure(issuer: &str, err: &Error, action: &str) {
+    worker::console_warn!(
+        "{{\"event\":\"jwks_fetch_failed\",\"iss\":{},\"code\":\"{}\",\"action\":\"{action}\"}}",
+        serde_json::Value::String(issuer.to_owned()),
+        err.code()
+    );
+}
+
+async fn read_kv(env: &Env, issuer: &str) -> Option<JwksSnapshot> {
+    let kv = env.kv("JWKS_CACHE").ok()?;
+    match kv.get(&kv_key(issuer)).text().await {
+        Ok(Some(text)) => serde_json::from_str(&text).ok(),
+        Ok(None) => None,
+        Err(_) => {
+            worker::console_warn!("{{\"event\":\"kv_read_failed\",\"binding\":\"JWKS_CACHE\"}}");
+            None
+        }
+    }
+}
+
+/// One fetch per issuer at a time: concurrent callers share its result.
+fn shared_fetch(
+    isolate: &Rc<Isolate>,
+    env: &Env,
+    index: usize,
+    uri: &str,
+    now: i64,
+) -> Shared<LocalBoxFuture<'static, FetchResult>> {
+    let Some(state) = isolate.keys.get(index) else {
+        return async { Err(Error::ConfigInvalid("issuers")) }
+            .boxed_local()
+            .shared();
+    };
+    if let Some(inflight) = state.inflight.borrow().as_ref() {
+        return inflight.clone();
+    }
+    let (isolate2, env2, uri2) = (Rc::clone(isolate), env.clone(), uri.to_owned());
+    let future = async move {
+        let result = fetch_and_store(&isolate2, &env2, index, &uri2, now).await;
+        if let Some(state) = isolate2.keys.get(index) {
+            if let Ok(keys) = &result {
+                *state.cached.borrow_mut() = Some(Rc::clone(keys));
+            }
+            *state.inflight.borrow_mut() = None;
+        }
+        result
+    }
+    .boxed_local()
+    .shared();
+    *state.inflight.borrow_mut() = Some(future.clone());
+    future
+}
+
+async fn fetch_and_store(
+    isolate: &Rc<Isolate>,
+    env: &Env,
+    index: usize,
+    uri: &str,
+    now: i64,
+) -> FetchResult {
+    let issuer = isolate
+        .config
+        .issuers
+        .get(index)
+        .ok_or(Error::ConfigInvalid("issuers"))?;
+    let previous = isolate
+        .keys
+        .get(index)
+        .and_then(|s| s.cached.borrow().as_ref().map(|k| k.snapshot.clone()));
+    let headers = Headers::new();
+    let _ = headers.set("accept", "application/json, application/jwk-set+json");
+    if let Some(etag) = previous.as_ref().and_then(|p| p.etag.as_deref()) {
+        let _ = headers.set("if-none-match", etag);
+    }
+    if let Some(modified) = previous.as_ref().and_then(|p| p.last_modified.as_deref()) {
+        let _ = headers.set("if-modified-since", modified);
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let request = Request::new_with_init(uri, &init).map_err(|_| Error::JwksUnavailable)?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let send = fetch.send_with_signal(&signal);
+    let timeout = Delay::from(Duration::from_millis(isolate.config.fetch_timeout_ms));
+    futures_util::pin_mut!(send);
+    futures_util::pin_mut!(timeout);
+    let mut response = match futures_util::future::select(send, timeout).await {
+        futures_util::future::Either::Left((Ok(response), _)) => response,
+        futures_util::future::Either::Left((Err(_), _)) => return Err(Error::JwksUnavailable),
+        futures_util::future::Either::Right(_) => {
+            controller.abort();
+            return Err(Error::JwksUnavailable);
+        }
+    };
+    let max_age = max_age_from_cache_control(
+        response
+            .headers()
+            .get("cache-control")
+            .ok()
+            .flatten()
+            .as_deref(),
+        &isolate.config.cache,
+    );
+    let snapshot = match (response.status_code(), previous) {
+        (304, Some(previous)) => previous.revalidated(now, max_age),
+        (200, _) => {
+            let declared = response
+                .headers()
+                .get("content-length")
+                .ok()
+                .flatten()
+                .and_then(|v| v.parse::<usize>().ok());
+            if declared.is_some_and(|n| n > MAX_JWKS_BYTES) {
+                return Err(Error::JwksInvalid(crate::error::JwksProblem::TooLarge));
+            }
+            let body = response.bytes().await.map_err(|_| Error::JwksUnavailable)?;
+            if body.len() > MAX_JWKS_BYTES {
+                return Err(Error::JwksInvalid(crate::error::JwksProblem::TooLarge));
+            }
+            let text = String::from_utf8(body)
+                .map_err(|_| Error::JwksInvalid(crate::error::JwksProblem::Malformed))?;
+            JwksSnapshot {
+                jwks: text,
+                fetched_at: now,
+                max_age,
+                etag: response.headers().get("etag").ok().flatten(),
+                last_modified: response.headers().get("last-modified").ok().flatten(),
+            }
+        }
+        _ => return Err(Error::JwksUnavailable),
+    };
+    // Hygiene before anything is stored: a set that fails it never replaces a good one.
+    let keys = build(isolate, env, index, snapshot)?;
+    if let Ok(kv) = env.kv("JWKS_CACHE") {
+        if let Ok(text) = serde_json::to_string(&keys.snapshot) {
+            // Keep the snapshot in KV for as long as it may serve as last-known-good.
+            let ttl = keys
+                .snapshot
+                .max_age
+                .saturating_add(isolate.config.cache.max_staleness)
+                .max(60);
+            let stored = match kv.put(&kv_key(&issuer.issuer), text) {
+                Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
+                Err(_) => false,
+            };
+            if !stored {
+                worker::console_warn!(
+                    "{{\"event\":\"kv_write_failed\",\"binding\":\"JWKS_CACHE\"}}"
+                );
+            }
+        }
+    }
+    Ok(keys)
+}

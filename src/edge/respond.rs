@@ -1,0 +1,209 @@
+//! Answers: RFC 6750 refusals with an RFC 9457 problem body, verdicts, and proxying
+//! to the origin with verified claims (and nothing a client could have spoofed).
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde_json::{json, Value};
+use worker::{Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
+
+use crate::edge_config::{EdgeConfig, RESERVED_HEADER_PREFIX};
+use crate::error::Error;
+use crate::extract::TokenSource;
+use crate::verify::VerifiedToken;
+
+use super::keys::Tier;
+
+fn internal(_: worker::Error) -> Error {
+    Error::ConfigInvalid("response")
+}
+
+/// The refusal for `err`: status and `WWW-Authenticate` from the core's single
+/// mapping, and `application/problem+json` with the stable code.
+pub fn refusal(err: &Error, realm: &str) -> worker::Result<Response> {
+    let http = err.http();
+    let body = json!({
+        "type": format!("https://jwt-edge.dev/errors/{}", err.code()),
+        "title": err.to_string(),
+        "status": http.status,
+        "code": err.code(),
+        "detail": err.to_string(),
+    });
+    let headers = Headers::new();
+    headers.set("content-type", "application/problem+json")?;
+    headers.set("cache-control", "no-store")?;
+    if let Some(value) = http.www_authenticate(realm, err) {
+        headers.set("www-authenticate", &value)?;
+    }
+    Ok(Response::builder()
+        .with_status(http.status)
+        .with_headers(headers)
+        .fixed(body.to_string().into_bytes()))
+}
+
+/// Verdict mode: the verified token as JSON.
+pub fn verdict(token: &VerifiedToken, tier: Tier) -> Result<Response, Error> {
+    let body = json!({
+        "valid": true,
+        "iss": token.claims.issuer,
+        "sub": token.claims.subject,
+        "kid": token.key_id,
+        "alg": token.algorithm.name(),
+        "claims": token.claims.all,
+        "jwks_source": tier.name(),
+    });
+    let headers = Headers::new();
+    headers
+        .set("content-type", "application/json")
+        .map_err(internal)?;
+    headers.set("cache-control", "no-store").map_err(internal)?;
+    Ok(Response::builder()
+        .with_status(200)
+        .with_headers(headers)
+        .fixed(body.to_string().into_bytes()))
+}
+
+pub fn is_preflight(req: &Request) -> bool {
+    req.method() == worker::Method::Options
+        && req
+            .headers()
+            .has("access-control-request-method")
+            .unwrap_or(false)
+}
+
+/// A CORS preflight: forwarded untouched in proxy mode, answered 204 otherwise.
+pub async fn passthrough(req: Request, config: &EdgeConfig) -> Result<Response, Error> {
+    match config.mode {
+        crate::edge_config::Mode::Verdict => {
+            Ok(Response::empty().map_err(internal)?.with_status(204))
+        }
+        crate::edge_config::Mode::Proxy => {
+            let url = origin_url(&req, config)?;
+            let headers = req_headers_copy(&req)?;
+            send(req, &url, headers).await
+        }
+    }
+}
+
+fn req_headers_copy(req: &Request) -> Result<Headers, Error> {
+    let headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        headers.append(&name, &value).map_err(internal)?;
+    }
+    Ok(headers)
+}
+
+fn origin_url(req: &Request, config: &EdgeConfig) -> Result<String, Error> {
+    let url = req
+        .url()
+        .map_err(|_| Error::RequestMalformed("request url"))?;
+    Ok(match &config.origin {
+        Some(base) => {
+            let mut target = base.trim_end_matches('/').to_owned();
+            target.push_str(url.path());
+            if let Some(query) = url.query() {
+                target.push('?');
+                target.push_str(query);
+            }
+            target
+        }
+        None => url.to_string(),
+    })
+}
+
+/// Proxy mode: forward to the origin with the verified claims.
+pub async fn forward(
+    req: Request,
+    config: &EdgeConfig,
+    token: &VerifiedToken,
+) -> Result<Response, Error> {
+    let url = origin_url(&req, config)?;
+    let configured: Vec<String> = config
+        .claim_headers
+        .values()
+        .chain(config.claims_header.iter())
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        let lower = name.to_ascii_lowercase();
+        // Nothing the client sends may pass for a verified claim.
+        if lower.starts_with(RESERVED_HEADER_PREFIX) || configured.contains(&lower) {
+            continue;
+        }
+        if config.strip_credential && is_credential(&lower, config) {
+            if lower == "cookie" {
+                if let Some(rest) = strip_cookies(&value, config) {
+                    headers.append("cookie", &rest).map_err(internal)?;
+                }
+            }
+            continue;
+        }
+        headers.append(&name, &value).map_err(internal)?;
+    }
+    for (claim, header) in &config.claim_headers {
+        if let Some(value) = token.claims.all.get(claim) {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            // Header values cannot carry control characters; such claims are not sent.
+            if !text.chars().any(char::is_control) {
+                headers.set(header, &text).map_err(internal)?;
+            }
+        }
+    }
+    if let Some(name) = &config.claims_header {
+        let payload = Value::Object(token.claims.all.clone()).to_string();
+        headers
+            .set(name, &Base64UrlUnpadded::encode_string(payload.as_bytes()))
+            .map_err(internal)?;
+    }
+    send(req, &url, headers).await
+}
+
+fn is_credential(lower: &str, config: &EdgeConfig) -> bool {
+    config.sources.iter().any(|source| match source {
+        TokenSource::Authorization { .. } => lower == "authorization",
+        TokenSource::Cookie { .. } => lower == "cookie",
+        TokenSource::Header { name } => lower == name.to_ascii_lowercase(),
+    })
+}
+
+/// The Cookie header without the token cookies; `None` when nothing is left.
+fn strip_cookies(value: &str, config: &EdgeConfig) -> Option<String> {
+    let names: Vec<&str> = config
+        .sources
+        .iter()
+        .filter_map(|s| match s {
+            TokenSource::Cookie { name } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let kept: Vec<&str> = value
+        .split(';')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| {
+            !names
+                .iter()
+                .any(|n| pair.split_once('=').is_some_and(|(k, _)| k.trim() == *n))
+        })
+        .collect();
+    (!kept.is_empty()).then(|| kept.join("; "))
+}
+
+async fn send(req: Request, url: &str, headers: Headers) -> Result<Response, Error> {
+    let mut init = RequestInit::new();
+    init.with_method(req.method())
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
+    if !matches!(req.method(), worker::Method::Get | worker::Method::Head) {
+        init.with_body(req.inner().body().map(Into::into));
+    }
+    let outbound =
+        Request::new_with_init(url, &init).map_err(|_| Error::RequestMalformed("origin url"))?;
+    match Fetch::Request(outbound).send().await {
+        Ok(response) => Ok(response),
+        // The origin is unreachable: a 502, not an authentication error.
+        Err(_) => Response::error("origin unreachable", 502).map_err(internal),
+    }
+}
