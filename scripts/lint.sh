@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Formatting and clippy (native, all targets; wasm32 with the browser front end).
+# Formatting and clippy (native, all targets; wasm32 with the browser front end and
+# with the Cloudflare Worker front end).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,5 +14,7 @@ run_step "cargo clippy --locked --all-targets --features cli -- -D warnings" \
   cargo clippy --locked --all-targets --features cli -- -D warnings
 run_step "wasm32: cargo clippy --locked --lib --features browser -- -D warnings" \
   wasm_cargo clippy --locked --lib --features browser -- -D warnings
+run_step "wasm32: cargo clippy --locked --lib --features edge -- -D warnings" \
+  wasm_cargo clippy --locked --lib --features edge -- -D warnings
 
 step "lint passed in $(since "$SCRIPT_T0")"

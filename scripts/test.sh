@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of jwt-edge: native Rust tests, the wasm32 builds, the
-# wasm-bindgen Node package with node's test runner, and interop tests against
-# tokens freshly made by jose.
+# wasm-bindgen Node package with node's test runner, interop tests against
+# tokens freshly made by jose, and the Cloudflare Worker: its build, its tests in
+# workerd (Miniflare), `wrangler deploy --dry-run` and a `wrangler dev` smoke test.
 #
 # Environment:
 #   JWT_EDGE_SKIP_FRESH_FIXTURES=1   skip making fresh jose tokens (step e)
@@ -45,7 +46,7 @@ if [ -d "$ROOT/tests/node" ]; then
 fi
 if [ ${#node_tests[@]} -gt 0 ]; then
   run_step "node --test 'tests/node/**/*.test.mjs' (${#node_tests[@]} files, $(node --version))" \
-    node --test 'tests/node/**/*.test.mjs'
+    timeout --kill-after=15 600 node --test 'tests/node/**/*.test.mjs'
 else
   step "node tests"
   skip "no tests/node/**/*.test.mjs files"
@@ -55,7 +56,7 @@ fi
 fresh_fixtures() {
   local out="$ROOT/target/fresh-fixtures"
   rm -rf "$out"
-  node tests/fixtures/make-jose-fixtures.mjs "$out"
+  timeout --kill-after=15 120 node tests/fixtures/make-jose-fixtures.mjs "$out"
   [ -f "$out/tokens.json" ] || die "tests/fixtures/make-jose-fixtures.mjs wrote no $out/tokens.json"
   JWT_EDGE_FIXTURES="$out/tokens.json" cargo test --locked --features cli --test interop
 }
@@ -68,5 +69,39 @@ elif [ ! -f "$ROOT/tests/fixtures/make-jose-fixtures.mjs" ] || [ ! -f "$ROOT/tes
 else
   run_step "interop: fresh jose tokens -> cargo test --locked --test interop" fresh_fixtures
 fi
+
+# f. the Cloudflare Worker (feature edge): build/index.js + build/index_bg.wasm
+run_step "worker: scripts/build-worker.sh (wasm32 --features edge, wasm-bindgen, esbuild)" \
+  bash "$ROOT/scripts/build-worker.sh"
+
+# g. the worker in workerd through Miniflare: tests/edge/**/*.test.mjs
+edge_tests=()
+if [ -d "$ROOT/tests/edge" ]; then
+  while IFS= read -r -d '' f; do
+    edge_tests+=("$f")
+  done < <(find "$ROOT/tests/edge" -name '*.test.mjs' -type f -print0)
+fi
+if [ ${#edge_tests[@]} -gt 0 ]; then
+  run_step "node --test 'tests/edge/**/*.test.mjs' (${#edge_tests[@]} files, Miniflare/workerd)" \
+    timeout --kill-after=15 900 node --test --test-force-exit 'tests/edge/**/*.test.mjs'
+else
+  step "worker tests in Miniflare"
+  skip "no tests/edge/**/*.test.mjs files"
+fi
+
+# h. what `wrangler deploy` would upload, offline (runs wrangler.toml's [build] again)
+dry_run() {
+  local out="$ROOT/target/wrangler-dry-run"
+  rm -rf "$out"
+  WRANGLER_SEND_METRICS=false timeout --kill-after=15 300 \
+    wrangler deploy --dry-run --outdir "$out" </dev/null
+  [ -f "$out/index.js" ] || die "wrangler deploy --dry-run wrote no $out/index.js"
+  compgen -G "$out/*.wasm" >/dev/null || die "wrangler deploy --dry-run wrote no .wasm module to $out"
+}
+run_step "wrangler deploy --dry-run --outdir target/wrangler-dry-run" dry_run
+
+# i. smoke test: dev issuer + `wrangler dev --env dev`, one accepted and one refused curl
+run_step "smoke test: scripts/run.sh --check (wrangler dev + curl)" \
+  timeout --kill-after=30 1200 bash "$ROOT/scripts/run.sh" --check
 
 step "all tests passed in $(since "$SCRIPT_T0")"
