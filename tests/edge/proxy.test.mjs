@@ -1,0 +1,239 @@
+// Proxy mode in workerd, to an origin on loopback: method, path, query and body kept;
+// the credential stripped; spoofed X-Jwt-* and claim headers dropped; claim headers and
+// X-Jwt-Claims added; the origin's answer returned as is; refusals never reach the
+// origin; CORS preflight passthrough; verdict mode never contacts the origin.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  JwksServer,
+  Origin,
+  assertRefused,
+  assertVerdict,
+  closeAll,
+  mint,
+  newKey,
+  payloadOf,
+  startWorker,
+  tamperPayload,
+} from './harness.mjs';
+
+const ISS = 'https://issuer.edge.test';
+const AUD = 'api://edge';
+const REALM = 'proxy-test';
+
+let key;
+let jwks;
+let origin;
+let proxy;
+let baseConfig;
+
+const claims = (extra = {}) => ({
+  iss: ISS,
+  sub: 'user-42',
+  aud: AUD,
+  tenant: 'acme',
+  roles: ['reader', 'writer'],
+  ...extra,
+});
+const decodeClaims = (value) => JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+const cookies = (header = '') =>
+  header
+    .split(';')
+    .map((c) => c.trim())
+    .filter(Boolean);
+
+before(async () => {
+  key = await newKey('ES256');
+  jwks = await JwksServer.start([key]);
+  origin = await Origin.start();
+  baseConfig = {
+    issuers: [{ issuer: ISS, jwks_uri: jwks.uri, audiences: [AUD] }],
+    sources: [
+      { type: 'authorization', schemes: ['Bearer'] },
+      { type: 'cookie', name: 'jwt' },
+      { type: 'header', name: 'X-Api-Token' },
+    ],
+    mode: 'proxy',
+    origin: origin.url,
+    realm: REALM,
+    claim_headers: { sub: 'X-Jwt-Sub', tenant: 'X-Tenant', roles: 'X-Roles' },
+    cors_preflight_passthrough: true,
+    dev_allow_http_loopback: true,
+  };
+  proxy = await startWorker({ config: baseConfig });
+});
+
+after(closeAll);
+
+test('a verified POST reaches the origin with claims, without the credential or spoofed headers', async () => {
+  const token = await mint(key, claims());
+  const before = origin.requests.length;
+  const res = await proxy.fetch('/api/items?x=1&y=two%20words&z', {
+    method: 'POST',
+    token,
+    body: 'payload-123',
+    headers: {
+      'content-type': 'text/plain',
+      'X-Jwt-Sub': 'admin',
+      'X-Jwt-Role': 'root',
+      'X-Jwt-Claims': 'eyJzdWIiOiJhZG1pbiJ9',
+      'X-Tenant': 'evil-corp',
+      'X-Custom': 'kept',
+      cookie: 'theme=dark',
+    },
+  });
+  // The origin's answer, as is.
+  assert.equal(res.status, 201, res.text);
+  assert.equal(res.headers.get('x-origin'), 'reached');
+  assert.equal(res.text, 'origin got POST /api/items?x=1&y=two%20words&z');
+
+  assert.equal(origin.requests.length, before + 1, 'one request to the origin');
+  const seen = origin.last;
+  assert.equal(seen.method, 'POST');
+  assert.equal(seen.url, '/api/items?x=1&y=two%20words&z');
+  assert.equal(seen.body, 'payload-123');
+  assert.equal(seen.headers.authorization, undefined, 'no Authorization at the origin');
+  assert.equal(seen.headers['x-jwt-sub'], 'user-42', 'X-Jwt-Sub is the verified sub, not the spoofed one');
+  assert.equal(seen.headers['x-jwt-role'], undefined, 'a spoofed X-Jwt-* header is removed');
+  assert.equal(seen.headers['x-tenant'], 'acme', 'a string claim as is');
+  assert.equal(seen.headers['x-roles'], '["reader","writer"]', 'a non-string claim as JSON');
+  assert.equal(seen.headers['x-custom'], 'kept');
+  assert.equal(seen.headers.cookie, 'theme=dark');
+  assert.ok(seen.headers['x-jwt-claims'], 'X-Jwt-Claims is set');
+  assert.deepEqual(decodeClaims(seen.headers['x-jwt-claims']), payloadOf(token), 'X-Jwt-Claims is the payload');
+  const reserved = Object.keys(seen.headers).filter((h) => h.startsWith('x-jwt-')).sort();
+  assert.deepEqual(reserved, ['x-jwt-claims', 'x-jwt-sub']);
+});
+
+test('a configured claim header is dropped when the token lacks the claim', async () => {
+  const token = await mint(key, claims({ tenant: undefined, roles: undefined }));
+  const res = await proxy.fetch('/t', { token, headers: { 'X-Tenant': 'evil-corp', 'X-Roles': '["admin"]' } });
+  assert.equal(res.status, 201, res.text);
+  assert.equal(origin.last.headers['x-tenant'], undefined);
+  assert.equal(origin.last.headers['x-roles'], undefined);
+  assert.equal(origin.last.headers['x-jwt-sub'], 'user-42');
+});
+
+test('cookie source: the token cookie is removed, the others kept', async () => {
+  const token = await mint(key, claims());
+  const res = await proxy.fetch('/c', { headers: { cookie: `a=1; jwt=${token}; b=2` } });
+  assert.equal(res.status, 201, res.text);
+  const sent = cookies(origin.last.headers.cookie);
+  assert.ok(!sent.some((c) => c.startsWith('jwt=')), `token cookie still there: ${origin.last.headers.cookie}`);
+  assert.deepEqual(sent, ['a=1', 'b=2']);
+  assert.deepEqual(decodeClaims(origin.last.headers['x-jwt-claims']), payloadOf(token));
+});
+
+test('header source: the token header is removed', async () => {
+  const token = await mint(key, claims());
+  const res = await proxy.fetch('/h', { headers: { 'X-Api-Token': token } });
+  assert.equal(res.status, 201, res.text);
+  assert.equal(origin.last.headers['x-api-token'], undefined);
+  assert.equal(origin.last.headers['x-jwt-sub'], 'user-42');
+});
+
+test('refusals never reach the origin', async () => {
+  const before = origin.requests.length;
+  assertRefused(await proxy.fetch('/x'), { status: 401, code: 'token_missing', realm: REALM });
+  const forged = tamperPayload(await mint(key, claims()), (p) => (p.sub = 'admin'));
+  assertRefused(await proxy.fetch('/x', { token: forged, headers: { 'X-Jwt-Sub': 'admin' } }), {
+    status: 401,
+    code: 'signature_invalid',
+    realm: REALM,
+  });
+  assertRefused(await proxy.fetch('/x', { token: await mint(key, claims({ aud: 'api://other' })) }), {
+    status: 403,
+    code: 'audience_mismatch',
+    realm: REALM,
+  });
+  assert.equal(origin.requests.length, before, 'the origin saw none of them');
+});
+
+test("the origin's error answer is returned as is", async () => {
+  origin.respond = (req, body, res) => {
+    res.writeHead(502, { 'content-type': 'text/plain', 'x-origin': 'failed' });
+    res.end('origin exploded');
+  };
+  try {
+    const res = await proxy.fetch('/boom', { token: await mint(key, claims()) });
+    assert.equal(res.status, 502);
+    assert.equal(res.headers.get('x-origin'), 'failed');
+    assert.equal(res.text, 'origin exploded');
+  } finally {
+    origin.respond = null;
+  }
+});
+
+test('CORS preflight passes without a token when cors_preflight_passthrough', async () => {
+  const before = origin.requests.length;
+  const res = await proxy.fetch('/api/items', {
+    method: 'OPTIONS',
+    headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+  });
+  assert.equal(res.status, 201, res.text);
+  assert.equal(origin.requests.length, before + 1);
+  assert.equal(origin.last.method, 'OPTIONS');
+  assert.equal(origin.last.headers['access-control-request-method'], 'POST');
+  // An OPTIONS that is not a preflight needs a token.
+  assertRefused(await proxy.fetch('/api/items', { method: 'OPTIONS' }), {
+    status: 401,
+    code: 'token_missing',
+    realm: REALM,
+  });
+  assert.equal(origin.requests.length, before + 1);
+});
+
+test('a passed-through preflight carries no spoofed X-Jwt-* or claim header', async () => {
+  const res = await proxy.fetch('/api/items', {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'https://app.example',
+      'access-control-request-method': 'POST',
+      'X-Jwt-Sub': 'admin',
+      'X-Jwt-Claims': 'eyJzdWIiOiJhZG1pbiJ9',
+      'X-Tenant': 'evil-corp',
+    },
+  });
+  assert.equal(res.status, 201, res.text);
+  assert.equal(origin.last.method, 'OPTIONS');
+  // X-Jwt-* is reserved for the worker (edge_config.rs: "Headers a client may never send
+  // through"), and a claim header must only ever carry a verified claim.
+  const spoofed = ['x-jwt-sub', 'x-jwt-claims', 'x-tenant'].filter((h) => h in origin.last.headers);
+  assert.deepEqual(spoofed, [], `spoofed headers reached the origin on a preflight: ${spoofed}`);
+});
+
+test('strip_credential false keeps Authorization; a custom claims_header; no passthrough without the flag', async () => {
+  const w = await startWorker({
+    config: {
+      ...baseConfig,
+      strip_credential: false,
+      claims_header: 'X-Auth-Claims',
+      cors_preflight_passthrough: false,
+    },
+  });
+  const token = await mint(key, claims());
+  const res = await w.fetch('/keep', { token, headers: { 'X-Auth-Claims': 'spoofed' } });
+  assert.equal(res.status, 201, res.text);
+  assert.equal(origin.last.headers.authorization, `Bearer ${token}`);
+  assert.equal(origin.last.headers['x-jwt-claims'], undefined);
+  assert.deepEqual(decodeClaims(origin.last.headers['x-auth-claims']), payloadOf(token));
+
+  const before = origin.requests.length;
+  const pre = await w.fetch('/api/items', {
+    method: 'OPTIONS',
+    headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+  });
+  assertRefused(pre, { status: 401, code: 'token_missing', realm: REALM });
+  assert.equal(origin.requests.length, before);
+  await w.dispose();
+});
+
+test('verdict mode answers itself and never contacts the origin', async () => {
+  const w = await startWorker({ config: { ...baseConfig, mode: 'verdict' } });
+  const before = origin.requests.length;
+  const token = await mint(key, claims());
+  const v = assertVerdict(await w.fetch('/api/items', { token }), { iss: ISS, sub: 'user-42', kid: key.kid, alg: 'ES256' });
+  assert.deepEqual(v.claims, payloadOf(token));
+  assert.equal(origin.requests.length, before, 'verdict mode did not proxy');
+  await w.dispose();
+});
