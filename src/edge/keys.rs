@@ -11,7 +11,6 @@ use crate::error::Error;
 use crate::jwk::Jwk;
 use crate::jwks::JwkSet;
 use crate::verify::Verifier;
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use sha2::{Digest, Sha256};
 use worker::{AbortController, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
 
@@ -52,15 +51,31 @@ pub struct CachedKeys {
 
 type FetchResult = Result<Rc<CachedKeys>, Error>;
 
+/// How often a request waiting for another request's JWKS fetch looks again.
+const WAIT_STEP: Duration = Duration::from_millis(5);
+
 /// Per-issuer state in isolate memory.
 #[derive(Default)]
 pub struct IssuerKeys {
     cached: RefCell<Option<Rc<CachedKeys>>>,
     cooldown: RefCell<KidCooldown>,
-    /// The fetch in flight, shared by every request that needs it.
-    inflight: RefCell<Option<Shared<LocalBoxFuture<'static, FetchResult>>>>,
+    /// Whether a fetch is in flight. Concurrent requests wait for it instead of
+    /// fetching too. (workerd forbids awaiting another request's I/O, so they cannot
+    /// share its promise: they poll this flag on their own timers.)
+    fetching: std::cell::Cell<bool>,
+    /// Bumped when a fetch ends, with its outcome, for the requests that waited.
+    finished: RefCell<(u64, Option<FetchResult>)>,
     /// The verifier of an HMAC-only issuer, built once.
     secret_only: RefCell<Option<Rc<Verifier>>>,
+}
+
+/// Clears the in-flight flag even when the fetching request is cancelled.
+struct FetchGuard<'a>(&'a IssuerKeys);
+
+impl Drop for FetchGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetching.set(false);
+    }
 }
 
 /// The KV key of an issuer's snapshot.
@@ -176,20 +191,22 @@ pub async fn verifier_for(
         Some(keys) => match keys.snapshot.freshness(policy, now) {
             Freshness::Fresh => (keys, tier),
             Freshness::RefreshAhead => {
-                let refresh = shared_fetch(isolate, env, index, &uri, now);
-                ctx.wait_until(async move {
-                    let _ = refresh.await;
-                });
+                if !state.fetching.get() {
+                    let (isolate, env, uri) = (Rc::clone(isolate), env.clone(), uri.clone());
+                    ctx.wait_until(async move {
+                        let _ = fetch_once(&isolate, &env, index, &uri, now).await;
+                    });
+                }
                 (keys, tier)
             }
-            Freshness::Stale => match shared_fetch(isolate, env, index, &uri, now).await {
+            Freshness::Stale => match fetch_once(isolate, env, index, &uri, now).await {
                 Ok(fresh) => (fresh, Tier::Issuer),
                 Err(err) => {
                     log_fetch_failure(&issuer.issuer, &err, "serving last-known-good");
                     (keys, Tier::Stale)
                 }
             },
-            Freshness::Expired => match shared_fetch(isolate, env, index, &uri, now).await {
+            Freshness::Expired => match fetch_once(isolate, env, index, &uri, now).await {
                 Ok(fresh) => (fresh, Tier::Issuer),
                 Err(err) => {
                     log_fetch_failure(&issuer.issuer, &err, "last-known-good too old");
@@ -197,7 +214,7 @@ pub async fn verifier_for(
                 }
             },
         },
-        None => match shared_fetch(isolate, env, index, &uri, now).await {
+        None => match fetch_once(isolate, env, index, &uri, now).await {
             Ok(fresh) => (fresh, Tier::Issuer),
             Err(err) => {
                 log_fetch_failure(&issuer.issuer, &err, "no keys cached");
@@ -217,7 +234,7 @@ pub async fn verifier_for(
         if !known && tier != Tier::Issuer {
             let decision = state.cooldown.borrow_mut().on_unknown(kid, policy, now);
             if decision == UnknownKid::Refetch {
-                let result = shared_fetch(isolate, env, index, &uri, now).await;
+                let result = fetch_once(isolate, env, index, &uri, now).await;
                 let refreshed = result.as_ref().ok().cloned();
                 let still_unknown = refreshed.as_ref().is_none_or(|k| {
                     !k.verifier
@@ -259,37 +276,44 @@ async fn read_kv(env: &Env, issuer: &str) -> Option<JwksSnapshot> {
     }
 }
 
-/// One fetch per issuer at a time: concurrent callers share its result.
-fn shared_fetch(
+/// One fetch per issuer at a time: a request that finds a fetch in flight waits for
+/// its outcome (bounded by the fetch timeout) instead of fetching again.
+async fn fetch_once(
     isolate: &Rc<Isolate>,
     env: &Env,
     index: usize,
     uri: &str,
     now: i64,
-) -> Shared<LocalBoxFuture<'static, FetchResult>> {
-    let Some(state) = isolate.keys.get(index) else {
-        return async { Err(Error::ConfigInvalid("issuers")) }
-            .boxed_local()
-            .shared();
-    };
-    if let Some(inflight) = state.inflight.borrow().as_ref() {
-        return inflight.clone();
-    }
-    let (isolate2, env2, uri2) = (Rc::clone(isolate), env.clone(), uri.to_owned());
-    let future = async move {
-        let result = fetch_and_store(&isolate2, &env2, index, &uri2, now).await;
-        if let Some(state) = isolate2.keys.get(index) {
-            if let Ok(keys) = &result {
-                *state.cached.borrow_mut() = Some(Rc::clone(keys));
+) -> FetchResult {
+    let state = isolate
+        .keys
+        .get(index)
+        .ok_or(Error::ConfigInvalid("issuers"))?;
+    if state.fetching.get() {
+        let generation = state.finished.borrow().0;
+        let limit = isolate.config.fetch_timeout_ms / (WAIT_STEP.as_millis() as u64).max(1) + 2;
+        for _ in 0..limit {
+            Delay::from(WAIT_STEP).await;
+            let finished = state.finished.borrow();
+            if finished.0 != generation {
+                return finished.1.clone().unwrap_or(Err(Error::JwksUnavailable));
             }
-            *state.inflight.borrow_mut() = None;
         }
-        result
+        return Err(Error::JwksUnavailable);
     }
-    .boxed_local()
-    .shared();
-    *state.inflight.borrow_mut() = Some(future.clone());
-    future
+    state.fetching.set(true);
+    let guard = FetchGuard(state);
+    let result = fetch_and_store(isolate, env, index, uri, now).await;
+    if let Ok(keys) = &result {
+        *state.cached.borrow_mut() = Some(Rc::clone(keys));
+    }
+    {
+        let mut finished = state.finished.borrow_mut();
+        finished.0 = finished.0.wrapping_add(1);
+        finished.1 = Some(result.clone());
+    }
+    drop(guard);
+    result
 }
 
 async fn fetch_and_store(

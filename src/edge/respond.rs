@@ -77,18 +77,31 @@ pub async fn passthrough(req: Request, config: &EdgeConfig) -> Result<Response, 
         }
         crate::edge_config::Mode::Proxy => {
             let url = origin_url(&req, config)?;
-            let headers = req_headers_copy(&req)?;
+            let headers = req_headers_copy(&req, config)?;
             send(req, &url, headers).await
         }
     }
 }
 
-fn req_headers_copy(req: &Request) -> Result<Headers, Error> {
+/// The request's headers minus anything that could pass for a verified claim.
+fn req_headers_copy(req: &Request, config: &EdgeConfig) -> Result<Headers, Error> {
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
-        headers.append(&name, &value).map_err(internal)?;
+        if !is_reserved(&name.to_ascii_lowercase(), config) {
+            headers.append(&name, &value).map_err(internal)?;
+        }
     }
     Ok(headers)
+}
+
+/// `X-Jwt-*` and every configured claim header are the worker's to set, never the client's.
+fn is_reserved(lower: &str, config: &EdgeConfig) -> bool {
+    lower.starts_with(RESERVED_HEADER_PREFIX)
+        || config
+            .claim_headers
+            .values()
+            .chain(config.claims_header.iter())
+            .any(|h| h.eq_ignore_ascii_case(lower))
 }
 
 fn origin_url(req: &Request, config: &EdgeConfig) -> Result<String, Error> {
@@ -116,17 +129,11 @@ pub async fn forward(
     token: &VerifiedToken,
 ) -> Result<Response, Error> {
     let url = origin_url(&req, config)?;
-    let configured: Vec<String> = config
-        .claim_headers
-        .values()
-        .chain(config.claims_header.iter())
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
         let lower = name.to_ascii_lowercase();
         // Nothing the client sends may pass for a verified claim.
-        if lower.starts_with(RESERVED_HEADER_PREFIX) || configured.contains(&lower) {
+        if is_reserved(&lower, config) {
             continue;
         }
         if config.strip_credential && is_credential(&lower, config) {
