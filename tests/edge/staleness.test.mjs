@@ -136,8 +136,7 @@ describe('last-known-good', { concurrency: true, timeout: 30_000 }, () => {
       assertRefused(await worker.fetch('/'), { status: 401, code: 'token_missing' }); // warm the isolate
       const res = await worker.fetch('/', { token: await mint(key, claims()) });
       assert.equal(res.status, 503, res.text);
-      const codes = mode === 'garbage' ? ['jwks_unavailable', 'jwks_invalid'] : ['jwks_unavailable'];
-      assertRefused(res, { status: 503, code: codes.includes(res.json?.code) ? res.json.code : codes[0] });
+      assertRefused(res, { status: 503, code: 'jwks_unavailable' });
       assert.ok(res.ms < BOUND_MS, `answered in ${res.ms} ms (fetch_timeout_ms ${TIMEOUT_MS})`);
       assert.ok(jwks.count >= 1, 'the issuer was asked');
       await worker.dispose();
