@@ -163,7 +163,7 @@ t3="$(now_us)"
 # ---------------------------------------------------------------- 5. replace build/
 
 rm -rf "$OUT"
-mv "$out" "$OUT"
+mv -T "$out" "$OUT"
 
 raw="$(stat -c %s "$OUT/index_bg.wasm")"
 gz="$(gzip -9c "$OUT/index_bg.wasm" | wc -c)"
