@@ -75,9 +75,14 @@ export const b64u = (data) =>
 
 const GENERATE = {
   RS256: {},
+  RS384: {},
+  RS512: {},
   PS256: {},
+  PS384: {},
+  PS512: {},
   ES256: {},
   ES384: {},
+  ES512: {},
   EdDSA: { crv: 'Ed25519' },
 };
 

@@ -1,5 +1,5 @@
-// Verdict mode in workerd: every asymmetric algorithm jose signs (RS256, PS256, ES256,
-// ES384, EdDSA) from a JWKS on loopback, HS256 from a secret binding, and each refusal's
+// Verdict mode in workerd: every asymmetric algorithm jose signs (RS256/384/512,
+// PS256/384/512, ES256/384/512, EdDSA) from a JWKS on loopback, HS256 from a secret binding, and each refusal's
 // status, WWW-Authenticate and problem code. Also: one JSON log line per decision, and
 // no token or secret in any log line.
 import { test, before, after } from 'node:test';
@@ -26,7 +26,8 @@ const ISS = 'https://issuer.edge.test';
 const HMAC_ISS = 'https://hmac.edge.test';
 const AUD = 'api://edge';
 const REALM = 'edge-test';
-const ALGS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+// ES256K is not in jose 6; its tokens (from node:crypto) are verified natively in tests/interop.rs.
+const ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 let jwks;
 let worker;
