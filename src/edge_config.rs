@@ -126,9 +126,28 @@ pub struct EdgeConfig {
     /// unauthenticated. Default false.
     #[serde(default)]
     pub cors_preflight_passthrough: bool,
+    /// Serve the issuer's own public JWKS at `/.well-known/jwks.json` from this KV key of
+    /// the `JWKS_CACHE` namespace (upload it with `wrangler kv key put`). Default none.
+    #[serde(default)]
+    pub publish_jwks: Option<PublishJwks>,
     /// Development only: allow `http://` JWKS URIs on 127.0.0.1/localhost. Default false.
     #[serde(default)]
     pub dev_allow_http_loopback: bool,
+}
+
+/// Publishing a JWKS from KV.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishJwks {
+    /// The KV key (in `JWKS_CACHE`) holding the JWKS document.
+    pub kv_key: String,
+    /// `Cache-Control: max-age` of the response, in seconds. Default 300.
+    #[serde(default = "default_publish_max_age")]
+    pub max_age: u64,
+}
+
+fn default_publish_max_age() -> u64 {
+    300
 }
 
 fn default_sources() -> Vec<TokenSource> {
@@ -203,6 +222,15 @@ impl EdgeConfig {
         if let Some(origin) = &self.origin {
             if !(origin.starts_with("https://") || origin.starts_with("http://")) {
                 return Err(bad("origin"));
+            }
+        }
+        if let Some(publish) = &self.publish_jwks {
+            // Snapshots of other issuers live under "jwks:v1:" in the same namespace.
+            if publish.kv_key.is_empty()
+                || publish.kv_key.len() > 512
+                || publish.kv_key.starts_with("jwks:v1:")
+            {
+                return Err(bad("publish_jwks.kv_key"));
             }
         }
         if self.fetch_timeout_ms == 0 || self.fetch_timeout_ms > 30_000 {
@@ -306,7 +334,9 @@ fn is_header_name(name: &str) -> bool {
 }
 
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 26] = [
+    const FIELDS: [&str; 28] = [
+        "publish_jwks",
+        "kv_key",
         "issuers",
         "issuer",
         "jwks_uri",

@@ -54,12 +54,17 @@ pub use crate::cache::{
 };
 pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
 pub use crate::config::{OneOrMany, VerifyConfig};
-pub use crate::edge_config::{EdgeConfig, IssuerConfig, Mode, ReplayMode, RESERVED_HEADER_PREFIX};
+pub use crate::edge_config::{
+    EdgeConfig, IssuerConfig, Mode, PublishJwks, ReplayMode, RESERVED_HEADER_PREFIX,
+};
 pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, Malformed};
 pub use crate::extract::{extract_token, TokenSource};
 pub use crate::jwk::{Jwk, KeyRejection, MAX_KID_BYTES, MAX_RSA_BITS};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
-pub use crate::replay::{check_replay, replay_key, MemoryReplayStore, ReplayStore, MAX_JTI_BYTES};
+pub use crate::replay::{
+    check_replay, replay_entry, replay_key, MemoryReplayStore, ReplayEntry, ReplayStore,
+    MAX_JTI_BYTES,
+};
 pub use crate::signing::SigningKey;
 pub use crate::thumbprint::thumbprint;
 pub use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};

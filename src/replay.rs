@@ -36,25 +36,41 @@ pub fn replay_key(issuer: Option<&str>, jwt_id: &str) -> String {
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Refuses a token whose `jti` was already seen; records it otherwise.
-///
-/// Requires `jti` and `exp`. The entry lives until `exp` plus `clock_skew`: after that
-/// the token is refused as expired anyway.
-pub async fn check_replay<S: ReplayStore>(
-    store: &S,
-    claims: &Claims,
-    now: i64,
-    clock_skew: u64,
-) -> Result<(), Error> {
+/// What a replay store records for a token: its storage key and when the entry may go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayEntry {
+    /// [`replay_key`] of the token's `iss` and `jti`.
+    pub key: String,
+    /// `exp` plus the clock skew, in Unix seconds: after that the token is refused as
+    /// expired anyway.
+    pub expires_at: i64,
+}
+
+/// The replay entry of verified claims. Requires a `jti` (non-empty, at most
+/// [`MAX_JTI_BYTES`]) and an `exp`.
+pub fn replay_entry(claims: &Claims, clock_skew: u64) -> Result<ReplayEntry, Error> {
     let jwt_id = claims.jwt_id.as_deref().ok_or(Error::ClaimMissing("jti"))?;
     if jwt_id.is_empty() || jwt_id.len() > MAX_JTI_BYTES {
         return Err(Error::ClaimInvalid("jti"));
     }
     let exp = claims.expires_at.ok_or(Error::ClaimMissing("exp"))?;
     let skew = i64::try_from(clock_skew).unwrap_or(i64::MAX);
-    let key = replay_key(claims.issuer.as_deref(), jwt_id);
+    Ok(ReplayEntry {
+        key: replay_key(claims.issuer.as_deref(), jwt_id),
+        expires_at: exp.saturating_add(skew),
+    })
+}
+
+/// Refuses a token whose `jti` was already seen; records it otherwise.
+pub async fn check_replay<S: ReplayStore>(
+    store: &S,
+    claims: &Claims,
+    now: i64,
+    clock_skew: u64,
+) -> Result<(), Error> {
+    let entry = replay_entry(claims, clock_skew)?;
     if store
-        .insert_if_absent(&key, exp.saturating_add(skew), now)
+        .insert_if_absent(&entry.key, entry.expires_at, now)
         .await?
     {
         Ok(())

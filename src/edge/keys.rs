@@ -148,15 +148,7 @@ pub async fn verifier_for(
     kid: Option<&str>,
     now: i64,
 ) -> Result<(Rc<Verifier>, Tier), Error> {
-    let issuer = isolate
-        .config
-        .issuers
-        .get(index)
-        .ok_or(Error::ConfigInvalid("issuers"))?;
-    let state = isolate
-        .keys
-        .get(index)
-        .ok_or(Error::ConfigInvalid("issuers"))?;
+    let (issuer, state) = isolate.issuer(index)?;
     let Some(uri) = issuer.jwks_uri.clone() else {
         // HMAC-only issuer.
         if let Some(v) = state.secret_only.borrow().as_ref() {
@@ -323,15 +315,8 @@ async fn fetch_and_store(
     uri: &str,
     now: i64,
 ) -> FetchResult {
-    let issuer = isolate
-        .config
-        .issuers
-        .get(index)
-        .ok_or(Error::ConfigInvalid("issuers"))?;
-    let previous = isolate
-        .keys
-        .get(index)
-        .and_then(|s| s.cached.borrow().as_ref().map(|k| k.snapshot.clone()));
+    let (issuer, state) = isolate.issuer(index)?;
+    let previous = state.cached.borrow().as_ref().map(|k| k.snapshot.clone());
     let headers = Headers::new();
     let _ = headers.set("accept", "application/json, application/jwk-set+json");
     if let Some(etag) = previous.as_ref().and_then(|p| p.etag.as_deref()) {

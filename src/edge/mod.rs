@@ -34,6 +34,19 @@ thread_local! {
     static ISOLATE: RefCell<Option<std::result::Result<Rc<Isolate>, Error>>> = const { RefCell::new(None) };
 }
 
+impl Isolate {
+    /// Issuer `index`'s configuration and key state.
+    pub fn issuer(
+        &self,
+        index: usize,
+    ) -> Result<(&crate::edge_config::IssuerConfig, &IssuerKeys), Error> {
+        match (self.config.issuers.get(index), self.keys.get(index)) {
+            (Some(config), Some(keys)) => Ok((config, keys)),
+            _ => Err(Error::ConfigInvalid("issuers")),
+        }
+    }
+}
+
 /// Validates the configuration once per isolate.
 fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
     ISOLATE.with(|cell| {
@@ -118,6 +131,12 @@ async fn handle(
     decision: &mut Decision,
 ) -> std::result::Result<Response, Error> {
     let config = &state.config;
+    if let Some(publish) = &config.publish_jwks {
+        let is_read = matches!(req.method(), worker::Method::Get | worker::Method::Head);
+        if is_read && req.path() == "/.well-known/jwks.json" {
+            return respond::published_jwks(&req, env, publish).await;
+        }
+    }
     if config.cors_preflight_passthrough && respond::is_preflight(&req) {
         return respond::passthrough(req, config).await;
     }

@@ -8,7 +8,7 @@ use worker::Env;
 
 use crate::claims::Claims;
 use crate::error::Error;
-use crate::replay::{replay_key, MAX_JTI_BYTES};
+use crate::replay::replay_entry;
 
 use super::Isolate;
 
@@ -22,29 +22,20 @@ pub async fn check(
     now: i64,
     clock_skew: u64,
 ) -> Result<(), Error> {
-    let jwt_id = claims.jwt_id.as_deref().ok_or(Error::ClaimMissing("jti"))?;
-    if jwt_id.is_empty() || jwt_id.len() > MAX_JTI_BYTES {
-        return Err(Error::ClaimInvalid("jti"));
-    }
-    let exp = claims.expires_at.ok_or(Error::ClaimMissing("exp"))?;
-    let skew = i64::try_from(clock_skew).unwrap_or(i64::MAX);
-    let key = replay_key(claims.issuer.as_deref(), jwt_id);
+    let entry = replay_entry(claims, clock_skew)?;
     // Synchronous: no await between the check and the insert.
-    if !state
-        .replay
-        .insert_now(&key, exp.saturating_add(skew), now)?
-    {
+    if !state.replay.insert_now(&entry.key, entry.expires_at, now)? {
         return Err(Error::TokenReplayed);
     }
     let kv = env.kv("REPLAY").map_err(|_| Error::ReplayUnavailable)?;
-    let kv_key = format!("jti:v1:{key}");
+    let kv_key = format!("jti:v1:{}", entry.key);
     match kv.get(&kv_key).text().await {
         Ok(Some(_)) => return Err(Error::TokenReplayed),
         Ok(None) => {}
         Err(_) => worker::console_warn!("{{\"event\":\"kv_read_failed\",\"binding\":\"REPLAY\"}}"),
     }
-    let ttl = exp.saturating_sub(now).saturating_add(skew).max(KV_MIN_TTL);
-    let ttl = u64::try_from(ttl).unwrap_or(KV_MIN_TTL as u64);
+    // expirationTtl = max(60, exp − now + skew): KV refuses shorter ones.
+    let ttl = u64::try_from(entry.expires_at.saturating_sub(now).max(KV_MIN_TTL)).unwrap_or(60);
     let stored = match kv.put(&kv_key, "1") {
         Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
         Err(_) => false,

@@ -5,9 +5,12 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::{json, Value};
 use worker::{Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
 
-use crate::edge_config::{EdgeConfig, RESERVED_HEADER_PREFIX};
+use sha2::{Digest, Sha256};
+
+use crate::edge_config::{EdgeConfig, PublishJwks, RESERVED_HEADER_PREFIX};
 use crate::error::Error;
 use crate::extract::TokenSource;
+use crate::jwks::{JwkSet, JwksOptions};
 use crate::verify::VerifiedToken;
 
 use super::keys::Tier;
@@ -213,4 +216,59 @@ async fn send(req: Request, url: &str, headers: Headers) -> Result<Response, Err
         // The origin is unreachable: a 502, not an authentication error.
         Err(_) => Response::error("origin unreachable", 502).map_err(internal),
     }
+}
+
+/// `GET /.well-known/jwks.json` when publishing is configured: the issuer's own set from
+/// KV, checked by the core first (a set with private members is never served), with
+/// `Cache-Control` and a strong ETag.
+pub async fn published_jwks(
+    req: &Request,
+    env: &worker::Env,
+    publish: &PublishJwks,
+) -> Result<Response, Error> {
+    let kv = env.kv("JWKS_CACHE").map_err(|_| Error::JwksUnavailable)?;
+    let text = kv
+        .get(&publish.kv_key)
+        .text()
+        .await
+        .map_err(|_| Error::JwksUnavailable)?
+        .ok_or(Error::JwksUnavailable)?;
+    JwkSet::parse(text.as_bytes(), &JwksOptions::default())?;
+    let digest = Sha256::digest(text.as_bytes());
+    let etag = format!(
+        "\"{}\"",
+        Base64UrlUnpadded::encode_string(digest.get(..16).unwrap_or_default())
+    );
+    let headers = Headers::new();
+    headers
+        .set(
+            "cache-control",
+            &format!("public, max-age={}", publish.max_age),
+        )
+        .map_err(internal)?;
+    headers.set("etag", &etag).map_err(internal)?;
+    let matches = req
+        .headers()
+        .get("if-none-match")
+        .ok()
+        .flatten()
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return Ok(Response::builder()
+            .with_status(304)
+            .with_headers(headers)
+            .fixed(Vec::new()));
+    }
+    headers
+        .set("content-type", "application/jwk-set+json")
+        .map_err(internal)?;
+    let body = if req.method() == worker::Method::Head {
+        Vec::new()
+    } else {
+        text.into_bytes()
+    };
+    Ok(Response::builder()
+        .with_status(200)
+        .with_headers(headers)
+        .fixed(body))
 }
