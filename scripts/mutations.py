@@ -63,7 +63,7 @@ MUTATIONS = [
      "let Some(number) = value.as_number() else { return Ok(None) };"),
     ("numeric date range", "src/claims.rs", "if !(0..=MAX_NUMERIC_DATE).contains(&seconds) {", "if false {"),
     ("jti required for replay", "src/replay.rs", "let jwt_id = claims.jwt_id.as_deref().ok_or(Error::ClaimMissing(\"jti\"))?;",
-     "let jwt_id = claims.jwt_id.as_deref().unwrap_or(\"\");\n    if jwt_id.is_empty() { return Ok(()); }"),
+     "let jwt_id = claims.jwt_id.as_deref().unwrap_or(\"missing\");"),
     ("replay refused", "src/replay.rs", "            if until > now {\n                return Ok(false);", "            if until > now {\n                return Ok(true);"),
     ("replay entry until exp + skew", "src/replay.rs", "exp.saturating_add(skew)", "exp"),
     ("403 for audience", "src/error.rs", "Error::AudienceMismatch => H::new(403, Some(\"insufficient_scope\")),", ""),
