@@ -1,11 +1,25 @@
-//! wasm-bindgen front end: translates JavaScript calls to the core and back.
-//! It decides nothing; the full typed JavaScript API is built on this.
+//! wasm-bindgen front end: translates JavaScript calls to the core and back. Results
+//! cross the boundary as JSON text; the package's JavaScript layer (npm/) turns them
+//! into objects and `JwtEdgeError`s. It decides nothing: verification, JWKS checks and
+//! cache timing are the core's.
 
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
+use crate::cache::{max_age_from_cache_control, CachePolicy, Freshness, JwksSnapshot, KidCooldown, UnknownKid};
 use crate::config::VerifyConfig;
+use crate::encoding::{parse_object, MAX_JSON_DEPTH};
 use crate::error::Error;
+use crate::jwks::{JwkSet, JwksOptions};
+use crate::token::{UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
+
+fn js_now() -> i64 {
+    (js_sys::Date::now() / 1000.0).floor() as i64
+}
+
+fn failure(err: &Error) -> Value {
+    json!({ "ok": false, "code": err.code(), "message": err.to_string() })
+}
 
 /// Verifies `token` with the options given as JSON text (see `VerifyConfig`), at
 /// `options.now` or else the JavaScript clock. Returns a JSON verdict:
@@ -13,25 +27,118 @@ use crate::error::Error;
 /// `{"ok":false,"code":…,"message":…}`. It never throws for a bad token.
 #[wasm_bindgen(js_name = verifyJson)]
 pub fn verify_json(token: &str, options_json: &str) -> String {
-    let verdict = match run(token, options_json) {
-        Ok(value) => value,
-        Err(err) => json!({ "ok": false, "code": err.code(), "message": err.to_string() }),
+    let run = || -> Result<Value, Error> {
+        let config = VerifyConfig::from_json(options_json)?;
+        let verifier = config.build()?;
+        let verified = verifier.verify(token, config.now.unwrap_or_else(js_now))?;
+        Ok(json!({
+            "ok": true,
+            "header": verified.header.raw,
+            "claims": verified.claims.all,
+            "keyId": verified.key_id,
+            "algorithm": verified.algorithm.name(),
+        }))
     };
-    verdict.to_string()
+    run().unwrap_or_else(|err| failure(&err)).to_string()
 }
 
-fn run(token: &str, options_json: &str) -> Result<Value, Error> {
-    let config = VerifyConfig::from_json(options_json)?;
-    let verifier = config.build()?;
-    let now = config
-        .now
-        .unwrap_or_else(|| (js_sys::Date::now() / 1000.0).floor() as i64);
-    let verified = verifier.verify(token, now)?;
-    Ok(json!({
-        "ok": true,
-        "header": verified.header.raw,
-        "claims": verified.claims.all,
-        "keyId": verified.key_id,
-        "algorithm": verified.algorithm.name(),
-    }))
+/// Decodes a token WITHOUT verifying it, for inspectors: `{"ok":true,"header":…,
+/// "payload":…}` (payload `null` when it is not a JSON object) or a failure.
+#[wasm_bindgen(js_name = decodeUnverifiedJson)]
+pub fn decode_unverified_json(token: &str) -> String {
+    let run = || -> Result<Value, Error> {
+        let untrusted = UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_BYTES)?;
+        let payload = parse_object(untrusted.dangerous_payload(), MAX_JSON_DEPTH).ok();
+        Ok(json!({ "ok": true, "header": untrusted.header().raw, "payload": payload }))
+    };
+    run().unwrap_or_else(|err| failure(&err)).to_string()
+}
+
+/// The JWKS cache of a `RemoteJwks`: the core's snapshot and cooldown decisions, with
+/// the fetching left to JavaScript.
+#[wasm_bindgen]
+pub struct JwksCache {
+    policy: CachePolicy,
+    snapshot: Option<JwksSnapshot>,
+    cooldown: KidCooldown,
+}
+
+#[wasm_bindgen]
+impl JwksCache {
+    /// `max_age` is used when the response has no `Cache-Control: max-age` (and as its
+    /// ceiling); `cooldown` bounds refetches for unknown `kid`s.
+    #[wasm_bindgen(constructor)]
+    pub fn new(max_age: u32, cooldown: u32) -> JwksCache {
+        let max_age = u64::from(max_age.max(1));
+        JwksCache {
+            policy: CachePolicy {
+                default_max_age: max_age,
+                min_max_age: 1,
+                max_max_age: max_age,
+                unknown_kid_cooldown: u64::from(cooldown),
+                ..CachePolicy::default()
+            },
+            snapshot: None,
+            cooldown: KidCooldown::default(),
+        }
+    }
+
+    /// `"empty"`, `"fresh"`, `"refresh_ahead"`, `"stale"` or `"expired"` at `now`.
+    pub fn state(&self, now: f64) -> String {
+        match &self.snapshot {
+            None => "empty",
+            Some(s) => match s.freshness(&self.policy, now as i64) {
+                Freshness::Fresh => "fresh",
+                Freshness::RefreshAhead => "refresh_ahead",
+                Freshness::Stale => "stale",
+                Freshness::Expired => "expired",
+            },
+        }
+        .to_owned()
+    }
+
+    /// Stores a fetched JWKS after the core's checks. Returns `""` on success or the
+    /// stable error code when the set is refused (the previous set is kept).
+    pub fn store(&mut self, jwks: String, now: f64, cache_control: Option<String>, etag: Option<String>) -> String {
+        if let Err(err) = JwkSet::parse(jwks.as_bytes(), &JwksOptions::default()) {
+            return err.code().to_owned();
+        }
+        self.snapshot = Some(JwksSnapshot {
+            jwks,
+            fetched_at: now as i64,
+            max_age: max_age_from_cache_control(cache_control.as_deref(), &self.policy),
+            etag,
+            last_modified: None,
+        });
+        String::new()
+    }
+
+    /// A `304 Not Modified` answer: the stored set is fresh again.
+    pub fn revalidated(&mut self, now: f64, cache_control: Option<String>) {
+        let max_age = max_age_from_cache_control(cache_control.as_deref(), &self.policy);
+        if let Some(s) = &self.snapshot {
+            self.snapshot = Some(s.revalidated(now as i64, max_age));
+        }
+    }
+
+    /// The stored JWKS text.
+    pub fn jwks(&self) -> Option<String> {
+        self.snapshot.as_ref().map(|s| s.jwks.clone())
+    }
+
+    /// The stored ETag, for `If-None-Match`.
+    pub fn etag(&self) -> Option<String> {
+        self.snapshot.as_ref().and_then(|s| s.etag.clone())
+    }
+
+    /// Whether an unknown `kid` may trigger a refetch now (at most one per cooldown).
+    #[wasm_bindgen(js_name = mayRefetchFor)]
+    pub fn may_refetch_for(&mut self, kid: &str, now: f64) -> bool {
+        self.cooldown.on_unknown(kid, &self.policy, now as i64) == UnknownKid::Refetch
+    }
+
+    /// Records a refetch; `still_unknown` is the `kid` when the new set lacks it too.
+    pub fn refetched(&mut self, now: f64, still_unknown: Option<String>) {
+        self.cooldown.refetched(now as i64, still_unknown.as_deref());
+    }
 }

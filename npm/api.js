@@ -1,0 +1,149 @@
+// The package's JavaScript layer over the wasm core: objects in, objects out, and a
+// JwtEdgeError with the core's stable code for every refusal. It decides nothing:
+// verification, option checks, JWKS checks and cache timing are all the core's.
+import { JwtEdgeError } from './errors.js';
+
+const OPTION_NAMES = new Set([
+  'jwks', 'secret', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'requiredClaims',
+  'clockSkewSeconds', 'maxLifetimeSeconds', 'requireExp', 'requireJti', 'now', 'maxTokenBytes',
+]);
+
+function base64url(bytes) {
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Options as the core reads them: `secret` bytes become base64url; unknown names are refused. */
+function toJson(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new JwtEdgeError('config_invalid', 'invalid configuration: `options` must be an object');
+  }
+  const out = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (!OPTION_NAMES.has(name)) {
+      throw new JwtEdgeError('config_invalid', `invalid configuration: unknown option \`${name}\``);
+    }
+    if (value === undefined) continue;
+    out[name] = name === 'secret' && value instanceof Uint8Array ? base64url(value) : value;
+  }
+  return JSON.stringify(out);
+}
+
+function unwrap(json) {
+  const result = JSON.parse(json);
+  if (!result.ok) throw new JwtEdgeError(result.code, result.message);
+  delete result.ok;
+  return result;
+}
+
+export function makeApi(wasm) {
+  /**
+   * Verifies `token` synchronously with the keys in `options` (`jwks` and/or `secret`).
+   * Returns `{ header, claims, keyId, algorithm }`; throws a JwtEdgeError.
+   */
+  function verify(token, options) {
+    if (typeof token !== 'string') throw new JwtEdgeError('token_malformed', 'malformed token: not a string');
+    const result = unwrap(wasm.verifyJson(token, toJson(options)));
+    if (result.keyId === null) delete result.keyId;
+    return result;
+  }
+
+  /** Decodes a token WITHOUT verifying anything: for inspectors, never for decisions. */
+  function decodeUnverified(token) {
+    if (typeof token !== 'string') throw new JwtEdgeError('token_malformed', 'malformed token: not a string');
+    return unwrap(wasm.decodeUnverifiedJson(token));
+  }
+
+  /**
+   * A remote JWKS, fetched with the platform's `fetch`, cached, and refetched for an
+   * unknown `kid` at most once per cooldown, as the edge worker does.
+   */
+  class RemoteJwks {
+    constructor(url, { cacheMaxAgeSeconds = 600, cooldownSeconds = 30, timeoutMs = 5000, fetch: fetchImpl } = {}) {
+      this.url = String(new URL(String(url)));
+      this.timeoutMs = timeoutMs;
+      this.fetchCount = 0;
+      this.cache = new wasm.JwksCache(cacheMaxAgeSeconds, cooldownSeconds);
+      this.fetchImpl = fetchImpl ?? globalThis.fetch.bind(globalThis);
+      this.inflight = null;
+    }
+
+    /** Fetches the set once at a time; resolves to `true` on success. */
+    reload(now) {
+      if (!this.inflight) {
+        this.inflight = this.fetchOnce(now).finally(() => {
+          this.inflight = null;
+        });
+      }
+      return this.inflight;
+    }
+
+    async fetchOnce(now) {
+      this.fetchCount += 1;
+      const headers = { accept: 'application/json, application/jwk-set+json' };
+      const etag = this.cache.etag();
+      if (etag) headers['if-none-match'] = etag;
+      let response;
+      try {
+        response = await this.fetchImpl(this.url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      } catch {
+        return false;
+      }
+      const cacheControl = response.headers.get('cache-control') ?? undefined;
+      if (response.status === 304 && this.cache.jwks()) {
+        this.cache.revalidated(now, cacheControl);
+        return true;
+      }
+      if (response.status !== 200) return false;
+      const text = await response.text();
+      return this.cache.store(text, now, cacheControl, response.headers.get('etag') ?? undefined) === '';
+    }
+
+    /** Verifies `token` against the remote set; the same options as `verify` but `jwks`. */
+    async verify(token, options = {}) {
+      if (options && 'jwks' in options) {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: RemoteJwks provides `jwks`');
+      }
+      const now = options?.now ?? Math.floor(Date.now() / 1000);
+      const state = this.cache.state(now);
+      if (state === 'empty' || state === 'expired') {
+        await this.reload(now);
+      } else if (state === 'stale') {
+        await this.reload(now); // on failure the stale set keeps serving
+      } else if (state === 'refresh_ahead') {
+        this.reload(now);
+      }
+      const jwks = this.cache.jwks();
+      if (!jwks) throw new JwtEdgeError('jwks_unavailable', "the issuer's keys are unavailable");
+      try {
+        return verify(token, { ...options, jwks });
+      } catch (err) {
+        const kid = err?.code === 'no_matching_key' ? safeKid(token) : undefined;
+        if (!kid || !this.cache.mayRefetchFor(kid, now)) throw err;
+        const ok = await this.reload(now);
+        const retried = this.cache.jwks();
+        let result;
+        try {
+          result = verify(token, { ...options, jwks: retried });
+        } catch (again) {
+          this.cache.refetched(now, again?.code === 'no_matching_key' ? kid : undefined);
+          throw ok ? again : err;
+        }
+        this.cache.refetched(now, undefined);
+        return result;
+      }
+    }
+  }
+
+  function safeKid(token) {
+    try {
+      const kid = decodeUnverified(token).header.kid;
+      return typeof kid === 'string' ? kid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  return { verify, decodeUnverified, RemoteJwks, JwtEdgeError };
+}

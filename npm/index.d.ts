@@ -1,0 +1,145 @@
+/** jwt-edge: strict JWT/JWKS verification, the same core as the edge worker, in wasm. */
+
+/** Every stable error code (see the README's error-code table). */
+export type ErrorCode =
+  | 'token_missing'
+  | 'request_malformed'
+  | 'token_too_large'
+  | 'token_malformed'
+  | 'crit_unsupported'
+  | 'b64_unsupported'
+  | 'alg_not_allowed'
+  | 'no_matching_key'
+  | 'key_mismatch'
+  | 'signature_invalid'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'iat_in_future'
+  | 'lifetime_too_long'
+  | 'claim_missing'
+  | 'claim_invalid'
+  | 'issuer_mismatch'
+  | 'audience_mismatch'
+  | 'subject_mismatch'
+  | 'typ_mismatch'
+  | 'token_replayed'
+  | 'replay_unavailable'
+  | 'jwks_unavailable'
+  | 'jwks_invalid'
+  | 'config_invalid';
+
+/** Signature algorithms. There is no `none`. */
+export type Algorithm =
+  | 'HS256' | 'HS384' | 'HS512'
+  | 'RS256' | 'RS384' | 'RS512'
+  | 'PS256' | 'PS384' | 'PS512'
+  | 'ES256' | 'ES384' | 'ES512' | 'ES256K'
+  | 'EdDSA' | 'Ed25519';
+
+/** A JSON Web Key (public members; private members make a set invalid). */
+export interface JsonWebKey {
+  kty: 'RSA' | 'EC' | 'OKP' | 'oct' | string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  key_ops?: string[];
+  crv?: string;
+  x?: string;
+  y?: string;
+  n?: string;
+  e?: string;
+  [member: string]: unknown;
+}
+
+/** A JSON Web Key Set (RFC 7517 §5). */
+export interface JsonWebKeySet {
+  keys: JsonWebKey[];
+}
+
+/** Verification options. Unknown names are an error, never silently ignored. */
+export interface VerifyOptions {
+  /** The key set, as an object or its JSON text. */
+  jwks?: JsonWebKeySet | string;
+  /** An HMAC secret for HS256/384/512: base64url text or bytes (≥ 32 bytes). */
+  secret?: string | Uint8Array;
+  /** Allowed algorithms. Default: every asymmetric one, plus HS* when `secret` is given. */
+  algorithms?: Algorithm[];
+  /** Allowed issuer(s); makes `iss` required. */
+  issuer?: string | string[];
+  /** Allowed audience(s); one `aud` value must match; makes `aud` required. */
+  audience?: string | string[];
+  /** Required `sub`. */
+  subject?: string;
+  /** Required header `typ` (RFC 8725 §3.11: case-insensitive, `application/` optional). */
+  typ?: string;
+  /** Claims that must be present. */
+  requiredClaims?: string[];
+  /** Tolerated clock difference in seconds. Default 60. */
+  clockSkewSeconds?: number;
+  /** Longest accepted lifetime in seconds (bounds `exp − iat` and `exp − now`). */
+  maxLifetimeSeconds?: number;
+  /** Whether `exp` is required. Default true. */
+  requireExp?: boolean;
+  /** Whether `jti` is required. Default false. */
+  requireJti?: boolean;
+  /** Verify at this Unix time (seconds) instead of now: for tests and old logs. */
+  now?: number;
+  /** Largest token accepted in bytes. Default 16384. */
+  maxTokenBytes?: number;
+}
+
+/** Registered claims plus anything else in the payload. */
+export interface JwtClaims {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  exp?: number;
+  nbf?: number;
+  iat?: number;
+  jti?: string;
+  [claim: string]: unknown;
+}
+
+/** A verified token. */
+export interface VerifyResult {
+  header: { alg: Algorithm; kid?: string; typ?: string; [member: string]: unknown };
+  claims: JwtClaims;
+  /** The `kid` of the key that verified, when it has one. */
+  keyId?: string;
+  algorithm: Algorithm;
+}
+
+/** Thrown for every refusal; `code` is stable across releases. */
+export class JwtEdgeError extends Error {
+  readonly name: 'JwtEdgeError';
+  readonly code: ErrorCode;
+}
+
+/** Verifies `token` synchronously with the keys in `options`. Throws `JwtEdgeError`. */
+export function verify(token: string, options: VerifyOptions): VerifyResult;
+
+/** Decodes a token WITHOUT verifying it: for inspectors, never for decisions. */
+export function decodeUnverified(token: string): {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown> | null;
+};
+
+export interface RemoteJwksOptions {
+  /** Freshness when the response has no `Cache-Control: max-age`, and its ceiling. Default 600. */
+  cacheMaxAgeSeconds?: number;
+  /** At most one refetch per this many seconds for unknown `kid`s. Default 30. */
+  cooldownSeconds?: number;
+  /** Fetch timeout in milliseconds. Default 5000. */
+  timeoutMs?: number;
+  /** A `fetch` to use instead of the global one. */
+  fetch?: typeof fetch;
+}
+
+/** A JWKS fetched from a URL and cached, as the edge worker does. */
+export class RemoteJwks {
+  constructor(url: string | URL, options?: RemoteJwksOptions);
+  /** Verifies `token` against the remote set. Rejects with `JwtEdgeError`. */
+  verify(token: string, options?: Omit<VerifyOptions, 'jwks'>): Promise<VerifyResult>;
+  /** How many times the set was fetched. */
+  readonly fetchCount: number;
+}
