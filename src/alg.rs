@@ -129,6 +129,11 @@ impl Algorithm {
         }
     }
 
+    /// Parses a list of names, all or nothing.
+    pub fn parse_all<S: AsRef<str>>(names: &[S]) -> Result<Vec<Algorithm>, UnknownAlgorithm> {
+        names.iter().map(|n| n.as_ref().parse()).collect()
+    }
+
     /// The kind of key this algorithm verifies with.
     pub const fn key_kind(self) -> KeyKind {
         match self {

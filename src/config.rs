@@ -11,7 +11,6 @@ use crate::encoding::base64url_decode;
 use crate::error::Error;
 use crate::jwk::Jwk;
 use crate::jwks::{JwkSet, JwksOptions};
-use crate::thumbprint::thumbprint;
 use crate::verify::{Verifier, VerifyOptions};
 
 /// Verification options as a JSON object.
@@ -79,20 +78,14 @@ impl VerifyConfig {
         };
         if let Some(secret) = &self.secret {
             let bytes = base64url_decode(secret).map_err(|_| Error::ConfigInvalid("secret"))?;
-            // Its RFC 7638 thumbprint as kid, as the CLI gives an HMAC key: tokens that
-            // name it match, and tokens without a kid match any fitting key.
-            let oct = serde_json::json!({"kty": "oct", "k": secret});
-            let kid = oct.as_object().and_then(|o| thumbprint(o).ok());
-            let key =
-                Jwk::hmac_secret(kid, bytes, None).map_err(|_| Error::ConfigInvalid("secret"))?;
+            let key = Jwk::hmac_secret_with_thumbprint(bytes)
+                .map_err(|_| Error::ConfigInvalid("secret"))?;
             keys.push(key);
         }
         let algorithms = match &self.algorithms {
-            Some(names) => names
-                .iter()
-                .map(|n| n.parse::<Algorithm>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| Error::ConfigInvalid("algorithms"))?,
+            Some(names) => {
+                Algorithm::parse_all(names).map_err(|_| Error::ConfigInvalid("algorithms"))?
+            }
             None => {
                 let mut all = Algorithm::ASYMMETRIC.to_vec();
                 if self.secret.is_some() {

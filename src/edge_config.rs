@@ -267,10 +267,7 @@ impl EdgeConfig {
     /// issuer is always required to match.
     pub fn verify_options(&self, issuer: &IssuerConfig) -> Result<VerifyOptions, Error> {
         let algorithms = match &issuer.algorithms {
-            Some(names) => names
-                .iter()
-                .map(|n| n.parse::<Algorithm>())
-                .collect::<Result<Vec<_>, _>>()
+            Some(names) => Algorithm::parse_all(names)
                 .map_err(|_| Error::ConfigInvalid("issuers.algorithms"))?,
             None if issuer.hmac_secret.is_some() => {
                 vec![Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512]

@@ -148,6 +148,20 @@ impl Jwk {
         })
     }
 
+    /// A configured HMAC secret whose `kid` is its RFC 7638 thumbprint, the kid every
+    /// jwt-edge front end gives a shared secret: tokens that name it match, and tokens
+    /// without a `kid` match any fitting key.
+    pub fn hmac_secret_with_thumbprint(secret: Vec<u8>) -> Result<Jwk, KeyRejection> {
+        let mut oct = Map::new();
+        oct.insert("kty".into(), Value::String("oct".into()));
+        oct.insert(
+            "k".into(),
+            Value::String(crate::encoding::base64url_encode(&secret)),
+        );
+        let kid = crate::thumbprint::thumbprint(&oct)?;
+        Jwk::hmac_secret(Some(kid), secret, None)
+    }
+
     /// The `kty`/`crv` of this key.
     pub fn kind(&self) -> KeyKind {
         match &self.material {

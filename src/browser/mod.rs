@@ -6,7 +6,9 @@
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
-use crate::cache::{max_age_from_cache_control, CachePolicy, Freshness, JwksSnapshot, KidCooldown, UnknownKid};
+use crate::cache::{
+    max_age_from_cache_control, CachePolicy, Freshness, JwksSnapshot, KidCooldown, UnknownKid,
+};
 use crate::config::VerifyConfig;
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
 use crate::error::Error;
@@ -99,7 +101,13 @@ impl JwksCache {
 
     /// Stores a fetched JWKS after the core's checks. Returns `""` on success or the
     /// stable error code when the set is refused (the previous set is kept).
-    pub fn store(&mut self, jwks: String, now: f64, cache_control: Option<String>, etag: Option<String>) -> String {
+    pub fn store(
+        &mut self,
+        jwks: String,
+        now: f64,
+        cache_control: Option<String>,
+        etag: Option<String>,
+    ) -> String {
         if let Err(err) = JwkSet::parse(jwks.as_bytes(), &JwksOptions::default()) {
             return err.code().to_owned();
         }
@@ -139,6 +147,7 @@ impl JwksCache {
 
     /// Records a refetch; `still_unknown` is the `kid` when the new set lacks it too.
     pub fn refetched(&mut self, now: f64, still_unknown: Option<String>) {
-        self.cooldown.refetched(now as i64, still_unknown.as_deref());
+        self.cooldown
+            .refetched(now as i64, still_unknown.as_deref());
     }
 }

@@ -277,10 +277,7 @@ async fn fetch_once(
     uri: &str,
     now: i64,
 ) -> FetchResult {
-    let state = isolate
-        .keys
-        .get(index)
-        .ok_or(Error::ConfigInvalid("issuers"))?;
+    let (_, state) = isolate.issuer(index)?;
     if state.fetching.get() {
         let generation = state.finished.borrow().0;
         let limit = isolate.config.fetch_timeout_ms / (WAIT_STEP.as_millis() as u64).max(1) + 2;

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use jwt_edge::{
-    thumbprint, Algorithm, ClaimsPolicy, ErrorFamily, Jwk, JwkSet, JwksOptions, SigningKey,
-    Verifier, VerifyOptions,
+    Algorithm, ClaimsPolicy, ErrorFamily, Jwk, JwkSet, JwksOptions, SigningKey, Verifier,
+    VerifyOptions,
 };
 use serde_json::{json, Map, Value};
 
@@ -249,11 +249,7 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
     let mut algorithms = args.alg.clone();
     if let Some(secret) = &args.secret {
         let bytes = read_secret(secret)?;
-        // The RFC 7638 thumbprint, as `keygen` gives an HMAC key: tokens signed with a
-        // keygen'd oct JWK carry it, and tokens without a kid match any fitting key.
-        let oct = json!({"kty": "oct", "k": base64url(&bytes)});
-        let kid = thumbprint(oct.as_object().unwrap_or(&Map::new())).ok();
-        let key = Jwk::hmac_secret(kid, bytes, None)
+        let key = Jwk::hmac_secret_with_thumbprint(bytes)
             .map_err(|why| Failure::new(format!("--secret refused: {why}")))?;
         keys.push(key);
         if algorithms.is_empty() {
