@@ -3,7 +3,7 @@
 # Idempotent and non-interactive (safe in CI with no stdin).
 #
 #   scripts/setup.sh                 # everything
-#   scripts/setup.sh rust wasm       # only some parts: rust wasm wasm-bindgen node
+#   scripts/setup.sh rust wasm       # only some parts: rust wasm wasm-bindgen node chromium
 #
 # Environment:
 #   JWT_EDGE_WASM_ROUTE=A|B   force a wasm32 route (default: A if rustup can do it, else B)
@@ -288,6 +288,28 @@ setup_node() {
   fi
 }
 
+# ---------------------------------------------------------------- Chromium (headless)
+
+# tests/browser drives Debian's Chromium through playwright-core (no browser download).
+CHROMIUM_BIN=/usr/bin/chromium
+
+setup_chromium() {
+  step "Chromium for the headless browser tests ($CHROMIUM_BIN)"
+  if [ -x "$CHROMIUM_BIN" ]; then
+    skip "$CHROMIUM_BIN present: $("$CHROMIUM_BIN" --version 2>/dev/null || echo 'version unknown')"
+    return 0
+  fi
+  have apt-get || die "$CHROMIUM_BIN missing and apt-get not found: install Chromium so that \
+$CHROMIUM_BIN runs it (tests/browser launches exactly that path)"
+  note "$CHROMIUM_BIN missing: installing Debian's chromium (about 90 s on 2 cores)"
+  local t0
+  t0="$(now_us)"
+  apt_install chromium
+  [ -x "$CHROMIUM_BIN" ] || die "apt-get install chromium finished but $CHROMIUM_BIN is missing \
+(dpkg -L chromium lists what the package installed)"
+  note "installed $("$CHROMIUM_BIN" --version 2>/dev/null || echo chromium) in $(since "$t0")"
+}
+
 # ---------------------------------------------------------------- summary
 
 summary() {
@@ -306,17 +328,18 @@ summary() {
   note "wasm-bindgen: $(wasm-bindgen --version 2>/dev/null || echo 'not installed') (Cargo.lock: ${WASM_BINDGEN_VERSION:-none})"
   note "node:         $(node --version 2>/dev/null || echo 'not found') ($(command -v node || true))"
   note "npm:          $(npm --version 2>/dev/null || echo 'not found')"
+  note "chromium:     $("$CHROMIUM_BIN" --version 2>/dev/null || echo 'not installed') ($CHROMIUM_BIN)"
   step "setup finished in $(since "$SCRIPT_T0")"
 }
 
 # ---------------------------------------------------------------- main
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(rust wasm wasm-bindgen node)
+[ ${#parts[@]} -gt 0 ] || parts=(rust wasm wasm-bindgen node chromium)
 for part in "${parts[@]}"; do
   case "$part" in
-    rust | wasm | wasm-bindgen | node) ;;
-    *) die "unknown setup part '$part' (known: rust wasm wasm-bindgen node)" ;;
+    rust | wasm | wasm-bindgen | node | chromium) ;;
+    *) die "unknown setup part '$part' (known: rust wasm wasm-bindgen node chromium)" ;;
   esac
 done
 for part in "${parts[@]}"; do
@@ -326,6 +349,7 @@ for part in "${parts[@]}"; do
     wasm) setup_wasm ;;
     wasm-bindgen) setup_wasm_bindgen ;;
     node) setup_node ;;
+    chromium) setup_chromium ;;
   esac
   note "($part: $(since "$t0"))"
 done
