@@ -2,7 +2,8 @@
 # Runs every test of jwt-edge: native Rust tests, the wasm32 builds, the
 # wasm-bindgen Node package with node's test runner, interop tests against
 # tokens freshly made by jose, and the Cloudflare Worker: its build, its tests in
-# workerd (Miniflare), `wrangler deploy --dry-run` and a `wrangler dev` smoke test.
+# workerd (Miniflare), `wrangler deploy --dry-run` and a `wrangler dev` smoke test; then
+# the npm package (its build and tests/npm) and the demo page in headless Chromium.
 #
 # Environment:
 #   JWT_EDGE_SKIP_FRESH_FIXTURES=1   skip making fresh jose tokens (step e)
@@ -103,5 +104,27 @@ run_step "wrangler deploy --dry-run --outdir target/wrangler-dry-run" dry_run
 # i. smoke test: dev issuer + `wrangler dev --env dev`, one accepted and one refused curl
 run_step "smoke test: scripts/run.sh --check (wrangler dev + curl)" \
   timeout --kill-after=30 1200 bash "$ROOT/scripts/run.sh" --check
+
+# j. the npm package (wasm-bindgen --target web) -> target/npm/jwt-edge and www/vendor/jwt-edge
+run_step "npm package: scripts/build-npm.sh" bash "$ROOT/scripts/build-npm.sh"
+
+# k. the npm package in Node: tests/npm/**/*.test.mjs
+npm_tests=()
+if [ -d "$ROOT/tests/npm" ]; then
+  while IFS= read -r -d '' f; do
+    npm_tests+=("$f")
+  done < <(find "$ROOT/tests/npm" -name '*.test.mjs' -type f -print0)
+fi
+if [ ${#npm_tests[@]} -gt 0 ]; then
+  run_step "node --test 'tests/npm/**/*.test.mjs' (${#npm_tests[@]} files, npm package)" \
+    timeout --kill-after=15 600 node --test --test-force-exit 'tests/npm/**/*.test.mjs'
+else
+  step "npm package tests"
+  skip "no tests/npm/**/*.test.mjs files"
+fi
+
+# l. the demo page (www/) in headless Chromium: tests/browser/**/*.test.mjs
+run_step "node --test 'tests/browser/**/*.test.mjs' (demo page, headless Chromium)" \
+  timeout --kill-after=15 600 node --test --test-force-exit 'tests/browser/**/*.test.mjs'
 
 step "all tests passed in $(since "$SCRIPT_T0")"
