@@ -1,0 +1,372 @@
+// RemoteJwks (target/npm/jwt-edge/node.js) against a local node:http JWKS server on
+// 127.0.0.1 that counts requests and can rotate keys, answer 304 to a matching
+// If-None-Match, go down, or be slow. Time moves through the `now` option, so the cache
+// decisions (the core's JwksCache) are deterministic; only the timeout tests wait.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { execFile } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import * as jose from 'jose';
+import { PKG_DIR, loadPackage, checkError } from './helpers.mjs';
+
+const { RemoteJwks, JwtEdgeError } = await loadPackage('node.js');
+
+const NOW = 1_800_000_000;
+const LONG = 100 * 86_400; // token lifetime: longer than any `now` a test moves to
+
+async function keyPair(kid) {
+  const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  return { kid, privateKey, jwk: { ...(await jose.exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } };
+}
+const k1 = await keyPair('key-1');
+const k2 = await keyPair('key-2');
+
+/** An ES256 token signed by `key`, with header kid `kid` (default: the key's). */
+function token(key, kid = key.kid) {
+  return new jose.SignJWT({ sub: 'user-1', iat: NOW, exp: NOW + LONG })
+    .setProtectedHeader({ alg: 'ES256', kid })
+    .sign(key.privateKey);
+}
+const t1 = await token(k1);
+const t2 = await token(k2);
+
+/**
+ * A JWKS server. `mode`: 'ok'; 'slow' (headers after `delayMs`); 'stall-body' (headers at
+ * once, the body never ends; also every request after the first `stallAfter`); 'error'
+ * (500). 304 when If-None-Match equals the current ETag.
+ */
+async function jwksServer({ keys = [k1.jwk], cacheControl } = {}) {
+  const state = {
+    keys, version: 1, cacheControl, mode: 'ok', delayMs: 3000, stallAfter: Infinity,
+    requests: 0, notModified: 0, ifNoneMatch: [], accept: [],
+  };
+  const timers = new Set();
+  const server = http.createServer((req, res) => {
+    state.requests += 1;
+    state.ifNoneMatch.push(req.headers['if-none-match'] ?? null);
+    state.accept.push(req.headers.accept ?? null);
+    const etag = `"v${state.version}"`;
+    const send = () => {
+      if (res.destroyed) return;
+      if (req.headers['if-none-match'] === etag) {
+        state.notModified += 1;
+        res.writeHead(304, { etag, ...(state.cacheControl ? { 'cache-control': state.cacheControl } : {}) });
+        res.end();
+        return;
+      }
+      const headers = { 'content-type': 'application/jwk-set+json', etag };
+      if (state.cacheControl) headers['cache-control'] = state.cacheControl;
+      res.writeHead(200, headers);
+      res.end(JSON.stringify({ keys: state.keys }));
+    };
+    if (state.mode === 'error') {
+      res.writeHead(500);
+      res.end('boom');
+    } else if (state.mode === 'slow') {
+      const timer = setTimeout(() => { timers.delete(timer); send(); }, state.delayMs);
+      timers.add(timer);
+    } else if (state.mode === 'stall-body' || state.requests > state.stallAfter) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"keys":');
+    } else {
+      send();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}/.well-known/jwks.json`;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    for (const timer of timers) clearTimeout(timer);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return {
+    url,
+    state,
+    /** New keys and a new ETag. */
+    rotate(newKeys) {
+      state.keys = newKeys;
+      state.version += 1;
+    },
+    /** Stops listening: later fetches get ECONNREFUSED. */
+    down: close,
+    close,
+  };
+}
+
+/** Waits (bounded) until `predicate()` holds. */
+async function until(predicate, label, ms = 3000) {
+  const end = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Runs a command without blocking this process (the JWKS server lives here). */
+function run(file, args, options) {
+  return new Promise((resolve) => {
+    execFile(file, args, { encoding: 'utf8', ...options }, (error, stdout, stderr) => {
+      resolve({ code: error ? (error.code ?? 'killed') : 0, stdout, stderr });
+    });
+  });
+}
+
+async function rejects(promise, code, tokenText, label = code) {
+  await assert.rejects(promise, (err) => {
+    checkError(assert, JwtEdgeError, err, code, tokenText, label);
+    return true;
+  });
+}
+
+test('N verifications → 1 fetch (sequential, and concurrent on an empty cache)', async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  const remote = new RemoteJwks(srv.url);
+  assert.equal(remote.fetchCount, 0);
+  for (let i = 0; i < 25; i++) {
+    const result = await remote.verify(t1, { now: NOW + i });
+    assert.equal(result.keyId, 'key-1');
+    assert.equal(result.claims.sub, 'user-1');
+  }
+  assert.equal(srv.state.requests, 1);
+  assert.equal(remote.fetchCount, 1);
+  assert.match(srv.state.accept[0], /application\/(jwk-set\+)?json/);
+
+  const concurrent = new RemoteJwks(new URL(srv.url));
+  const results = await Promise.all(Array.from({ length: 25 }, () => concurrent.verify(t1, { now: NOW })));
+  assert.ok(results.every((r) => r.keyId === 'key-1'));
+  assert.equal(concurrent.fetchCount, 1);
+  assert.equal(srv.state.requests, 2);
+});
+
+test('cacheMaxAgeSeconds: fresh, refresh-ahead in the background, stale → refetch; 304 revalidates', async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  const remote = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100 });
+  await remote.verify(t1, { now: NOW });
+  assert.equal(srv.state.requests, 1);
+  // Fresh for the first four fifths of 100 s.
+  await remote.verify(t1, { now: NOW + 79 });
+  assert.equal(remote.fetchCount, 1);
+  // Last fifth: answered from the cache at once, refreshed in the background.
+  const result = await remote.verify(t1, { now: NOW + 80 });
+  assert.equal(result.keyId, 'key-1');
+  await until(() => srv.state.requests === 2, 'the background refresh');
+  await until(() => srv.state.notModified === 1, 'the 304');
+  assert.equal(srv.state.ifNoneMatch[1], '"v1"', 'If-None-Match carries the ETag');
+  assert.equal(remote.fetchCount, 2);
+  // The 304 made the set fresh again from NOW + 80.
+  await new Promise((resolve) => setTimeout(resolve, 20)); // let the refresh settle
+  await remote.verify(t1, { now: NOW + 150 });
+  assert.equal(srv.state.requests, 2);
+  // Stale (age ≥ 100): refetched before answering; the server changed, so a 200.
+  srv.rotate([k1.jwk, k2.jwk]);
+  assert.equal((await remote.verify(t2, { now: NOW + 180 })).keyId, 'key-2');
+  assert.equal(srv.state.requests, 3);
+  assert.equal(srv.state.ifNoneMatch[2], '"v1"');
+  assert.equal(srv.state.notModified, 1);
+  assert.equal(remote.fetchCount, 3);
+});
+
+test('Cache-Control max-age from the server is used, capped by cacheMaxAgeSeconds', async (t) => {
+  const short = await jwksServer({ cacheControl: 'public, max-age=10' });
+  t.after(short.close);
+  const remote = new RemoteJwks(short.url, { cacheMaxAgeSeconds: 100 });
+  await remote.verify(t1, { now: NOW });
+  await remote.verify(t1, { now: NOW + 7 });
+  assert.equal(short.state.requests, 1);
+  await remote.verify(t1, { now: NOW + 10 }); // stale after 10 s → refetch (a 304)
+  assert.equal(short.state.requests, 2);
+  assert.equal(short.state.notModified, 1);
+
+  const long = await jwksServer({ cacheControl: 'max-age=86400' });
+  t.after(long.close);
+  const capped = new RemoteJwks(long.url, { cacheMaxAgeSeconds: 100 });
+  await capped.verify(t1, { now: NOW });
+  await capped.verify(t1, { now: NOW + 79 });
+  assert.equal(long.state.requests, 1);
+  await capped.verify(t1, { now: NOW + 100 }); // the 100 s ceiling, not a day
+  assert.equal(long.state.requests, 2);
+  assert.equal(capped.fetchCount, 2);
+});
+
+test('key rotation (a new kid) → exactly one refetch', async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  const remote = new RemoteJwks(srv.url, { cooldownSeconds: 30 });
+  assert.equal((await remote.verify(t1, { now: NOW })).keyId, 'key-1');
+  srv.rotate([k2.jwk]); // key-1 retired, key-2 new
+  assert.equal((await remote.verify(t2, { now: NOW + 1 })).keyId, 'key-2');
+  assert.equal(srv.state.requests, 2);
+  assert.equal(remote.fetchCount, 2);
+  for (let i = 0; i < 20; i++) assert.equal((await remote.verify(t2, { now: NOW + 2 + i })).keyId, 'key-2');
+  // The retired key is gone, and asking for it again within the cooldown fetches nothing.
+  await rejects(remote.verify(t1, { now: NOW + 25 }), 'no_matching_key', t1, 'retired key');
+  assert.equal(srv.state.requests, 2);
+  assert.equal(remote.fetchCount, 2);
+});
+
+test('30 unknown kids → at most one refetch per cooldown', async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  const remote = new RemoteJwks(srv.url, { cooldownSeconds: 30 });
+  await remote.verify(t1, { now: NOW });
+  assert.equal(srv.state.requests, 1);
+  // Sequential, at successive seconds inside the cooldown.
+  const forged = await Promise.all(Array.from({ length: 30 }, (_, i) => token(k1, `unknown-${i}`)));
+  for (const [i, tok] of forged.entries()) {
+    await rejects(remote.verify(tok, { now: NOW + 1 + (i % 29) }), 'no_matching_key', tok, `unknown-${i}`);
+  }
+  assert.equal(srv.state.requests, 2, 'one refetch for 30 unknown kids');
+  // Concurrent, in the next cooldown window.
+  const more = await Promise.all(Array.from({ length: 30 }, (_, i) => token(k1, `other-${i}`)));
+  const settled = await Promise.allSettled(more.map((tok) => remote.verify(tok, { now: NOW + 40 })));
+  assert.ok(settled.every((s) => s.status === 'rejected' && s.reason.code === 'no_matching_key'));
+  assert.ok(srv.state.requests <= 3, `${srv.state.requests - 2} refetches for 30 concurrent unknown kids`);
+  const afterConcurrent = srv.state.requests;
+  // The known key still verifies throughout, without fetching.
+  assert.equal((await remote.verify(t1, { now: NOW + 41 })).keyId, 'key-1');
+  assert.equal(srv.state.requests, afterConcurrent);
+  // After the cooldown an unknown kid may refetch once more.
+  await rejects(remote.verify(forged[0], { now: NOW + 100 }), 'no_matching_key', forged[0], 'after cooldown');
+  assert.equal(srv.state.requests, afterConcurrent + 1);
+  assert.equal(remote.fetchCount, srv.state.requests);
+});
+
+test('server down after the first fetch → the cached set keeps verifying', async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  const remote = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100, cooldownSeconds: 30, timeoutMs: 1000 });
+  await remote.verify(t1, { now: NOW });
+  await srv.down();
+  // Fresh: no fetch at all.
+  assert.equal((await remote.verify(t1, { now: NOW + 50 })).keyId, 'key-1');
+  assert.equal(remote.fetchCount, 1);
+  // Stale: the refetch fails, the last-known-good set answers.
+  assert.equal((await remote.verify(t1, { now: NOW + 150 })).keyId, 'key-1');
+  assert.equal(remote.fetchCount, 2);
+  assert.equal((await remote.verify(t1, { now: NOW + 151 })).keyId, 'key-1');
+  // An unknown kid while down: refused as unknown, not as unavailable.
+  const unknown = await token(k1, 'unknown');
+  await rejects(remote.verify(unknown, { now: NOW + 200 }), 'no_matching_key', unknown);
+  assert.equal(srv.state.requests, 1, 'the server saw only the first fetch');
+});
+
+test('slow server, timeoutMs 200, nothing cached → jwks_unavailable quickly', async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  srv.state.mode = 'slow';
+  srv.state.delayMs = 5000;
+  const remote = new RemoteJwks(srv.url, { timeoutMs: 200 });
+  const started = Date.now();
+  await rejects(remote.verify(t1, { now: NOW }), 'jwks_unavailable', t1);
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed < 2500, `took ${elapsed} ms`);
+  assert.ok(elapsed >= 150, `gave up after ${elapsed} ms, before the timeout`);
+  assert.equal(remote.fetchCount, 1);
+  assert.equal(srv.state.requests, 1);
+
+  // With a stale set cached, a slow server costs the timeout and the stale set answers.
+  srv.state.mode = 'ok';
+  const cached = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100, timeoutMs: 200 });
+  await cached.verify(t1, { now: NOW });
+  srv.state.mode = 'slow';
+  const again = Date.now();
+  assert.equal((await cached.verify(t1, { now: NOW + 150 })).keyId, 'key-1');
+  assert.ok(Date.now() - again < 2500);
+  assert.equal(cached.fetchCount, 2);
+});
+
+test('error answers and invalid sets: nothing cached → jwks_unavailable; cached → kept', async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  srv.state.mode = 'error';
+  const remote = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100 });
+  await rejects(remote.verify(t1, { now: NOW }), 'jwks_unavailable', t1, '500');
+  srv.state.mode = 'ok';
+  srv.rotate([{ ...k1.jwk, d: 'AAAA' }]); // private member: the core refuses the set
+  await rejects(remote.verify(t1, { now: NOW + 1 }), 'jwks_unavailable', t1, 'private key in set');
+  srv.rotate([k1.jwk]);
+  assert.equal((await remote.verify(t1, { now: NOW + 2 })).keyId, 'key-1');
+  srv.rotate([{ ...k1.jwk, d: 'AAAA' }]);
+  assert.equal((await remote.verify(t1, { now: NOW + 200 })).keyId, 'key-1', 'stale good set kept over a bad one');
+  assert.equal(remote.fetchCount, 4);
+  assert.equal(srv.state.requests, 4);
+});
+
+test('options: the verify options apply; jwks is refused; a custom fetch is used', async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  const calls = [];
+  const remote = new RemoteJwks(srv.url, {
+    fetch: (url, init) => {
+      calls.push(String(url));
+      return fetch(url, init);
+    },
+  });
+  await rejects(remote.verify(t1, { now: NOW, jwks: { keys: [k2.jwk] } }), 'config_invalid', t1, 'jwks');
+  await rejects(remote.verify(t1, { now: NOW, audience: 'api://x' }), 'claim_missing', t1, 'aud required');
+  await rejects(remote.verify(t1, { now: NOW, subject: 'admin' }), 'subject_mismatch', t1);
+  await rejects(remote.verify(t1, { now: NOW, bogus: 1 }), 'config_invalid', t1, 'unknown option');
+  const shortLived = await new jose.SignJWT({ iat: NOW, exp: NOW + 10 }).setProtectedHeader({ alg: 'ES256', kid: 'key-1' }).sign(k1.privateKey);
+  await rejects(remote.verify(shortLived, { now: NOW + 100 }), 'token_expired', shortLived);
+  assert.equal((await remote.verify(t1, { now: NOW, algorithms: ['ES256'], subject: 'user-1' })).keyId, 'key-1');
+  await rejects(remote.verify('Zm9v!x.YmFy.YmF6', { now: NOW }), 'token_malformed', 'Zm9v!x.YmFy.YmF6');
+  await rejects(remote.verify(42, { now: NOW }), 'token_malformed', undefined, 'not a string');
+  assert.deepEqual(calls, [srv.url]);
+  assert.equal(remote.fetchCount, 1);
+  // Without `now`, the wall clock (the token is valid now too: iat in the past, far exp).
+  const wall = await new jose.SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'key-1' })
+    .setIssuedAt().setExpirationTime('5m').sign(k1.privateKey);
+  assert.equal((await remote.verify(wall)).keyId, 'key-1');
+});
+
+// ---- Bugs found while writing these tests: each `todo` states the expected behaviour.
+
+test('a cached set past max-age + max-staleness (1 day) is not used when the issuer is down', {
+  todo: 'BUG: api.js uses cache.jwks() after a failed reload in the "expired" state, so a set the core calls Expired keeps verifying',
+}, async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  const remote = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100, timeoutMs: 1000 });
+  await remote.verify(t1, { now: NOW });
+  await srv.down();
+  assert.equal((await remote.verify(t1, { now: NOW + 100 + 86_400 - 1 })).keyId, 'key-1', 'still stale');
+  await rejects(remote.verify(t1, { now: NOW + 100 + 86_400 + 1 }), 'jwks_unavailable', t1, 'expired set');
+});
+
+test('a body that stalls past timeoutMs → JwtEdgeError jwks_unavailable', {
+  todo: 'BUG: fetchOnce awaits response.text() outside its try, so the body timeout rejects verify with a DOMException TimeoutError',
+}, async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  srv.state.mode = 'stall-body';
+  const remote = new RemoteJwks(srv.url, { timeoutMs: 200 });
+  const started = Date.now();
+  await rejects(remote.verify(t1, { now: NOW }), 'jwks_unavailable', t1, 'stalled body');
+  assert.ok(Date.now() - started < 2500);
+});
+
+test('a background refresh whose body stalls does not crash the process', {
+  todo: 'BUG: the refresh-ahead reload is not awaited and its body-timeout rejection is unhandled: Node exits with code 1',
+}, async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  srv.state.stallAfter = 1; // the first request is answered, the refresh's body stalls
+  // In a child process: an unhandled rejection there ends the process, as in an application.
+  const child = await run(process.execPath, ['--input-type=module', '-e', `
+    const { RemoteJwks } = await import(${JSON.stringify(pathToFileURL(`${PKG_DIR}/node.js`).href)});
+    const remote = new RemoteJwks(process.env.JWKS_URL, { cacheMaxAgeSeconds: 100, timeoutMs: 200 });
+    await remote.verify(process.env.TOKEN, { now: ${NOW} });
+    const r = await remote.verify(process.env.TOKEN, { now: ${NOW + 90} }); // refresh-ahead
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    console.log('survived', r.keyId);
+  `], { env: { ...process.env, JWKS_URL: srv.url, TOKEN: t1 }, timeout: 15_000 });
+  assert.equal(srv.state.requests, 2, 'the child fetched, then refreshed in the background');
+  assert.equal(child.code, 0, `child exited ${child.code}: ${child.stderr}`);
+  assert.match(child.stdout, /survived key-1/);
+});
