@@ -59,22 +59,62 @@ export function makeApi(wasm) {
    * A remote JWKS, fetched with the platform's `fetch`, cached, and refetched for an
    * unknown `kid` at most once per cooldown, as the edge worker does.
    */
+  const REMOTE_OPTION_NAMES = new Set(['cacheMaxAgeSeconds', 'cooldownSeconds', 'timeoutMs', 'fetch']);
+
+  function positiveInteger(name, value, fallback) {
+    if (value === undefined) return fallback;
+    if (!Number.isSafeInteger(value) || value < 0 || (name === 'timeoutMs' && value === 0)) {
+      throw new JwtEdgeError('config_invalid', `invalid configuration: \`${name}\``);
+    }
+    return value;
+  }
+
+  /**
+   * A remote JWKS, fetched with the platform's `fetch`, cached, and refetched for an
+   * unknown `kid` at most once per cooldown, as the edge worker does. The timing
+   * decisions are the core's (JwksCache).
+   */
   class RemoteJwks {
-    constructor(url, { cacheMaxAgeSeconds = 600, cooldownSeconds = 30, timeoutMs = 5000, fetch: fetchImpl } = {}) {
-      this.url = String(new URL(String(url)));
-      this.timeoutMs = timeoutMs;
+    constructor(url, options = {}) {
+      for (const name of Object.keys(options ?? {})) {
+        if (!REMOTE_OPTION_NAMES.has(name)) {
+          throw new JwtEdgeError('config_invalid', `invalid configuration: unknown option \`${name}\``);
+        }
+      }
+      let parsed;
+      try {
+        parsed = new URL(String(url));
+      } catch {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: `url`');
+      }
+      if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: `url` must be http(s)');
+      }
+      this.url = parsed.href;
+      const maxAge = positiveInteger('cacheMaxAgeSeconds', options.cacheMaxAgeSeconds, 600);
+      const cooldown = positiveInteger('cooldownSeconds', options.cooldownSeconds, 30);
+      this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, 5000);
+      if (maxAge > 0xffffffff || cooldown > 0xffffffff) {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: duration too long');
+      }
       this.fetchCount = 0;
-      this.cache = new wasm.JwksCache(cacheMaxAgeSeconds, cooldownSeconds);
-      this.fetchImpl = fetchImpl ?? globalThis.fetch.bind(globalThis);
+      this.cache = new wasm.JwksCache(maxAge, cooldown);
+      this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
       this.inflight = null;
     }
 
-    /** Fetches the set once at a time; resolves to `true` on success. */
+    /** Fetches the set once at a time; resolves to `true` on success, never rejects. */
     reload(now) {
       if (!this.inflight) {
-        this.inflight = this.fetchOnce(now).finally(() => {
-          this.inflight = null;
-        });
+        this.inflight = this.fetchOnce(now)
+          .catch(() => false)
+          .then((ok) => {
+            if (!ok) this.cache.failed(now);
+            return ok;
+          })
+          .finally(() => {
+            this.inflight = null;
+          });
       }
       return this.inflight;
     }
@@ -84,20 +124,19 @@ export function makeApi(wasm) {
       const headers = { accept: 'application/json, application/jwk-set+json' };
       const etag = this.cache.etag();
       if (etag) headers['if-none-match'] = etag;
-      let response;
       try {
-        response = await this.fetchImpl(this.url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+        const response = await this.fetchImpl(this.url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+        const cacheControl = response.headers.get('cache-control') ?? undefined;
+        if (response.status === 304 && this.cache.jwks(now)) {
+          this.cache.revalidated(now, cacheControl);
+          return true;
+        }
+        if (response.status !== 200) return false;
+        const text = await response.text();
+        return this.cache.store(text, now, cacheControl, response.headers.get('etag') ?? undefined) === '';
       } catch {
         return false;
       }
-      const cacheControl = response.headers.get('cache-control') ?? undefined;
-      if (response.status === 304 && this.cache.jwks()) {
-        this.cache.revalidated(now, cacheControl);
-        return true;
-      }
-      if (response.status !== 200) return false;
-      const text = await response.text();
-      return this.cache.store(text, now, cacheControl, response.headers.get('etag') ?? undefined) === '';
     }
 
     /** Verifies `token` against the remote set; the same options as `verify` but `jwks`. */
@@ -107,14 +146,13 @@ export function makeApi(wasm) {
       }
       const now = options?.now ?? Math.floor(Date.now() / 1000);
       const state = this.cache.state(now);
-      if (state === 'empty' || state === 'expired') {
+      if (state === 'refresh_ahead') {
+        if (this.cache.fetchAllowed(now)) void this.reload(now);
+      } else if (state !== 'fresh' && this.cache.fetchAllowed(now)) {
+        // empty, stale or expired: fetch now; a stale set keeps serving if it fails.
         await this.reload(now);
-      } else if (state === 'stale') {
-        await this.reload(now); // on failure the stale set keeps serving
-      } else if (state === 'refresh_ahead') {
-        this.reload(now);
       }
-      const jwks = this.cache.jwks();
+      const jwks = this.cache.jwks(now);
       if (!jwks) throw new JwtEdgeError('jwks_unavailable', "the issuer's keys are unavailable");
       try {
         return verify(token, { ...options, jwks });
@@ -122,7 +160,7 @@ export function makeApi(wasm) {
         const kid = err?.code === 'no_matching_key' ? safeKid(token) : undefined;
         if (!kid || !this.cache.mayRefetchFor(kid, now)) throw err;
         const ok = await this.reload(now);
-        const retried = this.cache.jwks();
+        const retried = this.cache.jwks(now);
         let result;
         try {
           result = verify(token, { ...options, jwks: retried });

@@ -111,6 +111,7 @@ export interface VerifyResult {
 
 /** Thrown for every refusal; `code` is stable across releases. */
 export class JwtEdgeError extends Error {
+  constructor(code: ErrorCode, message: string);
   readonly name: 'JwtEdgeError';
   readonly code: ErrorCode;
 }

@@ -99,6 +99,13 @@ impl VerifyConfig {
         if self.require_jti == Some(true) {
             required_claims.push("jti".to_owned());
         }
+        // An explicit empty list would silently turn the check off.
+        if matches!(&self.issuer, Some(OneOrMany::Many(v)) if v.is_empty()) {
+            return Err(Error::ConfigInvalid("issuer"));
+        }
+        if matches!(&self.audience, Some(OneOrMany::Many(v)) if v.is_empty()) {
+            return Err(Error::ConfigInvalid("audience"));
+        }
         let claims = ClaimsPolicy {
             issuers: self.issuer.as_ref().map(clone_vec).unwrap_or_default(),
             audiences: self.audience.as_ref().map(clone_vec).unwrap_or_default(),

@@ -63,6 +63,7 @@ pub struct JwksCache {
     policy: CachePolicy,
     snapshot: Option<JwksSnapshot>,
     cooldown: KidCooldown,
+    last_failure: Option<i64>,
 }
 
 #[wasm_bindgen]
@@ -82,7 +83,31 @@ impl JwksCache {
             },
             snapshot: None,
             cooldown: KidCooldown::default(),
+            last_failure: None,
         }
+    }
+
+    /// Whether a fetch may start now: always without a usable set; with one (stale),
+    /// not within a cooldown of the last failed fetch, so an issuer that is down is not
+    /// asked again on every verification.
+    #[wasm_bindgen(js_name = fetchAllowed)]
+    pub fn fetch_allowed(&self, now: f64) -> bool {
+        let usable = self
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.freshness(&self.policy, now as i64) != Freshness::Expired);
+        let cooldown = i64::try_from(self.policy.unknown_kid_cooldown)
+            .unwrap_or(i64::MAX)
+            .max(1);
+        !usable
+            || self
+                .last_failure
+                .is_none_or(|at| (now as i64).saturating_sub(at) >= cooldown || at > now as i64)
+    }
+
+    /// Records a failed fetch at `now`.
+    pub fn failed(&mut self, now: f64) {
+        self.last_failure = Some(now as i64);
     }
 
     /// `"empty"`, `"fresh"`, `"refresh_ahead"`, `"stale"` or `"expired"` at `now`.
@@ -111,6 +136,7 @@ impl JwksCache {
         if let Err(err) = JwkSet::parse(jwks.as_bytes(), &JwksOptions::default()) {
             return err.code().to_owned();
         }
+        self.last_failure = None;
         self.snapshot = Some(JwksSnapshot {
             jwks,
             fetched_at: now as i64,
@@ -123,15 +149,19 @@ impl JwksCache {
 
     /// A `304 Not Modified` answer: the stored set is fresh again.
     pub fn revalidated(&mut self, now: f64, cache_control: Option<String>) {
+        self.last_failure = None;
         let max_age = max_age_from_cache_control(cache_control.as_deref(), &self.policy);
         if let Some(s) = &self.snapshot {
             self.snapshot = Some(s.revalidated(now as i64, max_age));
         }
     }
 
-    /// The stored JWKS text.
-    pub fn jwks(&self) -> Option<String> {
-        self.snapshot.as_ref().map(|s| s.jwks.clone())
+    /// The stored JWKS text, unless it is too old to trust (past `max_staleness`).
+    pub fn jwks(&self, now: f64) -> Option<String> {
+        self.snapshot
+            .as_ref()
+            .filter(|s| s.freshness(&self.policy, now as i64) != Freshness::Expired)
+            .map(|s| s.jwks.clone())
     }
 
     /// The stored ETag, for `If-None-Match`.
