@@ -24,21 +24,7 @@ run_step "wasm32: cargo build --locked --lib --no-default-features" \
 run_step "wasm32: cargo build --locked --lib --release --features browser" \
   wasm_cargo build --locked --lib --release --features browser
 
-# c. wasm-bindgen --target nodejs -> target/pkg-node (CommonJS)
-bindgen_node() {
-  local wasm out="$ROOT/target/pkg-node"
-  wasm="$(wasm_target_dir)/$WASM_TARGET/release/jwt_edge.wasm"
-  [ -f "$wasm" ] || die "$wasm not found after the release build"
-  have wasm-bindgen || die "wasm-bindgen not on PATH (scripts/setup.sh installs it)"
-  # Never leave a stale package behind a failed run.
-  rm -rf "$out"
-  wasm-bindgen --target nodejs --out-dir "$out" "$wasm"
-  printf '{"type":"commonjs"}\n' >"$out/package.json"
-  note "wrote ${out#"$ROOT"/}: $(cd "$out" && echo *)"
-}
-run_step "wasm-bindgen --target nodejs --out-dir target/pkg-node" bindgen_node
-
-# d. node's test runner on tests/node/**/*.test.mjs
+# c. node's test runner on tests/node/**/*.test.mjs (the CLI against jose and openssl)
 node_tests=()
 if [ -d "$ROOT/tests/node" ]; then
   while IFS= read -r -d '' f; do
@@ -53,7 +39,7 @@ else
   skip "no tests/node/**/*.test.mjs files"
 fi
 
-# e. interop tests against tokens jose makes now
+# d. interop tests against tokens jose makes now
 fresh_fixtures() {
   local out="$ROOT/target/fresh-fixtures"
   rm -rf "$out"
