@@ -129,4 +129,5 @@ const classProxyHooks = {
 
 export default new Proxy(Entrypoint, classProxyHooks);
 
-// ---- Durable Object classes: one line per #[durable_object] struct (none yet) ------
+// ---- Durable Object classes: one line per #[durable_object] struct ------
+export const ReplayGuard = new Proxy(exports.ReplayGuard, classProxyHooks);

@@ -35,6 +35,9 @@ pub enum ReplayMode {
     /// `jti` required; refused when already in the isolate's memory or in KV. KV is
     /// eventually consistent, so this is best-effort across locations.
     BestEffort,
+    /// `jti` required; accepted once, ever, through an atomic insert-if-absent in a
+    /// Durable Object shard. Fails closed when the object cannot be reached.
+    Strict,
 }
 
 /// One trusted issuer.
@@ -71,9 +74,21 @@ pub struct IssuerConfig {
     /// Replay protection. Default off.
     #[serde(default)]
     pub replay: ReplayMode,
+    /// Durable Objects the strict replay store is sharded over (each holds about 1,000
+    /// requests/s). Default 16.
+    #[serde(default = "default_replay_shards")]
+    pub replay_shards: u32,
+    /// In strict mode, also refuse a `jti` already recorded in KV `REPLAY` before asking
+    /// the object, and record accepted ones there. Default false.
+    #[serde(default)]
+    pub replay_kv_prefilter: bool,
     /// Name of a Worker secret holding an HMAC key (base64url). Never the key itself.
     #[serde(default)]
     pub hmac_secret: Option<String>,
+}
+
+fn default_replay_shards() -> u32 {
+    16
 }
 
 fn default_max_lifetime() -> Option<u64> {

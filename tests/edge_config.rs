@@ -38,6 +38,14 @@ fn routing_by_issuer() {
     assert_eq!(c.route(Some("https://c")), None);
     assert_eq!(c.route(None), None);
     assert_eq!(c.issuers[1].replay, ReplayMode::BestEffort);
+    let strict = EdgeConfig::from_json(
+        r#"{"issuers":[{"issuer":"a","jwks_uri":"https://a/j","replay":"strict"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (strict.issuers[0].replay, strict.issuers[0].replay_shards),
+        (ReplayMode::Strict, 16)
+    );
     // With one issuer every token goes to it; its policy still requires that iss.
     let one = EdgeConfig::from_json(MINIMAL).unwrap();
     assert_eq!(one.route(Some("https://evil")), Some(0));
@@ -81,7 +89,7 @@ fn invalid_configurations_name_the_field() {
             "issuers.hmac_secret",
         ),
         (
-            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j","replay":"strict"}]}"#,
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j","replay":"exclusive"}]}"#,
             "replay",
         ),
         (

@@ -5,6 +5,7 @@
 mod keys;
 mod replay;
 mod respond;
+mod strict;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -157,8 +158,12 @@ async fn handle(
     let (verifier, tier) = keys::verifier_for(state, env, ctx, index, kid.as_deref(), now).await?;
     decision.tier = Some(tier);
     let verified = verifier.verify_parsed(untrusted, now)?;
-    if issuer.replay == ReplayMode::BestEffort {
-        replay::check(state, env, &verified.claims, now, issuer.clock_skew).await?;
+    match issuer.replay {
+        ReplayMode::Off => {}
+        ReplayMode::BestEffort => {
+            replay::check(state, env, &verified.claims, now, issuer.clock_skew).await?
+        }
+        ReplayMode::Strict => strict::check(state, env, &verified.claims, now, issuer).await?,
     }
     match config.mode {
         Mode::Verdict => respond::verdict(&verified, tier),

@@ -8,7 +8,7 @@ use worker::Env;
 
 use crate::claims::Claims;
 use crate::error::Error;
-use crate::replay::replay_entry;
+use crate::replay::{replay_entry, ReplayEntry};
 
 use super::Isolate;
 
@@ -27,6 +27,12 @@ pub async fn check(
     if !state.replay.insert_now(&entry.key, entry.expires_at, now)? {
         return Err(Error::TokenReplayed);
     }
+    check_kv(env, &entry, now).await
+}
+
+/// The KV half: refuses a `jti` KV already has, records it otherwise (best-effort: KV
+/// has no insert-if-absent and is eventually consistent).
+pub async fn check_kv(env: &Env, entry: &ReplayEntry, now: i64) -> Result<(), Error> {
     let kv = env.kv("REPLAY").map_err(|_| Error::ReplayUnavailable)?;
     let kv_key = format!("jti:v1:{}", entry.key);
     match kv.get(&kv_key).text().await {

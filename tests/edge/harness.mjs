@@ -274,7 +274,7 @@ export class Origin {
  * JWT_EDGE_CONFIG) or, with `rawConfig`, the binding's exact text (`null`: no binding).
  * `persist`: a directory for KV, shared by instances started with the same one.
  */
-export async function startWorker({ config, rawConfig, bindings = {}, persist } = {}) {
+export async function startWorker({ config, rawConfig, bindings = {}, persist, durableObjects } = {}) {
   for (const f of [WORKER_JS, WORKER_WASM]) {
     if (!existsSync(f)) {
       throw new Error(`${path.relative(ROOT, f)} not found: build the worker first (bash scripts/build-worker.sh)`);
@@ -290,6 +290,7 @@ export async function startWorker({ config, rawConfig, bindings = {}, persist } 
       { type: 'CompiledWasm', path: WORKER_WASM },
     ],
     kvNamespaces: ['JWKS_CACHE', 'REPLAY'],
+    durableObjects: durableObjects ?? { REPLAY_GUARD: 'ReplayGuard' },
     bindings: { ...(configText === null ? {} : { JWT_EDGE_CONFIG: configText }), ...bindings },
     handleStructuredLogs: (log) => logs.push(log),
   };
