@@ -92,9 +92,7 @@ fn kv_key(issuer: &str) -> String {
 
 /// The configured HMAC secret of an issuer, from a Worker secret (never from config).
 fn hmac_key(isolate: &Isolate, env: &Env, index: usize) -> Result<Option<Jwk>, Error> {
-    let Some(issuer) = isolate.config.issuers.get(index) else {
-        return Err(Error::ConfigInvalid("issuers"));
-    };
+    let (issuer, _) = isolate.issuer(index)?;
     let Some(name) = &issuer.hmac_secret else {
         return Ok(None);
     };
@@ -106,7 +104,8 @@ fn hmac_key(isolate: &Isolate, env: &Env, index: usize) -> Result<Option<Jwk>, E
     let bytes = crate::encoding::base64url_decode(value.trim())
         .ok()
         .ok_or(Error::ConfigInvalid("issuers.hmac_secret"))?;
-    Jwk::hmac_secret(None, bytes, None)
+    // The same kid as every other front end gives a shared secret.
+    Jwk::hmac_secret_with_thumbprint(bytes)
         .map(Some)
         .map_err(|_| Error::ConfigInvalid("issuers.hmac_secret"))
 }
@@ -114,11 +113,7 @@ fn hmac_key(isolate: &Isolate, env: &Env, index: usize) -> Result<Option<Jwk>, E
 /// Builds the verifier for a snapshot: the JWKS (never `oct` keys) plus the configured
 /// HMAC secret. Done once per snapshot, never per request.
 fn build(isolate: &Isolate, env: &Env, index: usize, snapshot: JwksSnapshot) -> FetchResult {
-    let issuer = isolate
-        .config
-        .issuers
-        .get(index)
-        .ok_or(Error::ConfigInvalid("issuers"))?;
+    let (issuer, _) = isolate.issuer(index)?;
     let mut keys = JwkSet::parse(snapshot.jwks.as_bytes(), &isolate.config.jwks_options())?;
     for skipped in keys.skipped() {
         worker::console_warn!(
