@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'audience_mismatch'
   | 'subject_mismatch'
   | 'typ_mismatch'
+  | 'assertion_mismatch'
   | 'token_replayed'
   | 'replay_unavailable'
   | 'jwks_unavailable'

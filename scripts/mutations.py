@@ -68,6 +68,14 @@ MUTATIONS = [
     ("replay entry until exp + skew", "src/replay.rs", "exp.saturating_add(skew)", "exp"),
     ("403 for audience", "src/error.rs", "Error::AudienceMismatch => H::new(403, Some(\"insufficient_scope\")),", ""),
     ("400 for malformed request", "src/error.rs", "Error::RequestMalformed(_) => H::new(400, Some(\"invalid_request\")),", ""),
+    ("assertion method must match", "src/assertion.rs", "if method != request.method {", "if false {"),
+    ("assertion path must match", "src/assertion.rs", "if path != request.path {", "if false {"),
+    ("assertion typ required", "src/assertion.rs", "typ: Some(ASSERTION_TYP.into()),", "typ: None,"),
+    ("assertion algorithm from the key", "src/assertion.rs", "algorithms: vec![algorithm],",
+     "algorithms: vec![algorithm, Algorithm::Hs256],"),
+    ("assertion max age", "src/assertion.rs", "max_lifetime: Some(policy.max_age),", "max_lifetime: None,"),
+    ("assertion claim subset", "src/assertion.rs", "let claims = match &self.config.claims {",
+     "let claims = match &None::<Vec<String>> {"),
 ]
 
 

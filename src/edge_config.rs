@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::alg::Algorithm;
+use crate::assertion::AssertionConfig;
 use crate::cache::CachePolicy;
 use crate::claims::ClaimsPolicy;
 use crate::error::Error;
@@ -128,6 +129,10 @@ pub struct EdgeConfig {
     /// "X-Jwt-Claims"; `null` disables it.
     #[serde(default = "default_claims_header")]
     pub claims_header: Option<String>,
+    /// Proxy mode: sign an assertion of the verified claims, method and path for the
+    /// origin with the worker's own key. Default none.
+    #[serde(default)]
+    pub assertion: Option<AssertionConfig>,
     /// JWKS cache timing.
     #[serde(default)]
     pub cache: CachePolicy,
@@ -232,6 +237,19 @@ impl EdgeConfig {
         for name in header_names {
             if !is_header_name(name) {
                 return Err(bad("claim_headers"));
+            }
+        }
+        if let Some(assertion) = &self.assertion {
+            assertion.validate()?;
+            if !is_header_name(&assertion.header) {
+                return Err(bad("assertion.header"));
+            }
+            if !is_binding_name(&assertion.key_secret) {
+                return Err(bad("assertion.key_secret"));
+            }
+            if self.mode != Mode::Proxy {
+                // An assertion only exists for a forwarded request.
+                return Err(bad("assertion"));
             }
         }
         if let Some(origin) = &self.origin {
@@ -346,9 +364,14 @@ fn is_header_name(name: &str) -> bool {
 }
 
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 28] = [
+    const FIELDS: [&str; 33] = [
         "publish_jwks",
         "kv_key",
+        "assertion",
+        "key_secret",
+        "lifetime",
+        "header",
+        "audience",
         "issuers",
         "issuer",
         "jwks_uri",

@@ -58,6 +58,9 @@ pub enum Error {
     SubjectMismatch,
     /// The header's `typ` is not the expected type (RFC 8725 §3.11).
     TypeMismatch,
+    /// A signed request assertion is genuine but was issued for another request: the
+    /// method or the path differs from the request received. Names the field.
+    AssertionMismatch(&'static str),
     /// The token's `jti` was already seen within its lifetime.
     TokenReplayed,
     /// The replay store could not answer; the request fails closed.
@@ -168,6 +171,7 @@ impl Error {
             Error::AudienceMismatch => "audience_mismatch",
             Error::SubjectMismatch => "subject_mismatch",
             Error::TypeMismatch => "typ_mismatch",
+            Error::AssertionMismatch(_) => "assertion_mismatch",
             Error::TokenReplayed => "token_replayed",
             Error::ReplayUnavailable => "replay_unavailable",
             Error::JwksUnavailable => "jwks_unavailable",
@@ -243,6 +247,12 @@ impl fmt::Display for Error {
             Error::AudienceMismatch => f.write_str("token audience is not allowed"),
             Error::SubjectMismatch => f.write_str("token subject is not the expected one"),
             Error::TypeMismatch => f.write_str("token type (typ) is not the expected one"),
+            Error::AssertionMismatch(field) => {
+                write!(
+                    f,
+                    "assertion was issued for another request: `{field}` differs"
+                )
+            }
             Error::TokenReplayed => f.write_str("token was already used"),
             Error::ReplayUnavailable => f.write_str("replay protection is unavailable"),
             Error::JwksUnavailable => f.write_str("the issuer's keys are unavailable"),

@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod alg;
+mod assertion;
 mod cache;
 mod claims;
 mod config;
@@ -48,6 +49,10 @@ mod browser;
 mod edge;
 
 pub use crate::alg::{Algorithm, KeyKind, UnknownAlgorithm};
+pub use crate::assertion::{
+    parse_private_jwk, AssertionConfig, AssertionPolicy, AssertionSigner, AssertionVerifier,
+    RequestBinding, VerifiedAssertion, ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
+};
 pub use crate::cache::{
     max_age_from_cache_control, CachePolicy, Freshness, JwksSnapshot, KidCooldown, UnknownKid,
     MAX_REMEMBERED_KIDS,

@@ -120,6 +120,42 @@ fn invalid_configurations_name_the_field() {
             r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"cache":{"max_age":1}}"#,
             "unknown field",
         ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"assertion":{}}"#,
+            "key_secret",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"assertion":{"key_secret":"A-B"}}"#,
+            "assertion.key_secret",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"assertion":{"key_secret":"K","lifetime":301}}"#,
+            "assertion.lifetime",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"assertion":{"key_secret":"K","lifetime":0}}"#,
+            "assertion.lifetime",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"assertion":{"key_secret":"K","header":"Cookie"}}"#,
+            "assertion.header",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"assertion":{"key_secret":"K","audience":""}}"#,
+            "assertion.audience",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"assertion":{"key_secret":"K","claims":[""]}}"#,
+            "assertion.claims",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"assertion":{"key_secret":"K","key":"{}"}}"#,
+            "unknown field",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"mode":"verdict","assertion":{"key_secret":"K"}}"#,
+            "assertion",
+        ),
     ] {
         assert_eq!(
             EdgeConfig::from_json(json).unwrap_err(),

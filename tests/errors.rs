@@ -28,6 +28,7 @@ fn every_variant() -> Vec<Error> {
         Error::AudienceMismatch,
         Error::SubjectMismatch,
         Error::TypeMismatch,
+        Error::AssertionMismatch("path"),
         Error::TokenReplayed,
         Error::ReplayUnavailable,
         Error::JwksUnavailable,
@@ -47,7 +48,7 @@ fn codes_are_unique_snake_case_and_stable() {
         .chars()
         .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')));
     // Front ends and users match on these strings: changing one is a breaking change.
-    assert_eq!(codes.join(","), "token_missing,request_malformed,token_too_large,token_malformed,crit_unsupported,b64_unsupported,alg_not_allowed,no_matching_key,key_mismatch,signature_invalid,token_expired,token_not_yet_valid,iat_in_future,lifetime_too_long,claim_missing,claim_invalid,issuer_mismatch,audience_mismatch,subject_mismatch,typ_mismatch,token_replayed,replay_unavailable,jwks_unavailable,jwks_invalid,config_invalid");
+    assert_eq!(codes.join(","), "token_missing,request_malformed,token_too_large,token_malformed,crit_unsupported,b64_unsupported,alg_not_allowed,no_matching_key,key_mismatch,signature_invalid,token_expired,token_not_yet_valid,iat_in_future,lifetime_too_long,claim_missing,claim_invalid,issuer_mismatch,audience_mismatch,subject_mismatch,typ_mismatch,assertion_mismatch,token_replayed,replay_unavailable,jwks_unavailable,jwks_invalid,config_invalid");
 }
 
 #[test]

@@ -33,6 +33,7 @@ export const EXPLANATIONS = Object.freeze({
   audience_mismatch: 'None of the token’s “aud” values is an accepted audience: the token was issued for another service.',
   subject_mismatch: 'The “sub” claim is not the required subject.',
   typ_mismatch: 'The header’s “typ” is not the required type (compared case-insensitively; “application/” is optional).',
+  assertion_mismatch: 'A signed assertion from the edge worker was issued for another request (method or path). (Checked at the origin.)',
   token_replayed: 'This token’s “jti” was already accepted once, and a token can be used only once. (Replay checks run in the edge worker.)',
   replay_unavailable: 'The replay store could not be reached, so reuse of the token could not be ruled out and it was refused.',
   jwks_unavailable:

@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
+use crate::assertion::{parse_private_jwk, AssertionSigner};
 use crate::edge_config::{EdgeConfig, Mode, ReplayMode};
 use crate::error::Error;
 use crate::extract::extract_token;
@@ -28,6 +29,8 @@ pub(crate) struct Isolate {
     pub config: EdgeConfig,
     pub keys: Vec<IssuerKeys>,
     pub replay: MemoryReplayStore,
+    /// The signer of origin assertions, when configured.
+    pub assertion: Option<AssertionSigner>,
 }
 
 thread_local! {
@@ -58,8 +61,9 @@ fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
             .var("JWT_EDGE_CONFIG")
             .map_err(|_| Error::ConfigInvalid("JWT_EDGE_CONFIG"))
             .and_then(|v| EdgeConfig::from_json(&v.to_string()))
-            .map(|config| {
-                Rc::new(Isolate {
+            .and_then(|config| {
+                let assertion = assertion_signer(env, &config)?;
+                Ok(Rc::new(Isolate {
                     keys: config
                         .issuers
                         .iter()
@@ -67,7 +71,8 @@ fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
                         .collect(),
                     config,
                     replay: MemoryReplayStore::new(MEMORY_REPLAY_CAPACITY),
-                })
+                    assertion,
+                }))
             });
         if let Err(err) = &loaded {
             worker::console_error!("{{\"event\":\"config_invalid\",\"detail\":\"{err}\"}}");
@@ -75,6 +80,21 @@ fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
         *cell.borrow_mut() = Some(loaded.clone());
         loaded
     })
+}
+
+/// The assertion signer, its key read from a Worker secret once per isolate. A missing
+/// or unusable key fails every request closed rather than forwarding unsigned.
+fn assertion_signer(env: &Env, config: &EdgeConfig) -> Result<Option<AssertionSigner>, Error> {
+    let Some(settings) = &config.assertion else {
+        return Ok(None);
+    };
+    let missing = Error::ConfigInvalid("assertion.key_secret");
+    let text = env
+        .secret(&settings.key_secret)
+        .map_err(|_| missing.clone())?
+        .to_string();
+    let jwk = parse_private_jwk(&text)?;
+    AssertionSigner::new(&jwk, settings.clone()).map(Some)
 }
 
 fn unix_now() -> i64 {
@@ -167,6 +187,9 @@ async fn handle(
     }
     match config.mode {
         Mode::Verdict => respond::verdict(&verified, tier),
-        Mode::Proxy => respond::forward(req, config, &verified).await,
+        Mode::Proxy => {
+            let assertion = state.assertion.as_ref().map(|signer| (signer, now));
+            respond::forward(req, config, &verified, assertion).await
+        }
     }
 }

@@ -7,6 +7,7 @@ use worker::{Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
 
 use sha2::{Digest, Sha256};
 
+use crate::assertion::{AssertionSigner, RequestBinding};
 use crate::edge_config::{EdgeConfig, PublishJwks, RESERVED_HEADER_PREFIX};
 use crate::error::Error;
 use crate::extract::TokenSource;
@@ -104,6 +105,7 @@ fn is_reserved(lower: &str, config: &EdgeConfig) -> bool {
             .claim_headers
             .values()
             .chain(config.claims_header.iter())
+            .chain(config.assertion.iter().map(|a| &a.header))
             .any(|h| h.eq_ignore_ascii_case(lower))
 }
 
@@ -125,11 +127,13 @@ fn origin_url(req: &Request, config: &EdgeConfig) -> Result<String, Error> {
     })
 }
 
-/// Proxy mode: forward to the origin with the verified claims.
+/// Proxy mode: forward to the origin with the verified claims and, when configured, an
+/// assertion signed at `now` for the request as forwarded.
 pub async fn forward(
     req: Request,
     config: &EdgeConfig,
     token: &VerifiedToken,
+    assertion: Option<(&AssertionSigner, i64)>,
 ) -> Result<Response, Error> {
     let url = origin_url(&req, config)?;
     let headers = Headers::new();
@@ -167,7 +171,43 @@ pub async fn forward(
             .set(name, &Base64UrlUnpadded::encode_string(payload.as_bytes()))
             .map_err(internal)?;
     }
+    if let Some((signer, now)) = assertion {
+        let value = sign_assertion(signer, &req, &url, token, now)?;
+        headers
+            .set(&signer.config().header, &value)
+            .map_err(internal)?;
+    }
     send(req, &url, headers).await
+}
+
+/// The assertion for the request exactly as it goes to the origin: the outbound URL's
+/// path and query, as the origin will read them.
+fn sign_assertion(
+    signer: &AssertionSigner,
+    req: &Request,
+    url: &str,
+    token: &VerifiedToken,
+    now: i64,
+) -> Result<String, Error> {
+    let outbound = worker::Url::parse(url).map_err(|_| Error::RequestMalformed("origin url"))?;
+    let mut path = outbound.path().to_owned();
+    if let Some(query) = outbound.query() {
+        path.push('?');
+        path.push_str(query);
+    }
+    let mut id = [0u8; 16];
+    // No randomness, no unique `jti`: refuse rather than forward a guessable one.
+    getrandom::getrandom(&mut id).map_err(|_| Error::ConfigInvalid("randomness"))?;
+    let method = req.method();
+    signer.sign(
+        token,
+        RequestBinding {
+            method: method.as_ref(),
+            path: &path,
+        },
+        now,
+        &id,
+    )
 }
 
 fn is_credential(lower: &str, config: &EdgeConfig) -> bool {

@@ -2,6 +2,7 @@
 //! verification with a JSON verdict, and a local dev issuer. A thin front end: every
 //! decision about keys and tokens is the core's.
 
+mod assertion_cmd;
 mod files;
 mod jwks_cmd;
 mod pem;
@@ -80,6 +81,12 @@ enum Command {
         after_help = "Examples:\n  jwt-edge verify --jwks jwks.json --iss https://issuer.example --aud api \"$TOKEN\"\n  echo \"$TOKEN\" | jwt-edge verify --jwks https://issuer.example/.well-known/jwks.json --max-lifetime 1h -\n\nExit status: 0 valid; 10 request, 11 token, 12 key, 13 signature, 14 claims, 15 replay, 16 jwks, 17 config; 1 I/O or bad input; 2 usage."
     )]
     Verify(token_cmd::VerifyArgs),
+    /// Check a signed assertion from the edge worker, as the origin would.
+    #[command(
+        name = "verify-assertion",
+        after_help = "Examples:\n  jwt-edge verify-assertion --key assertion.pub.jwk --method GET --path '/api/items?x=1' \"$ASSERTION\"\n  jwt-edge verify-assertion --key assertion.pub.jwk --aud origin.example --max-age 30s --method POST --path /api/items -\n\nExit status: 0 valid; 11 token, 12 key, 13 signature, 14 claims (expired, another method or path: assertion_mismatch); 1 I/O or bad key; 2 usage."
+    )]
+    VerifyAssertion(assertion_cmd::VerifyAssertionArgs),
     /// Serve a JWKS (and mint test tokens) on loopback: a local dev issuer.
     #[command(
         after_help = "Examples:\n  jwt-edge serve --jwks jwks.json --addr 127.0.0.1:8788\n  jwt-edge serve --jwks jwks.json --key keys/current.jwk --iss http://127.0.0.1:8788\n  curl 'http://127.0.0.1:8788/token?sub=alice&aud=api&ttl=5m'"
@@ -96,6 +103,7 @@ fn main() -> ExitCode {
         Command::Jwks(cmd) => jwks_cmd::run(cmd, now),
         Command::Sign(args) => token_cmd::sign(args, now),
         Command::Verify(args) => token_cmd::verify(args, now),
+        Command::VerifyAssertion(args) => assertion_cmd::verify_assertion(args, now),
         Command::Serve(args) => serve::run(args, cli.now),
     };
     match result {

@@ -303,7 +303,7 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
 }
 
 /// Prints the verdict for a refusal and gives its exit status.
-fn refused(err: &jwt_edge::Error) -> Failure {
+pub(crate) fn refused(err: &jwt_edge::Error) -> Failure {
     print!(
         "{}",
         json_line(&json!({
