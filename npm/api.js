@@ -49,6 +49,58 @@ export function makeApi(wasm) {
     return result;
   }
 
+  /** A failure thrown by the wasm constructor (JSON text) as a JwtEdgeError. */
+  function rethrow(thrown) {
+    let parsed;
+    try {
+      parsed = typeof thrown === 'string' ? JSON.parse(thrown) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed && parsed.ok === false) throw new JwtEdgeError(parsed.code, parsed.message);
+    throw thrown;
+  }
+
+  function compile(optionsJson) {
+    try {
+      return new wasm.CompiledVerifier(optionsJson);
+    } catch (thrown) {
+      return rethrow(thrown);
+    }
+  }
+
+  function run(compiled, token, now) {
+    if (typeof token !== 'string') throw new JwtEdgeError('token_malformed', 'malformed token: not a string');
+    if (now !== undefined && !Number.isSafeInteger(now)) {
+      throw new JwtEdgeError('config_invalid', 'invalid configuration: `now`');
+    }
+    const result = unwrap(compiled.verify(token, now ?? Number.NaN));
+    if (result.keyId === null) delete result.keyId;
+    return result;
+  }
+
+  /**
+   * Keys imported once, the policy fixed once: for verifying many tokens with the same
+   * options (the JWKS is parsed and its keys imported only here, never per token).
+   */
+  class Verifier {
+    constructor(options) {
+      this.compiled = compile(toJson(options));
+    }
+
+    /** Verifies `token`; `{ now }` replaces the clock for this call. Throws a JwtEdgeError. */
+    verify(token, { now } = {}) {
+      if (!this.compiled) throw new JwtEdgeError('config_invalid', 'invalid configuration: verifier was freed');
+      return run(this.compiled, token, now);
+    }
+
+    /** Releases the wasm memory now rather than at garbage collection. */
+    free() {
+      this.compiled?.free();
+      this.compiled = null;
+    }
+  }
+
   /** Decodes a token WITHOUT verifying anything: for inspectors, never for decisions. */
   function decodeUnverified(token) {
     if (typeof token !== 'string') throw new JwtEdgeError('token_malformed', 'malformed token: not a string');
@@ -139,6 +191,20 @@ export function makeApi(wasm) {
       }
     }
 
+    /** Verifies with the set's keys, imported once per (set, options) and then reused. */
+    verifyWith(jwks, token, options, now) {
+      const { now: _ignored, ...rest } = options ?? {};
+      const policy = toJson(rest);
+      const cached = this.compiled;
+      if (!cached || cached.jwks !== jwks || cached.policy !== policy) {
+        this.compiled = null;
+        cached?.verifier.free();
+        const verifier = compile(toJson({ ...rest, jwks }));
+        this.compiled = { jwks, policy, verifier };
+      }
+      return run(this.compiled.verifier, token, now);
+    }
+
     /** Verifies `token` against the remote set; the same options as `verify` but `jwks`. */
     async verify(token, options = {}) {
       if (options && 'jwks' in options) {
@@ -155,7 +221,7 @@ export function makeApi(wasm) {
       const jwks = this.cache.jwks(now);
       if (!jwks) throw new JwtEdgeError('jwks_unavailable', "the issuer's keys are unavailable");
       try {
-        return verify(token, { ...options, jwks });
+        return this.verifyWith(jwks, token, options, now);
       } catch (err) {
         const kid = err?.code === 'no_matching_key' ? safeKid(token) : undefined;
         if (!kid || !this.cache.mayRefetchFor(kid, now)) throw err;
@@ -163,7 +229,8 @@ export function makeApi(wasm) {
         const retried = this.cache.jwks(now);
         let result;
         try {
-          result = verify(token, { ...options, jwks: retried });
+          if (!retried) throw err;
+          result = this.verifyWith(retried, token, options, now);
         } catch (again) {
           this.cache.refetched(now, again?.code === 'no_matching_key' ? kid : undefined);
           throw ok ? again : err;
@@ -183,5 +250,5 @@ export function makeApi(wasm) {
     }
   }
 
-  return { verify, decodeUnverified, RemoteJwks, JwtEdgeError };
+  return { verify, Verifier, decodeUnverified, RemoteJwks, JwtEdgeError };
 }

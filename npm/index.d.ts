@@ -120,6 +120,19 @@ export class JwtEdgeError extends Error {
 /** Verifies `token` synchronously with the keys in `options`. Throws `JwtEdgeError`. */
 export function verify(token: string, options: VerifyOptions): VerifyResult;
 
+/**
+ * A verifier built once: the JWKS parsed and its keys imported, the policy fixed. Use it
+ * to verify many tokens with the same options; `verify()` does all of that per call.
+ */
+export class Verifier {
+  /** Throws `JwtEdgeError` (`config_invalid`, `jwks_invalid`) for unusable options. */
+  constructor(options: VerifyOptions);
+  /** Verifies `token`; `now` (Unix seconds) replaces the clock for this call. Throws `JwtEdgeError`. */
+  verify(token: string, options?: { now?: number }): VerifyResult;
+  /** Releases the wasm memory now instead of at garbage collection. */
+  free(): void;
+}
+
 /** Decodes a token WITHOUT verifying it: for inspectors, never for decisions. */
 export function decodeUnverified(token: string): {
   header: Record<string, unknown>;

@@ -14,6 +14,7 @@ use crate::encoding::{parse_object, MAX_JSON_DEPTH};
 use crate::error::Error;
 use crate::jwks::{JwkSet, JwksOptions};
 use crate::token::{UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
+use crate::verify::Verifier;
 
 fn js_now() -> i64 {
     (js_sys::Date::now() / 1000.0).floor() as i64
@@ -33,15 +34,59 @@ pub fn verify_json(token: &str, options_json: &str) -> String {
         let config = VerifyConfig::from_json(options_json)?;
         let verifier = config.build()?;
         let verified = verifier.verify(token, config.now.unwrap_or_else(js_now))?;
-        Ok(json!({
-            "ok": true,
-            "header": verified.header.raw,
-            "claims": verified.claims.all,
-            "keyId": verified.key_id,
-            "algorithm": verified.algorithm.name(),
-        }))
+        Ok(verdict(&verified))
     };
     run().unwrap_or_else(|err| failure(&err)).to_string()
+}
+
+fn verdict(verified: &crate::verify::VerifiedToken) -> Value {
+    json!({
+        "ok": true,
+        "header": verified.header.raw,
+        "claims": verified.claims.all,
+        "keyId": verified.key_id,
+        "algorithm": verified.algorithm.name(),
+    })
+}
+
+/// A verifier built once from options (keys imported, policy fixed) and used for many
+/// tokens: what `verify` does, without importing the keys again on every call.
+#[wasm_bindgen(js_name = CompiledVerifier)]
+pub struct CompiledVerifier {
+    verifier: Verifier,
+    now: Option<i64>,
+}
+
+#[wasm_bindgen(js_class = CompiledVerifier)]
+impl CompiledVerifier {
+    /// Builds the verifier from options as JSON text (see `VerifyConfig`). Throws the
+    /// JSON failure text (`{"ok":false,"code":…,"message":…}`) for bad options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options_json: &str) -> Result<CompiledVerifier, JsValue> {
+        let build = || -> Result<CompiledVerifier, Error> {
+            let config = VerifyConfig::from_json(options_json)?;
+            Ok(CompiledVerifier {
+                verifier: config.build()?,
+                now: config.now,
+            })
+        };
+        build().map_err(|err| JsValue::from_str(&failure(&err).to_string()))
+    }
+
+    /// Verifies `token` at `now` (Unix seconds; NaN: the options' `now`, else the
+    /// JavaScript clock). Returns the same JSON verdict as `verifyJson`.
+    pub fn verify(&self, token: &str, now: f64) -> String {
+        let now = if now.is_finite() {
+            now.floor() as i64
+        } else {
+            self.now.unwrap_or_else(js_now)
+        };
+        match self.verifier.verify(token, now) {
+            Ok(verified) => verdict(&verified),
+            Err(err) => failure(&err),
+        }
+        .to_string()
+    }
 }
 
 /// Decodes a token WITHOUT verifying it, for inspectors: `{"ok":true,"header":…,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as jose from 'jose';
 import { ROOT, PKG_DIR, loadPackage, checkError } from './helpers.mjs';
 
-const { verify, decodeUnverified, JwtEdgeError, RemoteJwks } = await loadPackage('node.js');
+const { verify, Verifier, decodeUnverified, JwtEdgeError, RemoteJwks } = await loadPackage('node.js');
 
 const NOW = 1_800_000_000;
 const ISS = 'https://issuer.example';
@@ -336,4 +336,47 @@ test('issuer: [] and audience: [] do not mean "any issuer/audience"', {
       return true;
     }, `${name}: [] accepted a token from anyone`);
   }
+});
+
+test('Verifier: keys imported once, the same verdict as verify() for every token and option', async () => {
+  const policy = { jwks, secret: secretBytes, issuer: ISS, audience: AUD, requireJti: true, maxLifetimeSeconds: 3600 };
+  const compiled = new Verifier({ ...policy, now: NOW });
+  const cases = [
+    await es256(),
+    await hs256(),
+    await es256({ ...standard(), aud: 'other' }),
+    await es256({ ...standard(), jti: undefined }),
+    await es256({ ...standard(), exp: NOW + 7200 }),
+    await es256(standard(), { kid: 'unknown' }),
+    (await es256()).slice(0, -3) + 'AAA',
+    'not.a.token',
+    '',
+  ];
+  const outcome = (f) => {
+    try {
+      return f();
+    } catch (err) {
+      assert.ok(err instanceof JwtEdgeError, String(err));
+      return { code: err.code };
+    }
+  };
+  for (const token of cases) {
+    assert.deepEqual(outcome(() => compiled.verify(token)), outcome(() => verify(token, { ...policy, now: NOW })), token);
+  }
+  // `now` per call, else the options' `now`, else the clock.
+  assert.equal(outcome(() => compiled.verify(cases[0], { now: NOW + 400 })).code, 'token_expired');
+  const realNow = Math.floor(Date.now() / 1000);
+  const live = await es256({ ...standard(), iat: realNow - 10, nbf: realNow - 10, exp: realNow + 300 });
+  assert.equal(new Verifier(policy).verify(live).claims.sub, 'user-1', 'no now anywhere: the clock');
+  assert.equal(compiled.verify(live, { now: realNow }).claims.sub, 'user-1');
+  assert.equal(outcome(() => compiled.verify(cases[0], { now: 1.5 })).code, 'config_invalid');
+  assert.equal(outcome(() => compiled.verify(42)).code, 'token_malformed');
+  // Bad options fail at construction, with the core's codes.
+  assert.equal(outcome(() => new Verifier({ jwks, nope: 1 })).code, 'config_invalid');
+  assert.equal(outcome(() => new Verifier({ jwks: '{"keys":' })).code, 'jwks_invalid');
+  assert.equal(outcome(() => new Verifier({ jwks, algorithms: ['none'] })).code, 'config_invalid');
+  // Freed: refused, never a crash.
+  compiled.free();
+  compiled.free();
+  assert.equal(outcome(() => compiled.verify(cases[0])).code, 'config_invalid');
 });

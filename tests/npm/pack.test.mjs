@@ -106,7 +106,7 @@ test('installs offline into a scratch project and verifies a jose token from Nod
     .sign(privateKey);
 
   writeFileSync(join(app, 'check.mjs'), `
-    import { verify, decodeUnverified, RemoteJwks, JwtEdgeError } from 'jwt-edge';
+    import { verify, Verifier, decodeUnverified, RemoteJwks, JwtEdgeError } from 'jwt-edge';
     import pkg from 'jwt-edge/package.json' with { type: 'json' };
     const jwks = JSON.parse(process.env.JWKS);
     const token = process.env.TOKEN;
@@ -148,7 +148,7 @@ function tsc(files) {
 test('the types check under tsc --strict --module nodenext, and refuse misuse', () => {
   assert.ok(app && existsSync(join(app, 'node_modules/jwt-edge/index.d.ts')), 'the install test did not run');
   writeFileSync(join(app, 'good.ts'), `
-    import { verify, decodeUnverified, RemoteJwks, JwtEdgeError } from 'jwt-edge';
+    import { verify, Verifier, decodeUnverified, RemoteJwks, JwtEdgeError } from 'jwt-edge';
     import type { Algorithm, ErrorCode, JsonWebKeySet, JwtClaims, RemoteJwksOptions, VerifyOptions, VerifyResult } from 'jwt-edge';
 
     const jwks: JsonWebKeySet = { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AAAA', kid: 'ed-1', alg: 'EdDSA' }] };
@@ -168,6 +168,10 @@ test('the types check under tsc --strict --module nodenext, and refuse misuse', 
     const aud: string | string[] | undefined = claims.aud;
     const exp: number | undefined = claims.exp;
     const custom: unknown = claims['scope'];
+    const compiled = new Verifier(textual);
+    const again: VerifyResult = compiled.verify('a.b.c');
+    compiled.verify('a.b.c', { now: 1 });
+    compiled.free();
     const decoded = decodeUnverified('a.b.c');
     const header: Record<string, unknown> = decoded.header;
     const payload: Record<string, unknown> | null = decoded.payload;
@@ -193,7 +197,7 @@ test('the types check under tsc --strict --module nodenext, and refuse misuse', 
         throw err;
       }
     }
-    export { alg, kid, sub, aud, exp, custom, header, payload, fetches };
+    export { alg, kid, sub, aud, exp, custom, header, payload, fetches, again };
   `);
   const good = tsc(['good.ts']);
   assert.equal(good.status, 0, `good.ts does not type-check:\n${good.stdout}${good.stderr}`);
