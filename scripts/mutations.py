@@ -30,7 +30,7 @@ MUTATIONS = [
     ("kid length cap", "src/token.rs", "if key_id.as_ref().is_some_and(|k| k.len() > MAX_KID_BYTES) {", "if false {"),
     ("private members refuse the set", "src/jwks.rs", "if leaks_private {", "if false {"),
     ("oct only when allowed", "src/jwk.rs", "Some(\"oct\") if !rules.allow_oct =>", "Some(\"oct\") if false =>"),
-    ("rsa minimum size", "src/jwk.rs", "if bits < min_bits {", "if false {"),
+    ("rsa minimum size", "src/rsa_public.rs", "if bits < min_bits {", "if false {"),
     ("ed25519 weak keys", "src/jwk.rs", "if key.is_weak() {", "if false {"),
     ("key_ops duplicates", "src/jwk.rs", "if ops.iter().any(|o| o == op) {", "if false {"),
     ("key use must be sig", "src/jwk.rs", "if self.key_use.as_deref().is_some_and(|u| u != \"sig\") {", "if false {"),
@@ -76,6 +76,16 @@ MUTATIONS = [
     ("assertion max age", "src/assertion.rs", "max_lifetime: Some(policy.max_age),", "max_lifetime: None,"),
     ("assertion claim subset", "src/assertion.rs", "let claims = match &self.config.claims {",
      "let claims = match &None::<Vec<String>> {"),
+    ("rsa signature below n", "src/rsa_public.rs", "if !less_than(&sig, &self.n) {\n            return None;", "if false {\n            return None;"),
+    ("rsa exact signature length", "src/rsa_public.rs", "if signature.len() != k {", "if signature.len() > k {"),
+    ("rsa even or tiny exponent", "src/rsa_public.rs", "|| e < 3 || e % 2 == 0 ||", "|| e < 1 ||"),
+    ("rsa even modulus", "src/rsa_public.rs", "if n.last().is_none_or(|b| b & 1 == 0) ||", "if false ||"),
+    ("pss trailer 0xbc", "src/rsa_public.rs", "|| em.last() != Some(&0xbc)", ""),
+    ("pss zero padding", "src/rsa_public.rs", "db[..ps_len].iter().any(|b| *b != 0) || ", ""),
+    ("pss separator 0x01", "src/rsa_public.rs", " || db[ps_len] != 0x01", ""),
+    # Not listed: the PKCS#1 minimum-padding check (unreachable with keys of 2048 bits or
+    # more) and the PSS extra-octet check (needs a signature whose value lies in
+    # [2^(k·8−8), n), which only the key's owner can make).
 ]
 
 

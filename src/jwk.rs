@@ -6,18 +6,18 @@
 
 use core::fmt;
 
-use rsa::{BigUint, RsaPublicKey};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::alg::{Algorithm, KeyKind};
 use crate::encoding::base64url_decode;
+use crate::rsa_public::RsaPublicKey;
 
 /// Longest `kid` accepted, in bytes, in a JWK or a token header.
 pub const MAX_KID_BYTES: usize = 256;
 
 /// Largest RSA modulus imported, in bits: verification cost grows with it, and the
-/// `rsa` crate refuses larger ones anyway.
+/// RSA verification cost grows with it.
 pub const MAX_RSA_BITS: usize = 4096;
 
 /// A verifying key with the metadata that decides which tokens it may verify.
@@ -285,24 +285,7 @@ fn exact_member(
 fn import_rsa(obj: &Map<String, Value>, min_bits: usize) -> Result<KeyMaterial, KeyRejection> {
     let n = bytes_member(obj, "n")?;
     let e = bytes_member(obj, "e")?;
-    // RFC 7518 §6.3.1: Base64urlUInt, so no leading zero octets.
-    if n.first().is_none_or(|b| *b == 0) {
-        return Err(KeyRejection::InvalidMember("n"));
-    }
-    if e.first().is_none_or(|b| *b == 0) || e.len() > 8 {
-        return Err(KeyRejection::InvalidMember("e"));
-    }
-    let n = BigUint::from_bytes_be(&n);
-    let bits = n.bits();
-    if bits < min_bits {
-        return Err(KeyRejection::RsaTooSmall);
-    }
-    if bits > MAX_RSA_BITS {
-        return Err(KeyRejection::RsaUnsupported);
-    }
-    let key = RsaPublicKey::new(n, BigUint::from_bytes_be(&e))
-        .map_err(|_| KeyRejection::RsaUnsupported)?;
-    Ok(KeyMaterial::Rsa(key))
+    Ok(KeyMaterial::Rsa(RsaPublicKey::new(&n, &e, min_bits)?))
 }
 
 fn sec1_uncompressed(x: &[u8], y: &[u8]) -> Vec<u8> {

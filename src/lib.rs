@@ -36,6 +36,7 @@ mod extract;
 mod jwk;
 mod jwks;
 mod replay;
+mod rsa_public;
 mod select;
 mod signature;
 mod signing;

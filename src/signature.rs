@@ -4,14 +4,12 @@
 use core::num::NonZeroUsize;
 use std::borrow::Cow;
 
-use jwt_compact::alg::{
-    Ed25519, Es256, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key, Rsa,
-};
+use jwt_compact::alg::{Ed25519, Es256, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
 use jwt_compact::{Algorithm as JwtAlgorithm, AlgorithmSignature};
-use rsa::traits::PublicKeyParts;
 
 use crate::alg::Algorithm;
 use crate::jwk::{Jwk, KeyMaterial};
+use crate::rsa_public::RsaHash;
 
 /// Verifies `signature` over `message` with `key` for `alg`.
 ///
@@ -41,10 +39,24 @@ pub(crate) fn verify(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]
             message,
             signature,
         ),
-        (KeyMaterial::Rsa(rsa), _) => {
-            // RFC 8017 §8.2.2 step 1 / §8.1.2 step 1: the signature is exactly k octets.
-            signature.len() == rsa.size()
-                && rsa_alg(alg).is_some_and(|a| check(&a, rsa, message, signature))
+        // RFC 8017 §8.2.2 / §8.1.2 step 1 (exactly k octets, below n) is in public_op.
+        (KeyMaterial::Rsa(rsa), Algorithm::Rs256) => {
+            rsa.verify_pkcs1v15(RsaHash::Sha256, message, signature)
+        }
+        (KeyMaterial::Rsa(rsa), Algorithm::Rs384) => {
+            rsa.verify_pkcs1v15(RsaHash::Sha384, message, signature)
+        }
+        (KeyMaterial::Rsa(rsa), Algorithm::Rs512) => {
+            rsa.verify_pkcs1v15(RsaHash::Sha512, message, signature)
+        }
+        (KeyMaterial::Rsa(rsa), Algorithm::Ps256) => {
+            rsa.verify_pss(RsaHash::Sha256, message, signature)
+        }
+        (KeyMaterial::Rsa(rsa), Algorithm::Ps384) => {
+            rsa.verify_pss(RsaHash::Sha384, message, signature)
+        }
+        (KeyMaterial::Rsa(rsa), Algorithm::Ps512) => {
+            rsa.verify_pss(RsaHash::Sha512, message, signature)
         }
         (KeyMaterial::P256(vk), Algorithm::Es256) => check(&Es256, vk, message, signature),
         (KeyMaterial::P384(vk), Algorithm::Es384) => check(&Es384, vk, message, signature),
@@ -57,18 +69,6 @@ pub(crate) fn verify(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]
         }
         _ => false,
     }
-}
-
-fn rsa_alg(alg: Algorithm) -> Option<Rsa> {
-    Some(match alg {
-        Algorithm::Rs256 => Rsa::rs256(),
-        Algorithm::Rs384 => Rsa::rs384(),
-        Algorithm::Rs512 => Rsa::rs512(),
-        Algorithm::Ps256 => Rsa::ps256(),
-        Algorithm::Ps384 => Rsa::ps384(),
-        Algorithm::Ps512 => Rsa::ps512(),
-        _ => return None,
-    })
 }
 
 fn check<A: JwtAlgorithm>(
