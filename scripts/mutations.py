@@ -45,9 +45,6 @@ MUTATIONS = [
     ("candidate cap", "src/select.rs", "found.is_empty() || found.len() > max_candidates", "found.is_empty()"),
     ("allow-list", "src/verify.rs", "if !self.options.algorithms.contains(&algorithm) {", "if false {"),
     ("ecdsa exact length", "src/signature.rs", "if signature.len() != len.get() {", "if false {"),
-    # Not listed: the explicit RSA signature-length check in src/signature.rs; the `rsa`
-    # crate enforces the same rule (RFC 8017 §8.2.2 step 1), so removing ours alone
-    # cannot fail a test. tests/attacks.rs covers the rule itself.
     ("exp required", "src/claims.rs", "if self.require_exp && claims.expires_at.is_none() {", "if false {"),
     ("exp == now expired", "src/claims.rs", "if now.saturating_sub(skew) >= exp {", "if now.saturating_sub(skew) > exp {"),
     ("nbf", "src/claims.rs", "if nbf > now.saturating_add(skew) {", "if false {"),
@@ -83,6 +80,13 @@ MUTATIONS = [
     ("pss trailer 0xbc", "src/rsa_public.rs", "|| em.last() != Some(&0xbc)", ""),
     ("pss zero padding", "src/rsa_public.rs", "db[..ps_len].iter().any(|b| *b != 0) || ", ""),
     ("pss separator 0x01", "src/rsa_public.rs", " || db[ps_len] != 0x01", ""),
+    ("es256 r and s in range", "src/p256_verify.rs", "if *bytes >= N || bytes.iter().all(|b| *b == 0) {", "if false {"),
+    ("es256 key on the curve", "src/p256_verify.rs", "if !equal(&sqr(&y), &rhs) {", "if false {"),
+    # Not listed: coordinates below p (fiat-crypto's precondition; without the check, the
+    # unreduced input fails the curve equation anyway, tests/p256_verify.rs "x + p").
+    ("es256 r + n branch", "src/p256_verify.rs", "Some(rn) => equal(&acc.x, &mul(&rn, &z2)),", "Some(_) => false,"),
+    ("es256 add doubles equal points", "src/p256_verify.rs", "if is_zero(&r_half) {\n                self.double()", "if false {\n                self.double()"),
+    # Not listed: reducing the hash mod n (a hash ≥ n needs about 2^32 tries to find).
     # Not listed: the PKCS#1 minimum-padding check (unreachable with keys of 2048 bits or
     # more) and the PSS extra-octet check (needs a signature whose value lies in
     # [2^(k·8−8), n), which only the key's owner can make).

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::alg::{Algorithm, KeyKind};
 use crate::encoding::base64url_decode;
+use crate::p256_verify::P256PublicKey;
 use crate::rsa_public::RsaPublicKey;
 
 /// Longest `kid` accepted, in bytes, in a JWK or a token header.
@@ -37,7 +38,8 @@ pub struct Jwk {
 pub(crate) enum KeyMaterial {
     Oct(Zeroizing<Vec<u8>>),
     Rsa(RsaPublicKey),
-    P256(p256::ecdsa::VerifyingKey),
+    /// Boxed: it carries its window table (1.5 KB).
+    P256(Box<P256PublicKey>),
     P384(p384::ecdsa::VerifyingKey),
     P521(p521::ecdsa::VerifyingKey),
     Secp256k1(k256::ecdsa::VerifyingKey),
@@ -307,12 +309,15 @@ fn import_ec(obj: &Map<String, Value>) -> Result<KeyMaterial, KeyRejection> {
         "P-521" => 66,
         _ => return Err(KeyRejection::UnsupportedCurve),
     };
-    let point = sec1_uncompressed(&exact_member(obj, "x", len)?, &exact_member(obj, "y", len)?);
+    let (x, y) = (exact_member(obj, "x", len)?, exact_member(obj, "y", len)?);
+    if crv == "P-256" {
+        return P256PublicKey::new(&x, &y)
+            .map(|key| KeyMaterial::P256(Box::new(key)))
+            .ok_or(KeyRejection::InvalidPoint);
+    }
+    let point = sec1_uncompressed(&x, &y);
     let bad = |_| KeyRejection::InvalidPoint;
     Ok(match crv {
-        "P-256" => {
-            KeyMaterial::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?)
-        }
         "P-384" => {
             KeyMaterial::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?)
         }

@@ -35,6 +35,7 @@ mod error;
 mod extract;
 mod jwk;
 mod jwks;
+mod p256_verify;
 mod replay;
 mod rsa_public;
 mod select;

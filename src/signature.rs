@@ -4,7 +4,7 @@
 use core::num::NonZeroUsize;
 use std::borrow::Cow;
 
-use jwt_compact::alg::{Ed25519, Es256, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
+use jwt_compact::alg::{Ed25519, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
 use jwt_compact::{Algorithm as JwtAlgorithm, AlgorithmSignature};
 
 use crate::alg::Algorithm;
@@ -58,7 +58,7 @@ pub(crate) fn verify(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]
         (KeyMaterial::Rsa(rsa), Algorithm::Ps512) => {
             rsa.verify_pss(RsaHash::Sha512, message, signature)
         }
-        (KeyMaterial::P256(vk), Algorithm::Es256) => check(&Es256, vk, message, signature),
+        (KeyMaterial::P256(key), Algorithm::Es256) => key.verify(message, signature),
         (KeyMaterial::P384(vk), Algorithm::Es384) => check(&Es384, vk, message, signature),
         (KeyMaterial::P521(vk), Algorithm::Es512) => check(&Es512, vk, message, signature),
         (KeyMaterial::Secp256k1(vk), Algorithm::Es256k) => {
