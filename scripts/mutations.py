@@ -80,12 +80,12 @@ MUTATIONS = [
     ("pss trailer 0xbc", "src/rsa_public.rs", "|| em.last() != Some(&0xbc)", ""),
     ("pss zero padding", "src/rsa_public.rs", "db[..ps_len].iter().any(|b| *b != 0) || ", ""),
     ("pss separator 0x01", "src/rsa_public.rs", " || db[ps_len] != 0x01", ""),
-    ("es256 r and s in range", "src/p256_verify.rs", "if *bytes >= N || bytes.iter().all(|b| *b == 0) {", "if false {"),
-    ("es256 key on the curve", "src/p256_verify.rs", "if !equal(&sqr(&y), &rhs) {", "if false {"),
+    ("es256 r and s in range", "src/ec_verify.rs", "if *bytes >= N || bytes.iter().all(|b| *b == 0) {", "if false {"),
+    ("es256 key on the curve", "src/ec_verify.rs", "if !equal(&sqr(&y), &rhs) {", "if false {"),
     # Not listed: coordinates below p (fiat-crypto's precondition; without the check, the
-    # unreduced input fails the curve equation anyway, tests/p256_verify.rs "x + p").
-    ("es256 r + n branch", "src/p256_verify.rs", "Some(rn) => equal(&acc.x, &mul(&rn, &z2)),", "Some(_) => false,"),
-    ("es256 add doubles equal points", "src/p256_verify.rs", "if is_zero(&r_half) {\n                self.double()", "if false {\n                self.double()"),
+    # unreduced input fails the curve equation anyway, tests/ecdsa_verify.rs "x + p").
+    ("es256 r + n branch", "src/ec_verify.rs", "Some(rn) => equal(&acc.x, &mul(&rn, &z2)),", "Some(_) => false,"),
+    ("es256 add doubles equal points", "src/ec_verify.rs", "if is_zero(&r_half) {\n                            self.double()", "if false {\n                            self.double()"),
     # Not listed: reducing the hash mod n (a hash ≥ n needs about 2^32 tries to find).
     # Not listed: the PKCS#1 minimum-padding check (unreachable with keys of 2048 bits or
     # more) and the PSS extra-octet check (needs a signature whose value lies in

@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::alg::{Algorithm, KeyKind};
+use crate::ec_verify::{p256, p384};
 use crate::encoding::base64url_decode;
-use crate::p256_verify::P256PublicKey;
 use crate::rsa_public::RsaPublicKey;
 
 /// Longest `kid` accepted, in bytes, in a JWK or a token header.
@@ -39,8 +39,9 @@ pub(crate) enum KeyMaterial {
     Oct(Zeroizing<Vec<u8>>),
     Rsa(RsaPublicKey),
     /// Boxed: it carries its window table (1.5 KB).
-    P256(Box<P256PublicKey>),
-    P384(p384::ecdsa::VerifyingKey),
+    P256(Box<p256::PublicKey>),
+    /// Boxed: it carries its window table (2.3 KB).
+    P384(Box<p384::PublicKey>),
     P521(p521::ecdsa::VerifyingKey),
     Secp256k1(k256::ecdsa::VerifyingKey),
     Ed25519(ed25519_dalek::VerifyingKey),
@@ -310,17 +311,22 @@ fn import_ec(obj: &Map<String, Value>) -> Result<KeyMaterial, KeyRejection> {
         _ => return Err(KeyRejection::UnsupportedCurve),
     };
     let (x, y) = (exact_member(obj, "x", len)?, exact_member(obj, "y", len)?);
-    if crv == "P-256" {
-        return P256PublicKey::new(&x, &y)
-            .map(|key| KeyMaterial::P256(Box::new(key)))
-            .ok_or(KeyRejection::InvalidPoint);
+    match crv {
+        "P-256" => {
+            return p256::PublicKey::new(&x, &y)
+                .map(|key| KeyMaterial::P256(Box::new(key)))
+                .ok_or(KeyRejection::InvalidPoint)
+        }
+        "P-384" => {
+            return p384::PublicKey::new(&x, &y)
+                .map(|key| KeyMaterial::P384(Box::new(key)))
+                .ok_or(KeyRejection::InvalidPoint)
+        }
+        _ => {}
     }
     let point = sec1_uncompressed(&x, &y);
     let bad = |_| KeyRejection::InvalidPoint;
     Ok(match crv {
-        "P-384" => {
-            KeyMaterial::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?)
-        }
         "P-521" => {
             KeyMaterial::P521(p521::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(bad)?)
         }

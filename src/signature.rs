@@ -59,7 +59,7 @@ pub(crate) fn verify(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]
             rsa.verify_pss(RsaHash::Sha512, message, signature)
         }
         (KeyMaterial::P256(key), Algorithm::Es256) => key.verify(message, signature),
-        (KeyMaterial::P384(vk), Algorithm::Es384) => check(&Es384, vk, message, signature),
+        (KeyMaterial::P384(key), Algorithm::Es384) => key.verify(message, signature),
         (KeyMaterial::P521(vk), Algorithm::Es512) => check(&Es512, vk, message, signature),
         (KeyMaterial::Secp256k1(vk), Algorithm::Es256k) => {
             check(&Es256k::<sha2::Sha256>::default(), vk, message, signature)
