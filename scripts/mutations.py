@@ -82,10 +82,11 @@ MUTATIONS = [
     ("pss separator 0x01", "src/rsa_public.rs", " || db[ps_len] != 0x01", ""),
     ("es256 r and s in range", "src/ec_verify.rs", "if *bytes >= N || bytes.iter().all(|b| *b == 0) {", "if false {"),
     ("es256 key on the curve", "src/ec_verify.rs", "if !equal(&sqr(&y), &rhs) {", "if false {"),
+    ("es256 mixed add doubles equal points", "src/ec_verify.rs", "                        return if is_zero(&r_half) {\n                            self.double()\n                        } else {\n                            Point::infinity()\n                        };\n                    }\n                    let hh", "                        return Point::infinity();\n                    }\n                    let hh"),
     # Not listed: coordinates below p (fiat-crypto's precondition; without the check, the
     # unreduced input fails the curve equation anyway, tests/ecdsa_verify.rs "x + p").
     ("es256 r + n branch", "src/ec_verify.rs", "Some(rn) => equal(&acc.x, &mul(&rn, &z2)),", "Some(_) => false,"),
-    ("es256 add doubles equal points", "src/ec_verify.rs", "if is_zero(&r_half) {\n                            self.double()", "if false {\n                            self.double()"),
+    ("es256 add doubles equal points", "src/ec_verify.rs", "// Same x: the same point (double it) or its negation (infinity).\n                        return if is_zero(&r_half) {", "// Same x: the same point (double it) or its negation (infinity).\n                        return if false {"),
     # Not listed: reducing the hash mod n (a hash ≥ n needs about 2^32 tries to find).
     # Not listed: the PKCS#1 minimum-padding check (unreachable with keys of 2048 bits or
     # more) and the PSS extra-octet check (needs a signature whose value lies in

@@ -155,7 +155,12 @@ macro_rules! ecdsa_curve {
                     );
                     Constants {
                         b,
-                        g: Table::new(&g),
+                        g: Table::new(&g).unwrap_or(Table(
+                            [Affine {
+                                x: Fe::from_zero(),
+                                y: Fe::from_zero(),
+                            }; 8],
+                        )),
                     }
                 })
             }
@@ -256,26 +261,180 @@ macro_rules! ecdsa_curve {
                 }
             }
 
-            /// 0·P … 15·P, for 4-bit windows.
-            #[derive(Clone)]
-            struct Table([Point; 16]);
+            /// A point in affine coordinates, for mixed additions.
+            #[derive(Clone, Copy)]
+            struct Affine {
+                x: Fe,
+                y: Fe,
+            }
 
-            impl Table {
-                fn new(p: &Point) -> Self {
-                    let mut points = [Point::infinity(); 16];
-                    points[1] = *p;
-                    for i in 2..16 {
-                        points[i] = if i % 2 == 0 {
-                            points[i / 2].double()
+            impl Point {
+                /// P + A for an affine A, "madd-2007-bl" (7M + 4S against 11M + 5S), with
+                /// the cases it does not cover handled first.
+                fn add_affine(&self, a: &Affine, negate: bool) -> Self {
+                    let y2 = if negate {
+                        sub(&Fe::from_zero(), &a.y)
+                    } else {
+                        a.y
+                    };
+                    if self.is_infinity() {
+                        return Point::affine(a.x, y2);
+                    }
+                    let z1z1 = sqr(&self.z);
+                    let u2 = mul(&a.x, &z1z1);
+                    let s2 = mul(&mul(&y2, &self.z), &z1z1);
+                    let h = sub(&u2, &self.x);
+                    let r_half = sub(&s2, &self.y);
+                    if is_zero(&h) {
+                        return if is_zero(&r_half) {
+                            self.double()
                         } else {
-                            points[i - 1].add(p)
+                            Point::infinity()
                         };
                     }
-                    Table(points)
+                    let hh = sqr(&h);
+                    let i = add(&add(&hh, &hh), &add(&hh, &hh));
+                    let j = mul(&h, &i);
+                    let r = add(&r_half, &r_half);
+                    let v = mul(&self.x, &i);
+                    let x3 = sub(&sub(&sqr(&r), &j), &add(&v, &v));
+                    let y1j = mul(&self.y, &j);
+                    let y3 = sub(&mul(&r, &sub(&v, &x3)), &add(&y1j, &y1j));
+                    let zh = add(&self.z, &h);
+                    let z3 = sub(&sub(&sqr(&zh), &z1z1), &hh);
+                    Point {
+                        x: x3,
+                        y: y3,
+                        z: z3,
+                    }
                 }
             }
 
-            /// A validated public key with its window table.
+            /// a⁻¹ = a^(p−2) mod p (Fermat), for a ≠ 0.
+            fn invert(a: &Fe) -> Fe {
+                let mut exponent = P;
+                // p − 2: the last octet of p is 0xff for both curves, so no borrow.
+                exponent[$bytes - 1] -= 2;
+                let mut acc = Fe::from_zero();
+                f_set_one(&mut acc);
+                for byte in exponent {
+                    for bit in (0..8).rev() {
+                        acc = sqr(&acc);
+                        if (byte >> bit) & 1 == 1 {
+                            acc = mul(&acc, a);
+                        }
+                    }
+                }
+                acc
+            }
+
+            /// P, 3P, 5P, … 15P in affine coordinates: the odd multiples a width-5 NAF
+            /// digit selects. `None` when one of them is infinity (P has small order,
+            /// which no point of these prime-order curves has but infinity itself).
+            #[derive(Clone)]
+            struct Table([Affine; 8]);
+
+            impl Table {
+                fn new(p: &Point) -> Option<Self> {
+                    let twice = p.double();
+                    let mut jacobian = [*p; 8];
+                    for i in 1..8 {
+                        jacobian[i] = jacobian[i - 1].add(&twice);
+                    }
+                    // Montgomery's trick: one inversion for the eight Z.
+                    let mut prefix = [Fe::from_zero(); 8];
+                    let mut running = jacobian[0].z;
+                    prefix[0] = running;
+                    for i in 1..8 {
+                        running = mul(&running, &jacobian[i].z);
+                        prefix[i] = running;
+                    }
+                    if is_zero(&running) {
+                        return None;
+                    }
+                    let mut inverse = invert(&running);
+                    let mut points = [Affine {
+                        x: Fe::from_zero(),
+                        y: Fe::from_zero(),
+                    }; 8];
+                    for i in (0..8).rev() {
+                        let z_inv = if i == 0 {
+                            inverse
+                        } else {
+                            mul(&inverse, &prefix[i - 1])
+                        };
+                        inverse = mul(&inverse, &jacobian[i].z);
+                        let z_inv2 = sqr(&z_inv);
+                        points[i] = Affine {
+                            x: mul(&jacobian[i].x, &z_inv2),
+                            y: mul(&jacobian[i].y, &mul(&z_inv2, &z_inv)),
+                        };
+                    }
+                    Some(Table(points))
+                }
+
+                /// acc + d·P for a NAF digit d (odd, |d| ≤ 15) or 0.
+                fn add_digit(&self, acc: &Point, digit: i8) -> Point {
+                    match digit {
+                        0 => *acc,
+                        d if d > 0 => acc.add_affine(&self.0[(d / 2) as usize], false),
+                        d => acc.add_affine(&self.0[(-d / 2) as usize], true),
+                    }
+                }
+            }
+
+            /// The width-5 NAF of a big-endian scalar, least significant digit first:
+            /// digits odd in [−15, 15] or 0, any two non-zero ones at least 5 apart.
+            fn naf5(bytes: &[u8; $bytes]) -> [i8; 8 * $bytes + 1] {
+                // Little-endian 32-bit limbs, one more for the carry of negative digits.
+                let mut k = [0u32; $limbs + 1];
+                for (i, byte) in bytes.iter().rev().enumerate() {
+                    k[i / 4] |= u32::from(*byte) << (8 * (i % 4));
+                }
+                let mut digits = [0i8; 8 * $bytes + 1];
+                for digit in digits.iter_mut() {
+                    if k.iter().all(|limb| *limb == 0) {
+                        break;
+                    }
+                    if k[0] & 1 == 1 {
+                        let mut d = (k[0] & 31) as i32;
+                        if d >= 16 {
+                            d -= 32;
+                        }
+                        *digit = d as i8;
+                        // k −= d, so k becomes divisible by 32.
+                        if d > 0 {
+                            let mut borrow = d as u64;
+                            for limb in k.iter_mut() {
+                                let v = u64::from(*limb).wrapping_sub(borrow);
+                                *limb = v as u32;
+                                borrow = (v >> 63) & 1;
+                                if borrow == 0 {
+                                    break;
+                                }
+                            }
+                        } else {
+                            let mut carry = (-d) as u64;
+                            for limb in k.iter_mut() {
+                                let v = u64::from(*limb) + carry;
+                                *limb = v as u32;
+                                carry = v >> 32;
+                                if carry == 0 {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    // k >>= 1.
+                    for i in 0..k.len() {
+                        let next = k.get(i + 1).map_or(0, |l| l << 31);
+                        k[i] = (k[i] >> 1) | next;
+                    }
+                }
+                digits
+            }
+
+            /// A validated public key with its table of odd multiples.
             #[derive(Clone)]
             pub(crate) struct PublicKey {
                 table: Table,
@@ -294,7 +453,7 @@ macro_rules! ecdsa_curve {
                         return None;
                     }
                     Some(PublicKey {
-                        table: Table::new(&Point::affine(x, y)),
+                        table: Table::new(&Point::affine(x, y))?,
                     })
                 }
 
@@ -319,23 +478,14 @@ macro_rules! ecdsa_curve {
                     let w = scalar_invert(&s_sc);
                     let u1 = scalar_bytes(&scalar_mul(&e, &w));
                     let u2 = scalar_bytes(&scalar_mul(&r_sc, &w));
-                    // Step 6: R = u1·G + u2·Q, Shamir's trick over 4-bit windows, high to low.
+                    // Step 6: R = u1·G + u2·Q, Shamir's trick over width-5 NAFs, high to low.
                     let g = &constants().g;
+                    let (d1, d2) = (naf5(&u1), naf5(&u2));
                     let mut acc = Point::infinity();
-                    for i in 0..2 * $bytes {
-                        if i > 0 {
-                            acc = acc.double().double().double().double();
-                        }
-                        let byte = i / 2;
-                        let shift = if i % 2 == 0 { 4 } else { 0 };
-                        let a = usize::from((u1[byte] >> shift) & 0x0f);
-                        let b = usize::from((u2[byte] >> shift) & 0x0f);
-                        if a != 0 {
-                            acc = acc.add(&g.0[a]);
-                        }
-                        if b != 0 {
-                            acc = acc.add(&self.table.0[b]);
-                        }
+                    for i in (0..d1.len()).rev() {
+                        acc = acc.double();
+                        acc = g.add_digit(&acc, d1[i]);
+                        acc = self.table.add_digit(&acc, d2[i]);
                     }
                     // Steps 7–8: R ≠ ∞ and x(R) mod n = r. x(R) = X/Z² < p < 2n, so x(R) mod n = r
                     // means x(R) = r or x(R) = r + n (when that is below p).
@@ -443,6 +593,55 @@ macro_rules! ecdsa_curve {
                 use super::*;
 
                 /// n·G = ∞ and (n − 1)·G = −G: the constants and the arithmetic agree.
+                /// Σ dᵢ·2ⁱ = k, digits odd in [−15, 15] or 0, non-zero ones ≥ 5 apart.
+                #[test]
+                fn naf5_recodes_exactly() {
+                    let mut seeds = vec![[0xffu8; $bytes], N, [0u8; $bytes]];
+                    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+                    for _ in 0..200 {
+                        let mut k = [0u8; $bytes];
+                        for byte in k.iter_mut() {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            *byte = x as u8;
+                        }
+                        seeds.push(k);
+                    }
+                    for k in seeds {
+                        let digits = naf5(&k);
+                        // Rebuild k as little-endian bytes from the digits, high to low.
+                        let mut value = vec![0i64; $bytes + 2];
+                        for d in digits.iter().rev() {
+                            let mut carry = 0i64;
+                            for limb in value.iter_mut() {
+                                let v = *limb * 2 + carry;
+                                *limb = v.rem_euclid(256);
+                                carry = v.div_euclid(256);
+                            }
+                            value[0] += i64::from(*d);
+                            let mut carry = 0i64;
+                            for limb in value.iter_mut() {
+                                let v = *limb + carry;
+                                *limb = v.rem_euclid(256);
+                                carry = v.div_euclid(256);
+                            }
+                        }
+                        let rebuilt: Vec<u8> =
+                            value.iter().take($bytes).rev().map(|b| *b as u8).collect();
+                        assert_eq!(rebuilt, k.to_vec());
+                        assert!(value[$bytes..].iter().all(|b| *b == 0));
+                        let mut last: Option<usize> = None;
+                        for (i, d) in digits.iter().enumerate() {
+                            if *d != 0 {
+                                assert!(d % 2 != 0 && d.abs() <= 15, "digit {d}");
+                                assert!(last.is_none_or(|l| i - l >= 5), "spacing at {i}");
+                                last = Some(i);
+                            }
+                        }
+                    }
+                }
+
                 #[test]
                 fn the_group_order_annihilates_the_base_point() {
                     let g = Point::affine(fe(&GX).unwrap(), fe(&GY).unwrap());
@@ -475,6 +674,12 @@ macro_rules! ecdsa_curve {
                             && equal(&mul(&a.y, &mul(&z2, &b.z)), &mul(&b.y, &mul(&z1, &a.z)))
                     };
                     assert!(same(&sum, &two_g));
+                    // The mixed addition's special cases: G + G, G + (−G), ∞ + G.
+                    let g_affine = Affine { x: g.x, y: g.y };
+                    assert!(same(&g.add_affine(&g_affine, false), &two_g));
+                    assert!(g.add_affine(&g_affine, true).is_infinity());
+                    assert!(same(&Point::infinity().add_affine(&g_affine, false), &g));
+                    assert!(same(&two_g.add_affine(&g_affine, false), &two_g.add(&g)));
                     assert!(two_g.add(&minus_g).add(&minus_g).is_infinity());
                     assert!(
                         same(&Point::infinity().add(&g), &g)
