@@ -6,11 +6,9 @@ import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import * as jose from 'jose';
 import { JwksServer, Origin, b64u, closeAll, mint, newKey, startWorker } from '../tests/edge/harness.mjs';
+import { p50, p99, us } from './lib/percentiles.mjs';
 
 const N = Number(process.argv[2] ?? 300);
-const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const p99 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
-const us = (ms) => `${Math.round(ms * 1000)} µs`;
 
 try {
   const key = await newKey('ES256');
