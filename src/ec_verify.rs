@@ -40,13 +40,11 @@ macro_rules! ecdsa_curve {
         mod $name:ident: $bytes:literal bytes, $limbs:literal limbs, $hash:ty;
         p = $p:literal, n = $n:literal, b = $b:literal, gx = $gx:literal, gy = $gy:literal;
         field $field:ident {
-            $fe:ident, $fe_plain:ident, $f_mul:ident, $f_square:ident, $f_add:ident,
-            $f_sub:ident, $f_nonzero:ident, $f_from_bytes:ident, $f_to_montgomery:ident,
-            $f_set_one:ident
+            $fe:ident, $f_mul:ident, $f_square:ident, $f_add:ident,
+            $f_sub:ident, $f_nonzero:ident, $f_from_bytes:ident, $f_set_one:ident
         }
         scalar $scalar:ident {
-            $sc:ident, $sc_plain:ident, $s_mul:ident, $s_square:ident, $s_from_bytes:ident,
-            $s_to_bytes:ident, $s_to_montgomery:ident, $s_from_montgomery:ident,
+            $sc:ident, $s_mul:ident, $s_add:ident, $s_from_bytes:ident, $s_to_bytes:ident,
             $s_set_one:ident
         }
     ) => {
@@ -55,14 +53,11 @@ macro_rules! ecdsa_curve {
             use fiat_crypto::$field::{
                 $f_add as f_add, $f_from_bytes as f_from_bytes, $f_mul as f_mul,
                 $f_nonzero as f_nonzero, $f_set_one as f_set_one, $f_square as f_square,
-                $f_sub as f_sub, $f_to_montgomery as f_to_montgomery, $fe as Fe,
-                $fe_plain as FePlain,
+                $f_sub as f_sub, $fe as Fe,
             };
             use fiat_crypto::$scalar::{
-                $s_from_bytes as s_from_bytes, $s_from_montgomery as s_from_montgomery,
-                $s_mul as s_mul, $s_set_one as s_set_one, $s_square as s_square,
-                $s_to_bytes as s_to_bytes, $s_to_montgomery as s_to_montgomery, $sc as Sc,
-                $sc_plain as ScPlain,
+                $s_add as s_add, $s_from_bytes as s_from_bytes, $s_mul as s_mul,
+                $s_set_one as s_set_one, $s_to_bytes as s_to_bytes, $sc as Sc,
             };
 
             /// The field prime p, big-endian.
@@ -90,8 +85,8 @@ macro_rules! ecdsa_curve {
                 }
                 let mut limbs = [0u32; $limbs];
                 f_from_bytes(&mut limbs, &reversed(bytes));
-                let mut out = Fe::from_zero();
-                f_to_montgomery(&mut out, &FePlain(limbs));
+                // limbs·R²·R⁻¹ = limbs·R: Montgomery form through the one multiplication.
+                let out = mul(&Fe(limbs), field_r2());
                 Some(out)
             }
 
@@ -128,6 +123,20 @@ macro_rules! ecdsa_curve {
                 let mut out = Fe::from_zero();
                 f_sub(&mut out, a, b);
                 out
+            }
+            /// R² mod p (R = 2^(32·limbs)): R mod p, Montgomery's one, doubled log₂R times.
+            /// Multiplying by it enters Montgomery form, so fiat's separate conversion
+            /// routine (as large as a multiplication, unrolled) is not linked.
+            fn field_r2() -> &'static Fe {
+                static R2: OnceLock<Fe> = OnceLock::new();
+                R2.get_or_init(|| {
+                    let mut acc = Fe::from_zero();
+                    f_set_one(&mut acc);
+                    for _ in 0..32 * $limbs {
+                        acc = add(&acc, &acc);
+                    }
+                    acc
+                })
             }
             fn is_zero(a: &Fe) -> bool {
                 let mut nonzero = 0u32;
@@ -521,9 +530,7 @@ macro_rules! ecdsa_curve {
             fn scalar_from_canonical(bytes: &[u8; $bytes]) -> Sc {
                 let mut limbs = [0u32; $limbs];
                 s_from_bytes(&mut limbs, &reversed(bytes));
-                let mut out = Sc::from_zero();
-                s_to_montgomery(&mut out, &ScPlain(limbs));
-                out
+                scalar_mul(&Sc(limbs), scalar_r2())
             }
 
             /// Any value of the curve's length reduced mod n (one subtraction: the value is below 2n).
@@ -559,6 +566,21 @@ macro_rules! ecdsa_curve {
                 out
             }
 
+            /// R² mod n, as `field_r2` for p.
+            fn scalar_r2() -> &'static Sc {
+                static R2: OnceLock<Sc> = OnceLock::new();
+                R2.get_or_init(|| {
+                    let mut acc = Sc::from_zero();
+                    s_set_one(&mut acc);
+                    for _ in 0..32 * $limbs {
+                        let mut doubled = Sc::from_zero();
+                        s_add(&mut doubled, &acc, &acc);
+                        acc = doubled;
+                    }
+                    acc
+                })
+            }
+
             /// a⁻¹ = a^(n−2) mod n (Fermat), square and multiply over n − 2, high bit first.
             fn scalar_invert(a: &Sc) -> Sc {
                 let mut exponent = N;
@@ -568,9 +590,7 @@ macro_rules! ecdsa_curve {
                 s_set_one(&mut acc);
                 for byte in exponent {
                     for bit in (0..8).rev() {
-                        let mut squared = Sc::from_zero();
-                        s_square(&mut squared, &acc);
-                        acc = squared;
+                        acc = scalar_mul(&acc, &acc);
                         if (byte >> bit) & 1 == 1 {
                             acc = scalar_mul(&acc, a);
                         }
@@ -581,8 +601,10 @@ macro_rules! ecdsa_curve {
 
             /// A scalar out of Montgomery form, as big-endian bytes.
             fn scalar_bytes(a: &Sc) -> [u8; $bytes] {
-                let mut plain = ScPlain([0; $limbs]);
-                s_from_montgomery(&mut plain, a);
+                // a·R·1·R⁻¹ = a: out of Montgomery form through the one multiplication.
+                let mut one = [0u32; $limbs];
+                one[0] = 1;
+                let plain = scalar_mul(a, &Sc(one));
                 let mut le = [0u8; $bytes];
                 s_to_bytes(&mut le, &plain.0);
                 reversed(&le)
@@ -702,15 +724,12 @@ ecdsa_curve! {
     gx = "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296",
     gy = "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5";
     field p256_32 {
-        fiat_p256_montgomery_domain_field_element, fiat_p256_non_montgomery_domain_field_element,
-        fiat_p256_mul, fiat_p256_square, fiat_p256_add, fiat_p256_sub, fiat_p256_nonzero,
-        fiat_p256_from_bytes, fiat_p256_to_montgomery, fiat_p256_set_one
+        fiat_p256_montgomery_domain_field_element, fiat_p256_mul, fiat_p256_square, fiat_p256_add,
+        fiat_p256_sub, fiat_p256_nonzero, fiat_p256_from_bytes, fiat_p256_set_one
     }
     scalar p256_scalar_32 {
-        fiat_p256_scalar_montgomery_domain_field_element,
-        fiat_p256_scalar_non_montgomery_domain_field_element, fiat_p256_scalar_mul,
-        fiat_p256_scalar_square, fiat_p256_scalar_from_bytes, fiat_p256_scalar_to_bytes,
-        fiat_p256_scalar_to_montgomery, fiat_p256_scalar_from_montgomery,
+        fiat_p256_scalar_montgomery_domain_field_element, fiat_p256_scalar_mul,
+        fiat_p256_scalar_add, fiat_p256_scalar_from_bytes, fiat_p256_scalar_to_bytes,
         fiat_p256_scalar_set_one
     }
 }
@@ -723,15 +742,12 @@ ecdsa_curve! {
     gx = "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7",
     gy = "3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f";
     field p384_32 {
-        fiat_p384_montgomery_domain_field_element, fiat_p384_non_montgomery_domain_field_element,
-        fiat_p384_mul, fiat_p384_square, fiat_p384_add, fiat_p384_sub, fiat_p384_nonzero,
-        fiat_p384_from_bytes, fiat_p384_to_montgomery, fiat_p384_set_one
+        fiat_p384_montgomery_domain_field_element, fiat_p384_mul, fiat_p384_square, fiat_p384_add,
+        fiat_p384_sub, fiat_p384_nonzero, fiat_p384_from_bytes, fiat_p384_set_one
     }
     scalar p384_scalar_32 {
-        fiat_p384_scalar_montgomery_domain_field_element,
-        fiat_p384_scalar_non_montgomery_domain_field_element, fiat_p384_scalar_mul,
-        fiat_p384_scalar_square, fiat_p384_scalar_from_bytes, fiat_p384_scalar_to_bytes,
-        fiat_p384_scalar_to_montgomery, fiat_p384_scalar_from_montgomery,
+        fiat_p384_scalar_montgomery_domain_field_element, fiat_p384_scalar_mul,
+        fiat_p384_scalar_add, fiat_p384_scalar_from_bytes, fiat_p384_scalar_to_bytes,
         fiat_p384_scalar_set_one
     }
 }
