@@ -27,6 +27,7 @@ use crate::encoding::{base64url_decode, base64url_encode, parse_object, MAX_JSON
 use crate::error::Error;
 use crate::jwk::Jwk;
 use crate::jwks::{JwkSet, JwksOptions};
+use crate::signing::{alg_and_kid, compact_jws, ed25519_key, ed25519_sign, hmac, oct_secret};
 use crate::signing::SigningKey;
 use crate::verify::{VerifiedToken, Verifier, VerifyOptions};
 
@@ -120,25 +121,59 @@ fn assertion_algorithm(kind: KeyKind, own: Option<Algorithm>) -> Result<Algorith
     }
 }
 
+/// The assertion key: Ed25519 or an HMAC secret only. It is not a [`SigningKey`], so
+/// the worker links neither RSA nor EC signing.
+enum AssertionKey {
+    Ed25519(ed25519_dalek::SigningKey),
+    Hmac(zeroize::Zeroizing<Vec<u8>>),
+}
+
 /// Signs assertions with the worker's own key. Build it once per isolate.
-#[derive(Debug)]
 pub struct AssertionSigner {
-    key: SigningKey,
+    key: AssertionKey,
+    kid: Option<String>,
     algorithm: Algorithm,
     config: AssertionConfig,
+}
+
+/// Never the key material.
+impl core::fmt::Debug for AssertionSigner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AssertionSigner")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AssertionSigner {
     /// A signer over a private JWK (Ed25519 or an HMAC secret of 32+ bytes).
     pub fn new(private_jwk: &Map<String, Value>, config: AssertionConfig) -> Result<Self, Error> {
         config.validate()?;
-        let bad_key = Error::ConfigInvalid("assertion.key_secret");
-        let key = SigningKey::from_jwk(private_jwk).map_err(|_| bad_key.clone())?;
-        let algorithm = assertion_algorithm(key.kind(), key.alg).map_err(|_| bad_key.clone())?;
+        let bad_key = || Error::ConfigInvalid("assertion.key_secret");
+        let (own, kid) = alg_and_kid(private_jwk).map_err(|_| bad_key())?;
+        let (key, kind) = match private_jwk.get("kty").and_then(Value::as_str) {
+            Some("OKP") => (
+                AssertionKey::Ed25519(ed25519_key(private_jwk).map_err(|_| bad_key())?),
+                KeyKind::Ed25519,
+            ),
+            Some("oct") => (
+                AssertionKey::Hmac(oct_secret(private_jwk).map_err(|_| bad_key())?),
+                KeyKind::Oct,
+            ),
+            _ => return Err(bad_key()),
+        };
+        let algorithm = assertion_algorithm(kind, own).map_err(|_| bad_key())?;
         // Refuses an HMAC secret too short for its algorithm.
-        key.algorithm(Some(algorithm)).map_err(|_| bad_key)?;
+        if let AssertionKey::Hmac(secret) = &key {
+            if secret.len() < algorithm.min_secret_len() {
+                return Err(bad_key());
+            }
+        }
         Ok(Self {
             key,
+            kid,
             algorithm,
             config,
         })
@@ -187,7 +222,16 @@ impl AssertionSigner {
         payload.insert("claims".into(), Value::Object(claims));
         let mut header = Map::new();
         header.insert("typ".into(), json!(ASSERTION_TYP));
-        self.key.sign(Some(self.algorithm), &header, &payload)
+        compact_jws(
+            self.algorithm,
+            self.kid.as_deref(),
+            &header,
+            &payload,
+            |message| match &self.key {
+                AssertionKey::Ed25519(key) => Ok(ed25519_sign(key, message)),
+                AssertionKey::Hmac(secret) => hmac(self.algorithm, secret, message),
+            },
+        )
     }
 }
 

@@ -107,28 +107,10 @@ impl SigningKey {
                 .and_then(|t| base64url_decode(t).map_err(|_| KeyRejection::InvalidMember(name)))
         };
         let uint = |name: &'static str| bytes(name).map(|b| BigUint::from_bytes_be(&b));
-        let alg = match jwk.get("alg") {
-            None => None,
-            Some(Value::String(a)) => Some(
-                a.parse::<Algorithm>()
-                    .map_err(|_| KeyRejection::InvalidMember("alg"))?,
-            ),
-            Some(_) => return Err(KeyRejection::InvalidMember("alg")),
-        };
-        let kid = match jwk.get("kid") {
-            None => None,
-            Some(Value::String(k)) if k.len() <= crate::jwk::MAX_KID_BYTES => Some(k.clone()),
-            Some(_) => return Err(KeyRejection::InvalidMember("kid")),
-        };
+        let (alg, kid) = alg_and_kid(jwk)?;
         let bad_point = |_| KeyRejection::InvalidPoint;
         let material = match text("kty")? {
-            "oct" => {
-                let secret = Zeroizing::new(bytes("k")?);
-                if secret.len() < 32 {
-                    return Err(KeyRejection::WeakKey);
-                }
-                PrivateMaterial::Oct(secret)
-            }
+            "oct" => PrivateMaterial::Oct(oct_secret(jwk)?),
             "RSA" => {
                 let primes = vec![uint("p")?, uint("q")?];
                 let mut key =
@@ -159,13 +141,7 @@ impl SigningKey {
                     _ => return Err(KeyRejection::UnsupportedCurve),
                 }
             }
-            "OKP" if text("crv")? == "Ed25519" => {
-                let d = Zeroizing::new(bytes("d")?);
-                let seed = <[u8; 32]>::try_from(d.as_slice())
-                    .map_err(|_| KeyRejection::InvalidMember("d"))?;
-                PrivateMaterial::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed))
-            }
-            "OKP" => return Err(KeyRejection::UnsupportedCurve),
+            "OKP" => PrivateMaterial::Ed25519(ed25519_key(jwk)?),
             _ => return Err(KeyRejection::UnsupportedKeyType),
         };
         let key = SigningKey { kid, alg, material };
@@ -350,33 +326,14 @@ impl SigningKey {
         claims: &Map<String, Value>,
     ) -> Result<String, Error> {
         let alg = self.algorithm(alg)?;
-        let mut header = Map::new();
-        header.insert("alg".into(), json!(alg.name()));
-        if let Some(kid) = &self.kid {
-            header.insert("kid".into(), json!(kid));
-        }
-        header.insert("typ".into(), json!("JWT"));
-        for (name, value) in extra_header {
-            if name != "alg" {
-                header.insert(name.clone(), value.clone());
-            }
-        }
-        let input = format!(
-            "{}.{}",
-            base64url_encode(Value::Object(header).to_string().as_bytes()),
-            base64url_encode(Value::Object(claims.clone()).to_string().as_bytes())
-        );
-        let message = input.as_bytes();
-        let signature = match (&self.material, alg) {
-            (PrivateMaterial::Oct(s), Algorithm::Hs256) => {
-                sign_with(&Hs256, &Hs256Key::new(s.as_slice()), message)
-            }
-            (PrivateMaterial::Oct(s), Algorithm::Hs384) => {
-                sign_with(&Hs384, &Hs384Key::new(s.as_slice()), message)
-            }
-            (PrivateMaterial::Oct(s), Algorithm::Hs512) => {
-                sign_with(&Hs512, &Hs512Key::new(s.as_slice()), message)
-            }
+        compact_jws(alg, self.kid.as_deref(), extra_header, claims, |message| {
+            self.signature(alg, message)
+        })
+    }
+
+    fn signature(&self, alg: Algorithm, message: &[u8]) -> Result<Vec<u8>, Error> {
+        Ok(match (&self.material, alg) {
+            (PrivateMaterial::Oct(s), _) => hmac(alg, s, message)?,
             (PrivateMaterial::Rsa(key), _) => {
                 let rsa: Rsa = alg.name().parse().map_err(|_| Error::KeyMismatch)?;
                 sign_with(&rsa, key, message)
@@ -388,12 +345,114 @@ impl SigningKey {
                 sign_with(&Es256k::<sha2::Sha256>::default(), k, message)
             }
             (PrivateMaterial::Ed25519(k), Algorithm::EdDsa | Algorithm::Ed25519) => {
-                sign_with(&Ed25519, k, message)
+                ed25519_sign(k, message)
             }
             _ => return Err(Error::KeyMismatch),
-        };
-        Ok(format!("{input}.{}", base64url_encode(&signature)))
+        })
     }
+}
+
+// The pieces below are shared with the assertion signer (`crate::assertion`), which
+// holds only Ed25519 and HMAC keys so that the worker does not link RSA or EC signing.
+
+/// A private JWK's `alg` and `kid`, both optional.
+pub(crate) fn alg_and_kid(
+    jwk: &Map<String, Value>,
+) -> Result<(Option<Algorithm>, Option<String>), KeyRejection> {
+    let alg = match jwk.get("alg") {
+        None => None,
+        Some(Value::String(a)) => Some(
+            a.parse::<Algorithm>()
+                .map_err(|_| KeyRejection::InvalidMember("alg"))?,
+        ),
+        Some(_) => return Err(KeyRejection::InvalidMember("alg")),
+    };
+    let kid = match jwk.get("kid") {
+        None => None,
+        Some(Value::String(k)) if k.len() <= crate::jwk::MAX_KID_BYTES => Some(k.clone()),
+        Some(_) => return Err(KeyRejection::InvalidMember("kid")),
+    };
+    Ok((alg, kid))
+}
+
+fn member_bytes(jwk: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>, KeyRejection> {
+    jwk.get(name)
+        .and_then(Value::as_str)
+        .and_then(|t| base64url_decode(t).ok())
+        .ok_or(KeyRejection::InvalidMember(name))
+}
+
+/// An `oct` JWK's secret (`k`), refused under 32 bytes.
+pub(crate) fn oct_secret(jwk: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, KeyRejection> {
+    let secret = Zeroizing::new(member_bytes(jwk, "k")?);
+    if secret.len() < 32 {
+        return Err(KeyRejection::WeakKey);
+    }
+    Ok(secret)
+}
+
+/// An `OKP` JWK's Ed25519 private key (`d`, RFC 8037 §2); `x`, when given, must be its
+/// public key.
+pub(crate) fn ed25519_key(
+    jwk: &Map<String, Value>,
+) -> Result<ed25519_dalek::SigningKey, KeyRejection> {
+    if jwk.get("crv").and_then(Value::as_str) != Some("Ed25519") {
+        return Err(KeyRejection::UnsupportedCurve);
+    }
+    let d = Zeroizing::new(member_bytes(jwk, "d")?);
+    let seed = Zeroizing::new(
+        <[u8; 32]>::try_from(d.as_slice()).map_err(|_| KeyRejection::InvalidMember("d"))?,
+    );
+    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+    if jwk.contains_key("x") && member_bytes(jwk, "x")? != key.verifying_key().as_bytes() {
+        return Err(KeyRejection::InvalidMember("public part"));
+    }
+    Ok(key)
+}
+
+/// An HMAC tag (HS256/HS384/HS512) over `message`.
+pub(crate) fn hmac(alg: Algorithm, secret: &[u8], message: &[u8]) -> Result<Vec<u8>, Error> {
+    Ok(match alg {
+        Algorithm::Hs256 => sign_with(&Hs256, &Hs256Key::new(secret), message),
+        Algorithm::Hs384 => sign_with(&Hs384, &Hs384Key::new(secret), message),
+        Algorithm::Hs512 => sign_with(&Hs512, &Hs512Key::new(secret), message),
+        _ => return Err(Error::KeyMismatch),
+    })
+}
+
+/// Ed25519 (RFC 8037) over `message`.
+pub(crate) fn ed25519_sign(key: &ed25519_dalek::SigningKey, message: &[u8]) -> Vec<u8> {
+    sign_with(&Ed25519, key, message)
+}
+
+/// A JWS in compact form: the header holds `alg`, `kid` when given, `typ: "JWT"` and the
+/// `extra_header` members (which may replace `typ`, never `alg`); `sign` makes the
+/// signature over the signing input.
+pub(crate) fn compact_jws(
+    alg: Algorithm,
+    kid: Option<&str>,
+    extra_header: &Map<String, Value>,
+    claims: &Map<String, Value>,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, Error>,
+) -> Result<String, Error> {
+    let mut header = Map::new();
+    header.insert("alg".into(), json!(alg.name()));
+    if let Some(kid) = kid {
+        header.insert("kid".into(), json!(kid));
+    }
+    header.insert("typ".into(), json!("JWT"));
+    for (name, value) in extra_header {
+        if name != "alg" {
+            header.insert(name.clone(), value.clone());
+        }
+    }
+    let input = format!(
+        "{}.{}",
+        base64url_encode(Value::Object(header).to_string().as_bytes()),
+        base64url_encode(Value::Object(claims.clone()).to_string().as_bytes())
+    );
+    let signature = sign(input.as_bytes())?;
+    Ok(format!("{input}.{}", base64url_encode(&signature)))
 }
 
 fn sign_with<A: JwtAlgorithm>(alg: &A, key: &A::SigningKey, message: &[u8]) -> Vec<u8> {
