@@ -27,8 +27,8 @@ use crate::encoding::{base64url_decode, base64url_encode, parse_object, MAX_JSON
 use crate::error::Error;
 use crate::jwk::Jwk;
 use crate::jwks::{JwkSet, JwksOptions};
-use crate::signing::{alg_and_kid, compact_jws, ed25519_key, ed25519_sign, hmac, oct_secret};
 use crate::signing::SigningKey;
+use crate::signing::{alg_and_kid, compact_jws, ed25519_key, ed25519_sign, hmac, oct_secret};
 use crate::verify::{VerifiedToken, Verifier, VerifyOptions};
 
 /// The header `typ` of every assertion (RFC 8725 §3.11).
