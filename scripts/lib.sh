@@ -123,6 +123,10 @@ WASM_BINDGEN_ROOT="$TOOLS_DIR/wasm-bindgen-${WASM_BINDGEN_VERSION:-none}"
 # rustup's cargo/rustc when they are not on PATH already (e.g. a bare CI env).
 [ -d "$HOME/.cargo/bin" ] && path_prepend "$HOME/.cargo/bin"
 path_prepend "$WASM_BINDGEN_ROOT/bin"
+# cargo-fuzz (scripts/fuzz.sh), pinned; installed by scripts/setup.sh fuzz.
+CARGO_FUZZ_VERSION="0.13.2"
+CARGO_FUZZ_ROOT="$TOOLS_DIR/cargo-fuzz-$CARGO_FUZZ_VERSION"
+path_prepend "$CARGO_FUZZ_ROOT/bin"
 path_prepend "$ROOT/node_modules/.bin"
 export PATH
 

@@ -3,7 +3,7 @@
 # Idempotent and non-interactive (safe in CI with no stdin).
 #
 #   scripts/setup.sh                 # everything
-#   scripts/setup.sh rust wasm       # only some parts: rust wasm wasm-bindgen node chromium
+#   scripts/setup.sh rust wasm       # only some parts: rust wasm wasm-bindgen node chromium fuzz
 #
 # Environment:
 #   JWT_EDGE_WASM_ROUTE=A|B   force a wasm32 route (default: A if rustup can do it, else B)
@@ -203,6 +203,21 @@ setup_wasm_bindgen() {
     die "installed wasm-bindgen does not report version $v"
 }
 
+# ---------------------------------------------------------------- cargo-fuzz
+
+setup_fuzz() {
+  step "cargo-fuzz $CARGO_FUZZ_VERSION (scripts/fuzz.sh; libFuzzer is built from source by libfuzzer-sys)"
+  if [ -x "$CARGO_FUZZ_ROOT/bin/cargo-fuzz" ]; then
+    skip "cargo-fuzz already in ${CARGO_FUZZ_ROOT/#"$HOME"/\~}"
+    return 0
+  fi
+  require_rustup
+  have c++ || die "a C++ compiler (c++) is needed to build libFuzzer: apt-get install g++"
+  note "cargo install cargo-fuzz --version =$CARGO_FUZZ_VERSION --locked (about 2 minutes on 2 cores)"
+  cargo install cargo-fuzz --version "=$CARGO_FUZZ_VERSION" --locked --root "$CARGO_FUZZ_ROOT" </dev/null ||
+    die "cargo install cargo-fuzz --version =$CARGO_FUZZ_VERSION failed"
+}
+
 # ---------------------------------------------------------------- Node >= 22
 
 node_major() {
@@ -329,17 +344,18 @@ summary() {
   note "node:         $(node --version 2>/dev/null || echo 'not found') ($(command -v node || true))"
   note "npm:          $(npm --version 2>/dev/null || echo 'not found')"
   note "chromium:     $("$CHROMIUM_BIN" --version 2>/dev/null || echo 'not installed') ($CHROMIUM_BIN)"
+  note "cargo-fuzz:   $(cargo-fuzz --version 2>/dev/null || echo 'not installed')"
   step "setup finished in $(since "$SCRIPT_T0")"
 }
 
 # ---------------------------------------------------------------- main
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(rust wasm wasm-bindgen node chromium)
+[ ${#parts[@]} -gt 0 ] || parts=(rust wasm wasm-bindgen node chromium fuzz)
 for part in "${parts[@]}"; do
   case "$part" in
-    rust | wasm | wasm-bindgen | node | chromium) ;;
-    *) die "unknown setup part '$part' (known: rust wasm wasm-bindgen node chromium)" ;;
+    rust | wasm | wasm-bindgen | node | chromium | fuzz) ;;
+    *) die "unknown setup part '$part' (known: rust wasm wasm-bindgen node chromium fuzz)" ;;
   esac
 done
 for part in "${parts[@]}"; do
@@ -350,6 +366,7 @@ for part in "${parts[@]}"; do
     wasm-bindgen) setup_wasm_bindgen ;;
     node) setup_node ;;
     chromium) setup_chromium ;;
+    fuzz) setup_fuzz ;;
   esac
   note "($part: $(since "$t0"))"
 done

@@ -1,0 +1,214 @@
+//! The fuzz harness: one function per target, each taking the raw input. Shared by the
+//! libFuzzer targets (`fuzz/fuzz_targets/*.rs`, run by `scripts/fuzz.sh`) and by
+//! `tests/fuzz_regressions.rs`, which replays every saved input on every test run.
+//!
+//! A panic anywhere is a finding. So is an accepted token that the fixtures did not
+//! sign: the verify target checks that nothing but a genuine jose token is accepted.
+
+// Each fuzz target uses one function of this file.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+
+use jwt_edge::{
+    extract_token, Algorithm, ClaimsPolicy, EdgeConfig, Jwk, JwkSet, JwksOptions, TokenSource,
+    UntrustedToken, VerifyConfig, Verifier, VerifyOptions,
+};
+use serde_json::Value;
+
+/// Tokens, keys and policy minted by jose (tests/fixtures/jose/tokens.json).
+const FIXTURE: &str = include_str!("../tests/fixtures/jose/tokens.json");
+
+/// The names of the targets, as `scripts/fuzz.sh` and the regression test know them.
+pub const TARGETS: [&str; 5] = ["token", "jwks", "verify", "config", "extract"];
+
+/// Runs one target's harness on one input.
+pub fn run(target: &str, data: &[u8]) {
+    match target {
+        "token" => token(data),
+        "jwks" => jwks(data),
+        "verify" => verify(data),
+        "config" => config(data),
+        "extract" => extract(data),
+        other => panic!("no fuzz target {other}"),
+    }
+}
+
+/// Token parsing: the compact form, base64url, the header JSON and its members.
+pub fn token(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(token) = UntrustedToken::parse(text, 16 * 1024) {
+        let _ = token.header();
+        let _ = token.routing_issuer();
+        let _ = token.dangerous_payload();
+        assert!(token.len() <= 16 * 1024);
+    }
+}
+
+/// JWKS parsing and key import (RSA, EC on four curves, Ed25519, oct), with and
+/// without `oct` keys allowed; every imported key is then used once to verify.
+pub fn jwks(data: &[u8]) {
+    for allow_oct in [false, true] {
+        let options = JwksOptions {
+            allow_oct,
+            ..JwksOptions::default()
+        };
+        let Ok(set) = JwkSet::parse(data, &options) else {
+            continue;
+        };
+        assert!(set.keys().len() <= options.max_keys);
+        let Ok(verifier) = Verifier::new(
+            set,
+            VerifyOptions {
+                algorithms: Algorithm::ALL.to_vec(),
+                max_candidates: 100,
+                ..VerifyOptions::default()
+            },
+        ) else {
+            continue;
+        };
+        for case in fixture_tokens() {
+            // Keys from fuzzed bytes may verify nothing the fixtures signed with other keys.
+            let _ = verifier.verify_signature(&case.token);
+        }
+    }
+}
+
+/// Full verification with the fixtures' keys and policy at the fixtures' `now`.
+/// Oracle: only a token jose signed and the fixture marks valid may pass.
+pub fn verify(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (verifier, now) = fixture_verifier();
+    if let Ok(verified) = verifier.verify(text, *now) {
+        assert!(
+            fixture_tokens().iter().any(|c| c.valid && c.token == text),
+            "accepted a token the fixtures did not sign as valid: {text:?} -> {verified:?}"
+        );
+    }
+}
+
+/// Configuration parsing: the verifier options (npm/CLI) and the worker's configuration,
+/// then everything derived from a configuration that parsed.
+pub fn config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(config) = VerifyConfig::from_json(text) {
+        let _ = config.build();
+    }
+    if let Ok(config) = EdgeConfig::from_json(text) {
+        let _ = config.jwks_options();
+        for issuer in &config.issuers {
+            let _ = config.verify_options(issuer);
+            let _ = config.route(Some(&issuer.issuer));
+        }
+        let _ = config.route(None);
+        let _ = config.route(Some("https://elsewhere.example"));
+    }
+}
+
+/// Token extraction from the `Authorization` header (two schemes), a cookie and a
+/// named header. The input is split at NUL bytes into those three header values.
+pub fn extract(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut parts = text.splitn(3, '\0');
+    let authorization = parts.next().map(str::to_owned);
+    let cookie = parts.next().map(str::to_owned);
+    let custom = parts.next().map(str::to_owned);
+    let sources = [
+        TokenSource::Authorization {
+            schemes: vec!["Bearer".into(), "Custom-Jwt".into()],
+        },
+        TokenSource::Cookie {
+            name: "session".into(),
+        },
+        TokenSource::Header {
+            name: "x-jwt".into(),
+        },
+    ];
+    let lookup = |name: &str| match name.to_ascii_lowercase().as_str() {
+        "authorization" => authorization.clone(),
+        "cookie" => cookie.clone(),
+        "x-jwt" => custom.clone(),
+        _ => None,
+    };
+    for limit in [16 * 1024, 64] {
+        if let Ok(token) = extract_token(&sources, limit, lookup) {
+            assert!(!token.is_empty() && token.len() <= limit);
+            assert!(text.contains(&token));
+            token_from_extracted(&token);
+        }
+    }
+}
+
+fn token_from_extracted(token: &str) {
+    let _ = UntrustedToken::parse(token, 16 * 1024);
+}
+
+/// One fixture case.
+pub struct Case {
+    /// The compact token.
+    pub token: String,
+    /// Whether the fixture expects it to verify.
+    pub valid: bool,
+}
+
+fn fixture() -> &'static Value {
+    static FIXTURE_JSON: OnceLock<Value> = OnceLock::new();
+    FIXTURE_JSON.get_or_init(|| serde_json::from_str(FIXTURE).expect("fixture JSON"))
+}
+
+/// Every token of the fixture, with its expectation.
+pub fn fixture_tokens() -> &'static [Case] {
+    static CASES: OnceLock<Vec<Case>> = OnceLock::new();
+    CASES.get_or_init(|| {
+        fixture()["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .map(|c| Case {
+                token: c["token"].as_str().expect("token").to_owned(),
+                valid: c["expect"] == "ok",
+            })
+            .collect()
+    })
+}
+
+/// The fixture's public keys and HMAC secrets under its policy, with its `now`.
+pub fn fixture_verifier() -> &'static (Verifier, i64) {
+    static VERIFIER: OnceLock<(Verifier, i64)> = OnceLock::new();
+    VERIFIER.get_or_init(|| {
+        let f = fixture();
+        let jwks = serde_json::to_vec(&f["jwks"]).expect("jwks");
+        let mut keys = JwkSet::parse(&jwks, &JwksOptions::default()).expect("fixture jwks");
+        for s in f["secrets"].as_array().expect("secrets") {
+            let alg: Algorithm = s["alg"].as_str().expect("alg").parse().expect("alg");
+            let secret = Base64UrlUnpadded::decode_vec(s["k"].as_str().expect("k")).expect("k");
+            keys.push(
+                Jwk::hmac_secret(Some(s["kid"].as_str().expect("kid").into()), secret, Some(alg))
+                    .expect("secret"),
+            );
+        }
+        let policy = &f["policy"];
+        let options = VerifyOptions {
+            algorithms: Algorithm::ALL.to_vec(),
+            claims: ClaimsPolicy {
+                issuers: vec![policy["issuer"].as_str().expect("iss").into()],
+                audiences: vec![policy["audience"].as_str().expect("aud").into()],
+                clock_skew: policy["clock_skew"].as_u64().expect("skew"),
+                ..ClaimsPolicy::default()
+            },
+            ..VerifyOptions::default()
+        };
+        let now = f["now"].as_i64().expect("now");
+        (Verifier::new(keys, options).expect("verifier"), now)
+    })
+}
