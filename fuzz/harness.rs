@@ -14,7 +14,7 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 
 use jwt_edge::{
     extract_token, Algorithm, ClaimsPolicy, EdgeConfig, Jwk, JwkSet, JwksOptions, TokenSource,
-    UntrustedToken, VerifyConfig, Verifier, VerifyOptions,
+    UntrustedToken, Verifier, VerifyConfig, VerifyOptions,
 };
 use serde_json::Value;
 
@@ -193,8 +193,12 @@ pub fn fixture_verifier() -> &'static (Verifier, i64) {
             let alg: Algorithm = s["alg"].as_str().expect("alg").parse().expect("alg");
             let secret = Base64UrlUnpadded::decode_vec(s["k"].as_str().expect("k")).expect("k");
             keys.push(
-                Jwk::hmac_secret(Some(s["kid"].as_str().expect("kid").into()), secret, Some(alg))
-                    .expect("secret"),
+                Jwk::hmac_secret(
+                    Some(s["kid"].as_str().expect("kid").into()),
+                    secret,
+                    Some(alg),
+                )
+                .expect("secret"),
             );
         }
         let policy = &f["policy"];

@@ -17,7 +17,9 @@
 # Crashes: the run fails; each crashing input is copied to fuzz/regressions/<target>/,
 #          which tests/fuzz_regressions.rs replays on every `cargo test`. Commit it with
 #          the fix.
-# Report:  target/fuzz/report.tsv (target, seconds, executions, exec/s, corpus, crashes).
+# Report:  target/fuzz/<target>.tsv per target (seconds, executions, exec/s, corpus size,
+#          crashes, when), gathered into target/fuzz/report.tsv. Two runs with different
+#          targets may go side by side (one per core).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -58,7 +60,7 @@ run_step "cargo fuzz build (${#targets[@]} targets)" cargo fuzz build "${FUZZ_FL
 
 work="$ROOT/target/fuzz"
 seeds="$work/seeds"
-rm -rf "$seeds"
+for t in "${targets[@]}"; do rm -rf "${seeds:?}/$t"; done
 mkdir -p "$seeds"
 # Seeds from the jose fixtures: every token (token, verify, extract as a Bearer header),
 # the key set whole and one key at a time, the HMAC secrets as oct keys (jwks).
@@ -88,8 +90,7 @@ for t in "${targets[@]}"; do
   done
 done
 
-report="$work/report.tsv"
-printf 'target\tseconds\texecutions\texec_per_s\tcorpus\tcrashes\n' >"$report"
+header=$'target\tseconds\texecutions\texec_per_s\tcorpus\tcrashes\tfinished'
 failed=()
 for t in "${targets[@]}"; do
   corpus="$work/corpus/$t"
@@ -103,8 +104,8 @@ for t in "${targets[@]}"; do
   timeout --kill-after=30 $((seconds + 600)) cargo fuzz run "${FUZZ_FLAGS[@]}" "$t" "$corpus" "$seeds/$t" -- \
     -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1 || status=$?
-  execs="$(awk -F: '/stat::number_of_executed_units/ { gsub(/ /, "", $2); print $2 }' "$log" | tail -1)"
-  rate="$(awk -F: '/stat::average_exec_per_sec/ { gsub(/ /, "", $2); print $2 }' "$log" | tail -1)"
+  execs="$(awk '/stat::number_of_executed_units/ { print $NF }' "$log" | tail -1)"
+  rate="$(awk '/stat::average_exec_per_sec/ { print $NF }' "$log" | tail -1)"
   size="$(find "$corpus" -type f | wc -l | tr -d ' ')"
   crashes=0
   while IFS= read -r -d '' a; do
@@ -113,7 +114,8 @@ for t in "${targets[@]}"; do
     cp "$a" "$ROOT/fuzz/regressions/$t/"
     note "crash kept as fuzz/regressions/$t/$(basename "$a")"
   done < <(find "$artifacts" -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' \) -print0)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$seconds" "${execs:-?}" "${rate:-?}" "$size" "$crashes" >>"$report"
+  printf '%s\n%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$header" "$t" "$seconds" "${execs:-?}" "${rate:-?}" "$size" \
+    "$crashes" "$(date -u +%FT%TZ)" >"$work/$t.tsv"
   note "$t: ${execs:-?} executions (${rate:-?}/s), corpus $size, crashes $crashes, exit $status"
   if [ "$status" -ne 0 ] || [ "$crashes" -ne 0 ]; then
     tail -n 40 "$log" >&2
@@ -121,6 +123,11 @@ for t in "${targets[@]}"; do
   fi
 done
 
+report="$work/report.tsv"
+{
+  echo "$header"
+  for t in "${ALL_TARGETS[@]}"; do [ -f "$work/$t.tsv" ] && tail -n 1 "$work/$t.tsv"; done
+} >"$report"
 column -t -s $'\t' "$report" 2>/dev/null || cat "$report"
 [ ${#failed[@]} -eq 0 ] || die "fuzzing found problems in: ${failed[*]} (inputs in fuzz/regressions/, logs in target/fuzz/)"
 step "fuzzing passed in $(since "$SCRIPT_T0")"

@@ -124,7 +124,7 @@ fn assertion_algorithm(kind: KeyKind, own: Option<Algorithm>) -> Result<Algorith
 /// The assertion key: Ed25519 or an HMAC secret only. It is not a [`SigningKey`], so
 /// the worker links neither RSA nor EC signing.
 enum AssertionKey {
-    Ed25519(ed25519_dalek::SigningKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
     Hmac(zeroize::Zeroizing<Vec<u8>>),
 }
 
@@ -155,7 +155,7 @@ impl AssertionSigner {
         let (own, kid) = alg_and_kid(private_jwk).map_err(|_| bad_key())?;
         let (key, kind) = match private_jwk.get("kty").and_then(Value::as_str) {
             Some("OKP") => (
-                AssertionKey::Ed25519(ed25519_key(private_jwk).map_err(|_| bad_key())?),
+                AssertionKey::Ed25519(Box::new(ed25519_key(private_jwk).map_err(|_| bad_key())?)),
                 KeyKind::Ed25519,
             ),
             Some("oct") => (

@@ -292,7 +292,7 @@ fn import_rsa(obj: &Map<String, Value>, min_bits: usize) -> Result<KeyMaterial, 
 }
 
 fn sec1_uncompressed(x: &[u8], y: &[u8]) -> Vec<u8> {
-    let mut point = Vec::with_capacity(1 + x.len() + y.len());
+    let mut point = Vec::with_capacity(x.len().saturating_add(y.len()).saturating_add(1));
     point.push(0x04);
     point.extend_from_slice(x);
     point.extend_from_slice(y);

@@ -23,6 +23,23 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Hostile input must never reach a panic (in wasm a panic kills the request): no
+// unwrap/expect/panic, no unchecked indexing or slicing, no unchecked arithmetic in the
+// library outside its tests. Where a module opts out of one of these, its header says
+// why that is safe there (SECURITY.md lists them).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 mod alg;
 mod assertion;

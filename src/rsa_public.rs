@@ -8,6 +8,21 @@
 //! the message), so variable-time code is fine. 32-bit limbs with 64-bit products are
 //! native WebAssembly operations. The Montgomery constants are computed once per key,
 //! when the key is imported.
+//!
+//! No panics, by argument rather than by lint: limb code indexes and multiplies
+//! directly, so clippy's `indexing_slicing` and `arithmetic_side_effects` are allowed in
+//! this module (and in `ec_verify`, for the same reasons) and nowhere else.
+//! - Lengths: every limb vector has the modulus's length s, fixed at import (s ≥ 64 by
+//!   the 2048-bit floor); the Montgomery scratch has s + 2 limbs; a signature must be
+//!   exactly the modulus's byte length before it becomes limbs. Loop bounds are those
+//!   lengths, and byte offsets in the encodings are checked against the encoded length
+//!   first.
+//! - Arithmetic: u64 on u32 limbs; x + a·b + c with each term below 2³² is at most
+//!   (2³² − 1)² + 2·(2³² − 1) = 2⁶⁴ − 1.
+//! - Checked by: `tests/rsa_verify.rs` (differential against the `rsa` crate, crafted
+//!   encodings), and the `jwks` and `verify` fuzz targets, built with overflow checks and
+//!   debug assertions, so an overflow or an out-of-bounds index is a crash there.
+#![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use sha2::{Digest, Sha256, Sha384, Sha512};
 

@@ -232,8 +232,10 @@ impl SigningKey {
     fn public_members(&self) -> Map<String, Value> {
         fn ec(crv: &str, point: &[u8], len: usize) -> Map<String, Value> {
             // Uncompressed SEC1: 0x04 ‖ x ‖ y.
-            let x = point.get(1..1 + len).unwrap_or_default();
-            let y = point.get(1 + len..).unwrap_or_default();
+            let (x, y) = point
+                .get(1..)
+                .and_then(|xy| xy.split_at_checked(len))
+                .unwrap_or_default();
             let mut m = Map::new();
             m.insert("kty".into(), json!("EC"));
             m.insert("crv".into(), json!(crv));

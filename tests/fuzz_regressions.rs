@@ -37,7 +37,10 @@ fn saved_fuzz_inputs_pass_the_harness() {
             }
         }
     }
-    assert!(count >= 8, "only {count} saved inputs: fuzz/seeds went missing?");
+    assert!(
+        count >= 8,
+        "only {count} saved inputs: fuzz/seeds went missing?"
+    );
 }
 
 /// The verify oracle has teeth: the fixture's valid tokens pass its verifier, the
@@ -48,7 +51,12 @@ fn the_harness_accepts_exactly_the_valid_fixture_tokens() {
     let cases = harness::fixture_tokens();
     assert!(cases.iter().filter(|c| c.valid).count() >= 6);
     for case in cases {
-        assert_eq!(verifier.verify(&case.token, *now).is_ok(), case.valid, "{}", case.token.len());
+        assert_eq!(
+            verifier.verify(&case.token, *now).is_ok(),
+            case.valid,
+            "{}",
+            case.token.len()
+        );
         for target in harness::TARGETS {
             harness::run(target, case.token.as_bytes());
         }

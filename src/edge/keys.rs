@@ -275,7 +275,10 @@ async fn fetch_once(
     let (_, state) = isolate.issuer(index)?;
     if state.fetching.get() {
         let generation = state.finished.borrow().0;
-        let limit = isolate.config.fetch_timeout_ms / (WAIT_STEP.as_millis() as u64).max(1) + 2;
+        let limit = (isolate.config.fetch_timeout_ms)
+            .checked_div(WAIT_STEP.as_millis() as u64)
+            .unwrap_or(0)
+            .saturating_add(2);
         for _ in 0..limit {
             Delay::from(WAIT_STEP).await;
             let finished = state.finished.borrow();

@@ -91,7 +91,8 @@ impl DurableObject for ReplayGuard {
                 next = Some(next.map_or(until, |n| n.min(until)));
             }
         }
-        let full_batch = expired.len() + usize::from(next.is_some()) >= SWEEP_BATCH as usize;
+        let full_batch =
+            expired.len().saturating_add(usize::from(next.is_some())) >= SWEEP_BATCH as usize;
         if !expired.is_empty() {
             storage.delete_multiple(expired).await?;
         }
@@ -126,8 +127,10 @@ pub async fn check(
     if issuer.replay_kv_prefilter {
         super::replay::check_kv(env, &entry, now).await?;
     }
-    let shard =
-        u32::from_str_radix(entry.key.get(..8).unwrap_or("0"), 16).unwrap_or(0) % shards.max(1);
+    let shard = u32::from_str_radix(entry.key.get(..8).unwrap_or("0"), 16)
+        .unwrap_or(0)
+        .checked_rem(shards)
+        .unwrap_or(0);
     let unavailable = |what: &str| {
         worker::console_error!(
             "{{\"event\":\"replay_guard_unavailable\",\"shard\":{shard},\"what\":\"{what}\"}}"

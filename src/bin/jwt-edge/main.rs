@@ -2,6 +2,19 @@
 //! verification with a JSON verdict, and a local dev issuer. A thin front end: every
 //! decision about keys and tokens is the core's.
 
+// The same no-panic lints as the library (src/lib.rs): a bad PEM, JWK or request to the
+// dev issuer gets an error message, never a panic.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
 mod assertion_cmd;
 mod files;
 mod jwks_cmd;

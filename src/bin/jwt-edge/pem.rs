@@ -55,8 +55,10 @@ fn rsa_private(key: &rsa::RsaPrivateKey) -> Map<String, Value> {
 }
 
 fn ec_public(crv: &str, sec1_uncompressed: &[u8], len: usize) -> Map<String, Value> {
-    let x = sec1_uncompressed.get(1..1 + len).unwrap_or_default();
-    let y = sec1_uncompressed.get(1 + len..).unwrap_or_default();
+    let (x, y) = sec1_uncompressed
+        .get(1..)
+        .and_then(|xy| xy.split_at_checked(len))
+        .unwrap_or_default();
     object(json!({"kty": "EC", "crv": crv, "x": b64(x), "y": b64(y)}))
 }
 

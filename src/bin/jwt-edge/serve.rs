@@ -320,24 +320,24 @@ impl Issuer {
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = bytes
-            .get(i + 1..i + 3)
+    let mut rest = bytes;
+    while let Some((&b, tail)) = rest.split_first() {
+        let hex = tail
+            .get(..2)
             .and_then(|h| std::str::from_utf8(h).ok())
             .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (b, hex) {
             (b'%', Some(v)) => {
                 out.push(v);
-                i += 3;
+                rest = tail.get(2..).unwrap_or_default();
             }
             (b'+', _) => {
                 out.push(b' ');
-                i += 1;
+                rest = tail;
             }
             _ => {
                 out.push(b);
-                i += 1;
+                rest = tail;
             }
         }
     }

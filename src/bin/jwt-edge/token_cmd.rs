@@ -146,10 +146,10 @@ pub fn sign(args: SignArgs, now: i64) -> CliResult {
     if let Some(iss) = args.iss {
         claims.insert("iss".into(), json!(iss));
     }
-    match args.aud.len() {
-        0 => {}
-        1 => {
-            claims.insert("aud".into(), json!(args.aud[0]));
+    match args.aud.as_slice() {
+        [] => {}
+        [one] => {
+            claims.insert("aud".into(), json!(one));
         }
         _ => {
             claims.insert("aud".into(), json!(args.aud));
