@@ -4,9 +4,13 @@
 //! refresh, stale but still usable as last-known-good, or too old to trust, and
 //! whether an unknown `kid` may trigger a refetch.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::encoding::{parse_object, MAX_JSON_DEPTH};
+use crate::thumbprint::thumbprint;
 
 /// Cache timing. Defaults written once, in `Default`; all values in seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -86,6 +90,16 @@ impl JwksSnapshot {
         }
     }
 
+    /// Whether this set shares no key with `previous`, which had keys: every key was
+    /// replaced at once. Normal rotation overlaps (the new key is published before it
+    /// signs, the old one kept until its tokens expire), so a complete change is worth
+    /// a warning: an issuer compromise, a misrouted `jwks_uri`, or a poisoned answer.
+    /// Keys compare by their RFC 7638 thumbprint, so a renamed `kid` is the same key.
+    pub fn replaces_every_key_of(&self, previous: &JwksSnapshot) -> bool {
+        let before = key_thumbprints(&previous.jwks);
+        !before.is_empty() && key_thumbprints(&self.jwks).is_disjoint(&before)
+    }
+
     /// The same set, revalidated at `now` (a `304 Not Modified` answer).
     pub fn revalidated(&self, now: i64, max_age: u64) -> Self {
         Self {
@@ -93,6 +107,21 @@ impl JwksSnapshot {
             max_age,
             ..self.clone()
         }
+    }
+}
+
+/// The thumbprints of a JWKS document's keys (those that have one).
+fn key_thumbprints(jwks: &str) -> BTreeSet<String> {
+    let Ok(root) = parse_object(jwks.as_bytes(), MAX_JSON_DEPTH) else {
+        return BTreeSet::new();
+    };
+    match root.get("keys") {
+        Some(Value::Array(keys)) => keys
+            .iter()
+            .filter_map(Value::as_object)
+            .filter_map(|key| thumbprint(key).ok())
+            .collect(),
+        _ => BTreeSet::new(),
     }
 }
 

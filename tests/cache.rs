@@ -1,5 +1,7 @@
 //! JWKS cache decisions at a fixed clock: freshness, max-age clamping, unknown-kid cooldown.
 
+use serde_json::json;
+
 use jwt_edge::{
     max_age_from_cache_control, CachePolicy, Freshness, JwksSnapshot, KidCooldown, UnknownKid,
 };
@@ -100,4 +102,43 @@ fn unknown_kids_refetch_at_most_once_per_cooldown() {
     }
     assert_eq!(fetches, 1);
     assert!(c.remembered() <= jwt_edge::MAX_REMEMBERED_KIDS);
+}
+
+/// A set that shares no key with the previous one replaced every key at once (the edge
+/// logs `jwks_all_keys_changed`); overlapping rotation, a renamed kid, or a first set do not.
+#[test]
+fn a_complete_key_change_is_recognised() {
+    let ed = |x: &str, kid: &str| json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid});
+    let a = ed("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "a");
+    let a_renamed = ed("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "renamed");
+    let b = ed("3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08", "b");
+    let c = ed("GmHPkxvF8s3O0nKrRJ3u0lC7Y5k2cD6vYp4b9aX1w2Q", "c");
+    let set = |keys: Vec<serde_json::Value>| JwksSnapshot {
+        jwks: json!({ "keys": keys }).to_string(),
+        ..snapshot(0, 600)
+    };
+    let old = set(vec![a.clone(), b.clone()]);
+    assert!(!set(vec![a.clone(), b.clone()]).replaces_every_key_of(&old));
+    assert!(
+        !set(vec![b.clone(), c.clone()]).replaces_every_key_of(&old),
+        "overlap"
+    );
+    assert!(
+        !set(vec![a_renamed, c.clone()]).replaces_every_key_of(&old),
+        "same key, new kid"
+    );
+    assert!(set(vec![c.clone()]).replaces_every_key_of(&old));
+    assert!(
+        set(vec![]).replaces_every_key_of(&old),
+        "every key withdrawn"
+    );
+    assert!(
+        !set(vec![c.clone()]).replaces_every_key_of(&set(vec![])),
+        "nothing before"
+    );
+    let garbage = JwksSnapshot {
+        jwks: "not json".into(),
+        ..snapshot(0, 600)
+    };
+    assert!(!set(vec![c]).replaces_every_key_of(&garbage));
 }

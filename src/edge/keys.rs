@@ -347,7 +347,7 @@ async fn fetch_and_store(
             .as_deref(),
         &isolate.config.cache,
     );
-    let snapshot = match (response.status_code(), previous) {
+    let snapshot = match (response.status_code(), &previous) {
         (304, Some(previous)) => previous.revalidated(now, max_age),
         (200, _) => {
             let declared = response
@@ -359,9 +359,15 @@ async fn fetch_and_store(
             if declared.is_some_and(|n| n > MAX_JWKS_BYTES) {
                 return Err(Error::JwksInvalid(crate::error::JwksProblem::TooLarge));
             }
-            let body = response.bytes().await.map_err(|_| Error::JwksUnavailable)?;
-            if body.len() > MAX_JWKS_BYTES {
-                return Err(Error::JwksInvalid(crate::error::JwksProblem::TooLarge));
+            // Read at most MAX_JWKS_BYTES, whatever the length header said (or did not).
+            let mut body = Vec::new();
+            let mut stream = response.stream().map_err(|_| Error::JwksUnavailable)?;
+            while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+                let chunk = chunk.map_err(|_| Error::JwksUnavailable)?;
+                if body.len().saturating_add(chunk.len()) > MAX_JWKS_BYTES {
+                    return Err(Error::JwksInvalid(crate::error::JwksProblem::TooLarge));
+                }
+                body.extend_from_slice(&chunk);
             }
             let text = String::from_utf8(body)
                 .map_err(|_| Error::JwksInvalid(crate::error::JwksProblem::Malformed))?;
@@ -377,6 +383,15 @@ async fn fetch_and_store(
     };
     // Hygiene before anything is stored: a set that fails it never replaces a good one.
     let keys = build(isolate, env, index, snapshot)?;
+    if previous
+        .as_ref()
+        .is_some_and(|p| keys.snapshot.replaces_every_key_of(p))
+    {
+        worker::console_warn!(
+            "{{\"event\":\"jwks_all_keys_changed\",\"iss\":{}}}",
+            serde_json::Value::String(issuer.issuer.clone())
+        );
+    }
     if let Ok(kv) = env.kv("JWKS_CACHE") {
         if let Ok(text) = serde_json::to_string(&keys.snapshot) {
             // Keep the snapshot in KV for as long as it may serve as last-known-good.

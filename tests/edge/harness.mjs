@@ -203,6 +203,31 @@ export class JwksServer {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end('<html><body>502 Bad Gateway (not a key set)</body></html>');
         return;
+      case 'huge': {
+        // A valid key set padded past the worker's 256 KiB limit, with Content-Length.
+        const body = JSON.stringify({ keys: this.keys, pad: 'x'.repeat(300 * 1024) });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
+      case 'huge-chunked': {
+        // 8 MiB without Content-Length (chunked), written as the reader takes it.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(`{"keys":${JSON.stringify(this.keys)},"pad":"`);
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        let sent = 0;
+        const pump = () => {
+          while (sent < 8 * 1024 * 1024) {
+            if (res.destroyed) return;
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end('"}');
+        };
+        res.on('error', () => {});
+        pump();
+        return;
+      }
       case 'slow': {
         const t = setTimeout(() => {
           this.timers.delete(t);
@@ -274,7 +299,15 @@ export class Origin {
  * JWT_EDGE_CONFIG) or, with `rawConfig`, the binding's exact text (`null`: no binding).
  * `persist`: a directory for KV, shared by instances started with the same one.
  */
-export async function startWorker({ config, rawConfig, bindings = {}, persist, durableObjects } = {}) {
+export async function startWorker({
+  config,
+  rawConfig,
+  bindings = {},
+  persist,
+  durableObjects,
+  entry,
+  kvNamespaces = ['JWKS_CACHE', 'REPLAY'],
+} = {}) {
   for (const f of [WORKER_JS, WORKER_WASM]) {
     if (!existsSync(f)) {
       throw new Error(`${path.relative(ROOT, f)} not found: build the worker first (bash scripts/build-worker.sh)`);
@@ -285,11 +318,13 @@ export async function startWorker({ config, rawConfig, bindings = {}, persist, d
   const options = {
     rootPath: ROOT,
     compatibilityDate: COMPATIBILITY_DATE,
+    // `entry`: a test-only module in front of the built worker (tests/edge/fault-entry.mjs).
     modules: [
+      ...(entry ? [{ type: 'ESModule', path: entry }] : []),
       { type: 'ESModule', path: WORKER_JS },
       { type: 'CompiledWasm', path: WORKER_WASM },
     ],
-    kvNamespaces: ['JWKS_CACHE', 'REPLAY'],
+    kvNamespaces,
     durableObjects: durableObjects ?? { REPLAY_GUARD: 'ReplayGuard' },
     bindings: { ...(configText === null ? {} : { JWT_EDGE_CONFIG: configText }), ...bindings },
     handleStructuredLogs: (log) => logs.push(log),

@@ -1,0 +1,52 @@
+// Test-only entry in front of the built worker (build/index.js), for faults the platform
+// produces but Miniflare cannot be asked for. Never part of the worker bundle.
+//
+// - Binding FAULT_KV = "reads" | "writes" | "both": the JWKS_CACHE KV namespace is
+//   wrapped so that those operations reject, as KV does when it is unavailable.
+// - Request header x-test-clock-offset: seconds added to the clock (`new Date()`,
+//   `Date.now()`) while the request runs, for clock jumps. The header is removed before
+//   the worker sees the request.
+import Entrypoint, { ReplayGuard } from '../../build/index.js';
+
+export { ReplayGuard };
+
+const RealDate = Date;
+let offsetMs = 0;
+class ShiftedDate extends RealDate {
+  constructor(...args) {
+    if (args.length === 0) super(RealDate.now() + offsetMs);
+    else super(...args);
+  }
+  static now() {
+    return RealDate.now() + offsetMs;
+  }
+}
+globalThis.Date = ShiftedDate;
+
+function faultyKv(kv, mode) {
+  const failing = (op) => async () => {
+    throw new Error(`KV ${op}: injected failure`);
+  };
+  const reads = mode === 'reads' || mode === 'both';
+  const writes = mode === 'writes' || mode === 'both';
+  return {
+    get: reads ? failing('get') : (...a) => kv.get(...a),
+    getWithMetadata: reads ? failing('getWithMetadata') : (...a) => kv.getWithMetadata(...a),
+    list: reads ? failing('list') : (...a) => kv.list(...a),
+    put: writes ? failing('put') : (...a) => kv.put(...a),
+    delete: writes ? failing('delete') : (...a) => kv.delete(...a),
+  };
+}
+
+export default class FaultEntry extends Entrypoint {
+  constructor(ctx, env) {
+    super(ctx, env.FAULT_KV ? { ...env, JWKS_CACHE: faultyKv(env.JWKS_CACHE, env.FAULT_KV) } : env);
+  }
+
+  fetch(request) {
+    offsetMs = Number(request.headers.get('x-test-clock-offset') ?? 0) * 1000;
+    const headers = new Headers(request.headers);
+    headers.delete('x-test-clock-offset');
+    return super.fetch(new Request(request, { headers }));
+  }
+}
