@@ -15,6 +15,15 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # (name, file, original, mutated)
 MUTATIONS = [
+    ("hardening: aud count cap", "src/claims.rs", "Some(Value::Array(items)) if items.len() <= max_audiences =>",
+     "Some(Value::Array(items)) =>"),
+    ("hardening: jti length cap", "src/replay.rs", "if jwt_id.is_empty() || jwt_id.len() > MAX_JTI_BYTES {",
+     "if jwt_id.is_empty() {"),
+    ("hardening: jwks key count cap", "src/jwks.rs", "if entries.len() > options.max_keys {", "if false {"),
+    ("hardening: complete key change", "src/cache.rs",
+     "!before.is_empty() && key_thumbprints(&self.jwks).is_disjoint(&before)", "false"),
+    ("hardening: binary inversion reduces", "src/ec_verify.rs", "            sub_mod(&mut x1, &x2, m);",
+     "            sub_assign(&mut x1, &x2);"),
     ("token size cap", "src/token.rs", "if token.len() > max_bytes {", "if false {"),
     ("exactly three segments", "src/token.rs", "Some(signature_b64), None)", "Some(signature_b64), _)"),
     ("strict base64url", "src/encoding.rs",

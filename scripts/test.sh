@@ -7,6 +7,7 @@
 #
 # Environment:
 #   JWT_EDGE_SKIP_FRESH_FIXTURES=1   skip making fresh jose tokens (step e)
+#   JWT_EDGE_FUZZ_SECONDS=N          seconds per fuzz target in the smoke (default 30)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -17,6 +18,11 @@ run_step "setup (scripts/setup.sh)" bash "$ROOT/scripts/setup.sh"
 # a. native core, CLI and integration tests (the cli feature builds target/debug/jwt-edge,
 #    which tests/cli.rs and tests/node/cli.test.mjs run)
 run_step "cargo test --locked --features cli (native)" cargo test --locked --features cli
+
+# a2. fuzz smoke: every cargo-fuzz target for a short while (scripts/fuzz.sh; long runs are
+#     `bash scripts/fuzz.sh --time 1200`). A crash fails the run and is kept in fuzz/regressions.
+run_step "fuzz smoke: scripts/fuzz.sh --time ${JWT_EDGE_FUZZ_SECONDS:-30} (5 targets)" \
+  bash "$ROOT/scripts/fuzz.sh" --time "${JWT_EDGE_FUZZ_SECONDS:-30}"
 
 # b. the core and the browser front end for wasm32
 run_step "wasm32: cargo build --locked --lib --no-default-features" \
