@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 use base64ct::{Base64UrlUnpadded, Encoding};
 
 use jwt_edge::{
-    extract_token, Algorithm, ClaimsPolicy, EdgeConfig, Jwk, JwkSet, JwksOptions, TokenSource,
-    UntrustedToken, Verifier, VerifyConfig, VerifyOptions,
+    extract_token, max_age_from_cache_control, Algorithm, CachePolicy, ClaimsPolicy, EdgeConfig,
+    Jwk, JwkSet, JwksOptions, TokenSource, UntrustedToken, Verifier, VerifyConfig, VerifyOptions,
 };
 use serde_json::Value;
 
@@ -114,11 +114,16 @@ pub fn config(data: &[u8]) {
 }
 
 /// Token extraction from the `Authorization` header (two schemes), a cookie and a
-/// named header. The input is split at NUL bytes into those three header values.
+/// named header. The input is split at NUL bytes into those three header values. The
+/// whole input is also an issuer's `Cache-Control` header, whose max-age must land
+/// inside the policy's bounds.
 pub fn extract(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    let policy = CachePolicy::default();
+    let max_age = max_age_from_cache_control(Some(text), &policy);
+    assert!((policy.min_max_age..=policy.max_max_age).contains(&max_age));
     let mut parts = text.splitn(3, '\0');
     let authorization = parts.next().map(str::to_owned);
     let cookie = parts.next().map(str::to_owned);
