@@ -275,7 +275,9 @@ async fn fetch_once(
     let (_, state) = isolate.issuer(index)?;
     if state.fetching.get() {
         let generation = state.finished.borrow().0;
-        let limit = (isolate.config.fetch_timeout_ms)
+        let limit = isolate
+            .config
+            .fetch_timeout_ms
             .checked_div(WAIT_STEP.as_millis() as u64)
             .unwrap_or(0)
             .saturating_add(2);
