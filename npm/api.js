@@ -8,6 +8,46 @@ const OPTION_NAMES = new Set([
   'clockSkewSeconds', 'maxLifetimeSeconds', 'requireExp', 'requireJti', 'now', 'maxTokenBytes',
 ]);
 
+/**
+ * The core refuses key sets over 256 KiB (JwksOptions::max_bytes); this stops reading a
+ * response there, so a huge or endless body never reaches memory first.
+ */
+const MAX_JWKS_BYTES = 256 * 1024;
+
+/** The body as text, or `null` (and the body cancelled) once it passes `limit` bytes. */
+async function readCapped(response, limit) {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > limit) {
+    await response.body?.cancel?.().catch(() => {});
+    return null;
+  }
+  if (typeof response.body?.getReader !== 'function') {
+    // A custom `fetch` without a WHATWG stream body: the core still enforces the limit.
+    const text = await response.text();
+    return text.length > limit ? null : text;
+  }
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 function base64url(bytes) {
   let binary = '';
   for (const b of bytes) binary += String.fromCharCode(b);
@@ -184,7 +224,8 @@ export function makeApi(wasm) {
           return true;
         }
         if (response.status !== 200) return false;
-        const text = await response.text();
+        const text = await readCapped(response, MAX_JWKS_BYTES);
+        if (text === null) return false;
         return this.cache.store(text, now, cacheControl, response.headers.get('etag') ?? undefined) === '';
       } catch {
         return false;

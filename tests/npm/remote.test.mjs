@@ -66,6 +66,27 @@ async function jwksServer({ keys = [k1.jwk], cacheControl } = {}) {
     } else if (state.mode === 'slow') {
       const timer = setTimeout(() => { timers.delete(timer); send(); }, state.delayMs);
       timers.add(timer);
+    } else if (state.mode === 'huge') {
+      const body = JSON.stringify({ keys: state.keys, pad: 'x'.repeat(300 * 1024) });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    } else if (state.mode === 'huge-chunked') {
+      // 8 MiB with no Content-Length, written as the reader takes it; counts what was sent.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`{"keys":${JSON.stringify(state.keys)},"pad":"`);
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      let sent = 0;
+      const pump = () => {
+        while (sent < 8 * 1024 * 1024) {
+          if (res.destroyed) return;
+          sent += chunk.length;
+          state.hugeSent = sent;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end('"}');
+      };
+      res.on('error', () => {});
+      pump();
     } else if (state.mode === 'stall-body' || state.requests > state.stallAfter) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"keys":');
@@ -378,4 +399,23 @@ test('an issuer that is down is asked again only after the cooldown, while the s
   assert.equal(remote.fetchCount, 2, 'one failed refetch, then none within the cooldown');
   await remote.verify(t1, { now: NOW + 200 + 30 });
   assert.equal(remote.fetchCount, 3, 'asked again after the cooldown');
+});
+
+test('a key set over 256 KiB, with or without Content-Length, is not read past the limit', async (t) => {
+  for (const mode of ['huge', 'huge-chunked']) {
+    const srv = await jwksServer();
+    t.after(srv.close);
+    srv.state.mode = mode;
+    const remote = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100 });
+    await rejects(remote.verify(t1, { now: NOW }), 'jwks_unavailable', t1, mode);
+    if (mode === 'huge-chunked') {
+      // The reader stopped early: far less than the 8 MiB on offer left the server.
+      assert.ok(srv.state.hugeSent < 4 * 1024 * 1024, `sent ${srv.state.hugeSent} bytes`);
+    }
+    // A good set is then used, and a later oversize answer does not replace it.
+    srv.state.mode = 'ok';
+    assert.equal((await remote.verify(t1, { now: NOW + 1 })).keyId, 'key-1', mode);
+    srv.state.mode = mode;
+    assert.equal((await remote.verify(t1, { now: NOW + 200 })).keyId, 'key-1', `${mode}: stale good set kept`);
+  }
 });
