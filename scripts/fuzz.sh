@@ -96,7 +96,7 @@ for t in "${targets[@]}"; do
   corpus="$work/corpus/$t"
   artifacts="$work/artifacts/$t"
   mkdir -p "$corpus" "$artifacts"
-  log="$work/$t.log"
+  log="$work/$t.$$.log" # per run: two runs of one target never share a log
   step "fuzz $t for ${seconds}s (corpus ${corpus#"$ROOT"/}, log ${log#"$ROOT"/})"
   status=0
   # -timeout: one input may take at most 10 s; -rss_limit_mb bounds memory. libFuzzer
