@@ -6,6 +6,9 @@
 // - Request header x-test-clock-offset: seconds added to the clock (`new Date()`,
 //   `Date.now()`) while the request runs, for clock jumps. The header is removed before
 //   the worker sees the request.
+// - GET /__test/wasm-memory: answered here, with the worker's wasm linear memory in
+//   bytes ({"bytes": N}), for the memory bound under a flood of unknown kids.
+import { memories, wasmMemoryBytes } from './memory-probe.mjs';
 import Entrypoint, { ReplayGuard } from '../../build/index.js';
 
 export { ReplayGuard };
@@ -44,6 +47,9 @@ export default class FaultEntry extends Entrypoint {
   }
 
   fetch(request) {
+    if (new URL(request.url).pathname === '/__test/wasm-memory') {
+      return Response.json({ bytes: wasmMemoryBytes(), instances: memories.length });
+    }
     offsetMs = Number(request.headers.get('x-test-clock-offset') ?? 0) * 1000;
     const headers = new Headers(request.headers);
     headers.delete('x-test-clock-offset');

@@ -24,7 +24,7 @@ import {
 
 const ISS = 'https://issuer.edge.test';
 const AUD = 'api://edge';
-const ENTRY = path.join(ROOT, 'tests/edge/fault-entry.mjs');
+const ENTRY = ['fault-entry.mjs', 'memory-probe.mjs'].map((f) => path.join(ROOT, 'tests/edge', f));
 
 after(closeAll);
 
@@ -147,11 +147,12 @@ test('clock jumps: back a day serves the cached set without refetching; forward 
   assertVerdict(await at(0, await mintAt(0)), { jwks_source: 'memory' });
 });
 
-test('10,000 requests with random unknown kids: at most one fetch per cooldown, then valid tokens still pass', async () => {
+test('10,000 requests with random unknown kids: at most one fetch per cooldown, wasm memory flat, then valid tokens still pass', async () => {
   const key = await newKey('ES256');
   const jwks = await JwksServer.start([key]);
   const cooldown = 30;
-  const worker = await startWorker({ config: config(jwks, { cache: { unknown_kid_cooldown: cooldown } }) });
+  const worker = await startWorker({ config: config(jwks, { cache: { unknown_kid_cooldown: cooldown } }), entry: ENTRY });
+  const wasmMemory = async () => (await worker.fetch('/__test/wasm-memory')).json.bytes;
   assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }));
   const before = jwks.count;
 
@@ -164,20 +165,34 @@ test('10,000 requests with random unknown kids: at most one fetch per cooldown, 
   const t0 = Date.now();
   let sent = 0;
   const codes = new Map();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (sent < TOTAL && Date.now() < deadline) {
-        sent += 1;
-        const res = await worker.fetch('/', { token: forged() });
-        codes.set(`${res.status} ${res.json?.code}`, (codes.get(`${res.status} ${res.json?.code}`) ?? 0) + 1);
-      }
-    }),
-  );
+  const flood = (upTo) =>
+    Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (sent < upTo && Date.now() < deadline) {
+          sent += 1;
+          const res = await worker.fetch('/', { token: forged() });
+          codes.set(`${res.status} ${res.json?.code}`, (codes.get(`${res.status} ${res.json?.code}`) ?? 0) + 1);
+        }
+      }),
+    );
+  // Memory after the first 1,000 (past MAX_REMEMBERED_KIDS = 256 remembered kids, and
+  // past the allocator's warm-up), then after all 10,000. Linear memory never shrinks,
+  // so the second reading is the high-water mark of the whole flood.
+  await flood(1_000);
+  const warm = await wasmMemory();
+  await flood(TOTAL);
+  const after = await wasmMemory();
   const elapsedS = (Date.now() - t0) / 1000;
   assert.equal(sent, TOTAL, `all ${TOTAL} requests sent within the bound (${sent} in ${elapsedS.toFixed(1)} s)`);
   assert.deepEqual([...codes.keys()], ['401 no_matching_key'], JSON.stringify([...codes]));
   const allowed = 1 + Math.floor(elapsedS / cooldown);
   assert.ok(jwks.count - before <= allowed, `${jwks.count - before} fetches for ${TOTAL} unknown kids in ${elapsedS.toFixed(1)} s (allowed ${allowed})`);
+
+  // Remembering all 9,000 further kids (12 bytes base64url each) would take well over
+  // 256 KiB in a BTreeMap<String, i64>; the bound keeps the heap where it was.
+  console.log(`wasm memory: ${warm} B after 1,000 unknown kids, ${after} B after ${TOTAL}`);
+  assert.ok(warm > 0, 'the probe sees the worker\'s wasm memory');
+  assert.ok(after - warm <= 128 * 1024, `wasm memory grew by ${after - warm} B from 1,000 to ${TOTAL} unknown kids`);
 
   // The worker is unharmed: a valid token is accepted from memory.
   assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'memory' });

@@ -318,9 +318,10 @@ export async function startWorker({
   const options = {
     rootPath: ROOT,
     compatibilityDate: COMPATIBILITY_DATE,
-    // `entry`: a test-only module in front of the built worker (tests/edge/fault-entry.mjs).
+    // `entry`: a test-only module in front of the built worker (tests/edge/fault-entry.mjs),
+    // or a list whose first is the entry and the rest the modules it imports.
     modules: [
-      ...(entry ? [{ type: 'ESModule', path: entry }] : []),
+      ...[entry ?? []].flat().map((p) => ({ type: 'ESModule', path: p })),
       { type: 'ESModule', path: WORKER_JS },
       { type: 'CompiledWasm', path: WORKER_WASM },
     ],
