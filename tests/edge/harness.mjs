@@ -211,19 +211,27 @@ export class JwksServer {
         return;
       }
       case 'huge-chunked': {
-        // 8 MiB without Content-Length (chunked), written as the reader takes it.
+        // 32 MiB without Content-Length (chunked), written as the reader takes it: more
+        // than socket buffers hold, so a reader that stops early is seen to hang up.
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write(`{"keys":${JSON.stringify(this.keys)},"pad":"`);
+        // `hugeSent`: bytes of padding handed to the socket so far; `hugeClosed`: whether
+        // the reader hung up before the end.
+        const total = 32 * 1024 * 1024;
         const chunk = Buffer.alloc(64 * 1024, 'x');
-        let sent = 0;
+        this.hugeSent = 0;
+        this.hugeClosed = false;
         const pump = () => {
-          while (sent < 8 * 1024 * 1024) {
+          while (this.hugeSent < total) {
             if (res.destroyed) return;
-            sent += chunk.length;
+            this.hugeSent += chunk.length;
             if (!res.write(chunk)) return void res.once('drain', pump);
           }
           res.end('"}');
         };
+        res.on('close', () => {
+          if (this.hugeSent < total) this.hugeClosed = true;
+        });
         res.on('error', () => {});
         pump();
         return;
