@@ -229,6 +229,46 @@ describe('demo page (www/) in headless Chromium', { timeout: 120_000 }, () => {
     assert.equal(await byTestId('verdict').getAttribute('aria-live'), 'polite');
   });
 
+  // The fuzzers' inputs (tests/fixtures/fuzz/parity.json; tests/fuzz_parity.rs and
+  // tests/npm/fuzz-parity.test.mjs hold native and Node to the same verdicts): Chromium's
+  // wasm decides each as the native core did, and never traps.
+  test('the fuzzer inputs of parity.json get the native verdicts in Chromium', async () => {
+    const fixture = JSON.parse(await readFile(join(root, 'tests', 'fixtures', 'fuzz', 'parity.json'), 'utf8'));
+    const mismatches = await page.evaluate(async ({ href, fixture }) => {
+      const { verify, Verifier, JwtEdgeError } = await import(href);
+      const verdictOf = (run) => {
+        try {
+          const r = run();
+          return `ok ${r.algorithm} ${r.keyId ?? '-'}`;
+        } catch (err) {
+          return err instanceof JwtEdgeError ? err.code : `threw ${err?.name}: ${err?.message}`;
+        }
+      };
+      const out = [];
+      for (const { input, verdict } of fixture.verify) {
+        const got = verdictOf(() => verify(input, fixture.verify_options));
+        if (got !== verdict) out.push(`verify ${JSON.stringify(input.slice(0, 60))}: native ${verdict}, chromium ${got}`);
+      }
+      for (const { input, verdict } of fixture.jwks) {
+        let verifier;
+        const build = verdictOf(() => {
+          verifier = new Verifier({ ...fixture.jwks_options, jwks: input });
+          return { algorithm: 'built', keyId: 'x' };
+        });
+        const got = build === 'ok built x'
+          ? { build: 'ok', tokens: fixture.jwks_tokens.map((t) => verdictOf(() => verifier.verify(t))) }
+          : { build };
+        verifier?.free();
+        if (JSON.stringify(got) !== JSON.stringify(verdict)) {
+          out.push(`jwks ${JSON.stringify(input.slice(0, 60))}: native ${JSON.stringify(verdict)}, chromium ${JSON.stringify(got)}`);
+        }
+      }
+      return out;
+    }, { href: `${site.origin}/vendor/jwt-edge/index.js`, fixture });
+    assert.deepEqual(mismatches, [], `${mismatches.length} of ${fixture.verify.length + fixture.jwks.length} differ`);
+    assert.deepEqual(pageErrors, []);
+  });
+
   test('a valid token with a pasted JWKS: claims, kid and times', async () => {
     const token = await mint({ extra: { name: 'Demo User' } });
     await fillForm({ token, pasted: JSON.stringify(jwks, null, 2) });
