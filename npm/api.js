@@ -128,10 +128,23 @@ export function makeApi(wasm) {
       this.compiled = compile(toJson(options));
     }
 
-    /** Verifies `token`; `{ now }` replaces the clock for this call. Throws a JwtEdgeError. */
-    verify(token, { now } = {}) {
+    /**
+     * Verifies `token`; `{ now }` replaces the clock for this call (absent, `undefined`
+     * or `null` options: the clock). Throws a JwtEdgeError, also for bad options.
+     */
+    verify(token, options) {
       if (!this.compiled) throw new JwtEdgeError('config_invalid', 'invalid configuration: verifier was freed');
-      return run(this.compiled, token, now);
+      if (options !== undefined && options !== null) {
+        if (typeof options !== 'object' || Array.isArray(options)) {
+          throw new JwtEdgeError('config_invalid', 'invalid configuration: `options` must be an object');
+        }
+        for (const name of Object.keys(options)) {
+          if (name !== 'now') {
+            throw new JwtEdgeError('config_invalid', `invalid configuration: unknown option \`${name}\` (only \`now\` is per call)`);
+          }
+        }
+      }
+      return run(this.compiled, token, options?.now);
     }
 
     /** Releases the wasm memory now rather than at garbage collection. */

@@ -128,7 +128,7 @@ export class Verifier {
   /** Throws `JwtEdgeError` (`config_invalid`, `jwks_invalid`) for unusable options. */
   constructor(options: VerifyOptions);
   /** Verifies `token`; `now` (Unix seconds) replaces the clock for this call. Throws `JwtEdgeError`. */
-  verify(token: string, options?: { now?: number }): VerifyResult;
+  verify(token: string, options?: { now?: number } | null): VerifyResult;
   /** Releases the wasm memory now instead of at garbage collection. */
   free(): void;
 }

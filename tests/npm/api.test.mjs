@@ -371,6 +371,15 @@ test('Verifier: keys imported once, the same verdict as verify() for every token
   assert.equal(compiled.verify(live, { now: realNow }).claims.sub, 'user-1');
   assert.equal(outcome(() => compiled.verify(cases[0], { now: 1.5 })).code, 'config_invalid');
   assert.equal(outcome(() => compiled.verify(42)).code, 'token_malformed');
+  // Per-call options: null, undefined and {} mean no per-call `now`; anything else that
+  // is not `{ now }` is a JwtEdgeError, never a TypeError.
+  const clocked = new Verifier(policy);
+  for (const none of [null, undefined, {}]) assert.equal(clocked.verify(live, none).claims.sub, 'user-1');
+  const later = new Verifier({ ...policy, now: realNow + 3600 });
+  assert.equal(outcome(() => later.verify(live, null)).code, 'token_expired', "null: the options' now");
+  for (const bad of [5, 'now', [NOW], { now: NOW, issuer: 'x' }, { clock: NOW }]) {
+    assert.equal(outcome(() => compiled.verify(cases[0], bad)).code, 'config_invalid', JSON.stringify(bad));
+  }
   // Bad options fail at construction, with the core's codes.
   assert.equal(outcome(() => new Verifier({ jwks, nope: 1 })).code, 'config_invalid');
   assert.equal(outcome(() => new Verifier({ jwks: '{"keys":' })).code, 'jwks_invalid');
