@@ -1,8 +1,9 @@
 // Test-only entry in front of the built worker (build/index.js), for faults the platform
 // produces but Miniflare cannot be asked for. Never part of the worker bundle.
 //
-// - Binding FAULT_KV = "reads" | "writes" | "both": the JWKS_CACHE KV namespace is
-//   wrapped so that those operations reject, as KV does when it is unavailable.
+// - Binding FAULT_KV = "reads" | "writes" | "both": a KV namespace (FAULT_KV_BINDING,
+//   default JWKS_CACHE) is wrapped so that those operations reject, as KV does when it
+//   is unavailable.
 // - Request header x-test-clock-offset: seconds added to the clock (`new Date()`,
 //   `Date.now()`) while the request runs, for clock jumps. The header is removed before
 //   the worker sees the request.
@@ -43,7 +44,8 @@ function faultyKv(kv, mode) {
 
 export default class FaultEntry extends Entrypoint {
   constructor(ctx, env) {
-    super(ctx, env.FAULT_KV ? { ...env, JWKS_CACHE: faultyKv(env.JWKS_CACHE, env.FAULT_KV) } : env);
+    const binding = env.FAULT_KV_BINDING ?? 'JWKS_CACHE';
+    super(ctx, env.FAULT_KV ? { ...env, [binding]: faultyKv(env[binding], env.FAULT_KV) } : env);
   }
 
   fetch(request) {

@@ -114,6 +114,36 @@ for (const fault of ['reads', 'writes', 'both']) {
   });
 }
 
+// Best-effort replay with its KV failing: it stays best effort. A fresh jti is accepted
+// (KV cannot say it was seen) and the failure is logged; the isolate's memory still
+// refuses a second use here. Strict mode fails closed instead (tests/edge/strict.test.mjs).
+for (const fault of ['reads', 'writes', 'both']) {
+  test(`REPLAY KV ${fault} failing (best-effort): fresh jtis accepted and logged, a replay in the isolate refused`, async () => {
+    const key = await newKey('ES256');
+    const jwks = await JwksServer.start([key]);
+    const worker = await startWorker({
+      config: config(jwks, { issuers: [{ issuer: ISS, jwks_uri: jwks.uri, audiences: [AUD], replay: 'best-effort' }] }),
+      entry: ENTRY,
+      bindings: { FAULT_KV: fault, FAULT_KV_BINDING: 'REPLAY' },
+    });
+    const replayWarnings = (event) => warnings(worker, event).filter((w) => w.binding === 'REPLAY');
+    const tokens = await Promise.all(Array.from({ length: 5 }, () => mint(key, claims({ jti: randomUUID() }))));
+    for (const token of tokens) assertVerdict(await worker.fetch('/', { token }));
+    for (const token of tokens) {
+      assertRefused(await worker.fetch('/', { token }), { status: 401, code: 'token_replayed' });
+    }
+    if (fault !== 'writes') assert.equal(replayWarnings('kv_read_failed').length, 5, 'one kv_read_failed per fresh jti');
+    if (fault !== 'reads') {
+      assert.equal(replayWarnings('kv_write_failed').length, 5, 'one kv_write_failed per fresh jti');
+      assert.equal((await (await worker.kv('REPLAY')).list()).keys.length, 0, 'nothing was stored');
+    } else {
+      assert.equal((await (await worker.kv('REPLAY')).list()).keys.length, 5, 'writes still land');
+    }
+    // A token without jti is still refused: the mode requires one.
+    assertRefused(await worker.fetch('/', { token: await mint(key, claims({ jti: undefined })) }), { status: 401, code: 'claim_missing' });
+  });
+}
+
 test('no JWKS_CACHE binding at all: keys come from the issuer and memory', async () => {
   const key = await newKey('ES256');
   const jwks = await JwksServer.start([key]);
