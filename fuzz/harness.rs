@@ -13,16 +13,18 @@ use std::sync::OnceLock;
 use base64ct::{Base64UrlUnpadded, Encoding};
 
 use jwt_edge::{
-    extract_token, max_age_from_cache_control, Algorithm, CachePolicy, ClaimsPolicy, EdgeConfig,
-    Jwk, JwkSet, JwksOptions, TokenSource, UntrustedToken, Verifier, VerifyConfig, VerifyOptions,
+    extract_token, max_age_from_cache_control, parse_private_jwk, Algorithm, AssertionConfig,
+    AssertionPolicy, AssertionSigner, AssertionVerifier, CachePolicy, ClaimsPolicy, EdgeConfig,
+    Jwk, JwkSet, JwksOptions, RequestBinding, TokenSource, UntrustedToken, VerifiedToken, Verifier,
+    VerifyConfig, VerifyOptions,
 };
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
 /// Tokens, keys and policy minted by jose (tests/fixtures/jose/tokens.json).
 const FIXTURE: &str = include_str!("../tests/fixtures/jose/tokens.json");
 
 /// The names of the targets, as `scripts/fuzz.sh` and the regression test know them.
-pub const TARGETS: [&str; 5] = ["token", "jwks", "verify", "config", "extract"];
+pub const TARGETS: [&str; 6] = ["token", "jwks", "verify", "config", "extract", "assertion"];
 
 /// Runs one target's harness on one input.
 pub fn run(target: &str, data: &[u8]) {
@@ -32,6 +34,7 @@ pub fn run(target: &str, data: &[u8]) {
         "verify" => verify(data),
         "config" => config(data),
         "extract" => extract(data),
+        "assertion" => assertion(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -152,6 +155,104 @@ pub fn extract(data: &[u8]) {
             token_from_extracted(&token);
         }
     }
+}
+
+/// The origin's side of signed assertions (issue 6): the input as an assertion, checked
+/// against the worker's key and the request; and the input as the private JWK a Worker
+/// secret holds. Oracles: only the harness's own assertion is accepted, and a key the
+/// signer takes signs assertions that the verifier built from the same JWK accepts.
+pub fn assertion(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let fixture = assertion_fixture();
+    if let Ok(verified) = fixture
+        .verifier
+        .verify(text, ASSERTION_REQUEST, fixture.now)
+    {
+        assert!(
+            text == fixture.assertion,
+            "accepted an assertion the harness did not sign: {text:?} -> {verified:?}"
+        );
+    }
+    if let Ok(jwk) = parse_private_jwk(text) {
+        let verifier = AssertionVerifier::from_jwk(&jwk, assertion_policy());
+        if let Ok(signer) = AssertionSigner::new(&jwk, assertion_config()) {
+            let signed = signer
+                .sign(
+                    &fixture.token,
+                    ASSERTION_REQUEST,
+                    fixture.now,
+                    &ASSERTION_ID,
+                )
+                .expect("a key the signer takes signs");
+            let verifier = verifier.expect("the signer's key builds a verifier");
+            verifier
+                .verify(&signed, ASSERTION_REQUEST, fixture.now)
+                .expect("the verifier accepts the signer's assertion");
+        }
+    }
+}
+
+/// The request an assertion is bound to, and its `jti`.
+const ASSERTION_REQUEST: RequestBinding<'static> = RequestBinding {
+    method: "POST",
+    path: "/api/items?x=1",
+};
+const ASSERTION_ID: [u8; 16] = *b"fuzz-assertion-1";
+
+fn assertion_config() -> AssertionConfig {
+    serde_json::from_value(json!({ "key_secret": "ASSERTION_KEY", "audience": "origin" }))
+        .expect("assertion config")
+}
+
+fn assertion_policy() -> AssertionPolicy {
+    AssertionPolicy {
+        audience: Some("origin".into()),
+        ..AssertionPolicy::default()
+    }
+}
+
+/// The worker's assertion key (fixed Ed25519 seed 0x2a…) as its Worker secret holds it.
+pub fn assertion_key() -> Map<String, Value> {
+    let d = Base64UrlUnpadded::encode_string(&[0x2a; 32]);
+    parse_private_jwk(&json!({ "kty": "OKP", "crv": "Ed25519", "d": d }).to_string())
+        .expect("assertion key")
+}
+
+/// The assertion fixture: a token verified by the jose fixture, the one assertion the
+/// harness signs for it, and the origin's verifier.
+pub struct AssertionFixture {
+    pub token: VerifiedToken,
+    pub assertion: String,
+    pub verifier: AssertionVerifier,
+    pub now: i64,
+}
+
+pub fn assertion_fixture() -> &'static AssertionFixture {
+    static FIXTURE: OnceLock<AssertionFixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let (verifier, now) = fixture_verifier();
+        let case = fixture_tokens()
+            .iter()
+            .find(|c| c.valid)
+            .expect("a valid case");
+        let token = verifier
+            .verify(&case.token, *now)
+            .expect("the valid case verifies");
+        let key = assertion_key();
+        let signer = AssertionSigner::new(&key, assertion_config()).expect("signer");
+        let assertion = signer
+            .sign(&token, ASSERTION_REQUEST, *now, &ASSERTION_ID)
+            .expect("assertion");
+        let verifier = AssertionVerifier::from_jwk(&key, assertion_policy()).expect("verifier");
+        AssertionFixture {
+            token,
+            assertion,
+            verifier,
+            now: *now,
+        }
+    })
 }
 
 fn token_from_extracted(token: &str) {

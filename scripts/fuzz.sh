@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the core with cargo-fuzz (libFuzzer): token parsing, JWKS parsing and key import,
 # full verification under a fixed key set and policy, configuration parsing, and token
-# extraction from Authorization/cookie/header values. The harness is fuzz/harness.rs.
+# extraction from Authorization/cookie/header values, and signed assertions at the origin
+# (the assertion and the assertion key). The harness is fuzz/harness.rs.
 #
 #   scripts/fuzz.sh                      every target for 60 s each
 #   scripts/fuzz.sh --time 1200 verify   one target for 20 minutes
@@ -25,7 +26,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-ALL_TARGETS=(token jwks verify config extract)
+ALL_TARGETS=(token jwks verify config extract assertion)
 seconds=60
 targets=()
 while [ $# -gt 0 ]; do

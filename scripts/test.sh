@@ -21,7 +21,7 @@ run_step "cargo test --locked --features cli (native)" cargo test --locked --fea
 
 # a2. fuzz smoke: every cargo-fuzz target for a short while (scripts/fuzz.sh; long runs are
 #     `bash scripts/fuzz.sh --time 1200`). A crash fails the run and is kept in fuzz/regressions.
-run_step "fuzz smoke: scripts/fuzz.sh --time ${JWT_EDGE_FUZZ_SECONDS:-30} (5 targets)" \
+run_step "fuzz smoke: scripts/fuzz.sh --time ${JWT_EDGE_FUZZ_SECONDS:-30} (6 targets)" \
   bash "$ROOT/scripts/fuzz.sh" --time "${JWT_EDGE_FUZZ_SECONDS:-30}"
 
 # b. the core and the browser front end for wasm32

@@ -76,3 +76,36 @@ fn config_seeds_parse() {
         assert!(parsed.is_ok(), "fuzz/seeds/config/{name}: {parsed:?}");
     }
 }
+
+/// The assertion oracle has teeth: the harness's assertion verifies, and is the seed
+/// `fuzz/seeds/assertion/assertion.jwt` (`JWT_EDGE_BLESS=1` rewrites the seed); a copy
+/// with one claim changed, or bound to another path, is refused.
+#[test]
+fn the_assertion_seed_is_the_harness_assertion() {
+    let fixture = harness::assertion_fixture();
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/assertion/assertion.jwt");
+    if std::env::var_os("JWT_EDGE_BLESS").is_some() {
+        std::fs::write(&seed, &fixture.assertion).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(&seed).unwrap(), fixture.assertion);
+    let request = jwt_edge::RequestBinding {
+        method: "POST",
+        path: "/api/items?x=1",
+    };
+    assert!(fixture
+        .verifier
+        .verify(&fixture.assertion, request, fixture.now)
+        .is_ok());
+    let other = jwt_edge::RequestBinding {
+        path: "/api/items?x=2",
+        ..request
+    };
+    assert_eq!(
+        fixture
+            .verifier
+            .verify(&fixture.assertion, other, fixture.now)
+            .unwrap_err()
+            .code(),
+        "assertion_mismatch"
+    );
+}
