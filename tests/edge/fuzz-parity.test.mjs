@@ -7,7 +7,8 @@
 //
 // The worker must give the native verdict, with one rule of its own on top: a credential
 // with a byte outside RFC 6750's b64token is a malformed request (400 request_malformed)
-// before it is a token (src/extract.rs).
+// before it is a token (src/extract.rs). No refusal body and no log line may carry the
+// input.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -69,6 +70,18 @@ test('the worker gives the native verdict on every fuzzer input a header can car
     if (got !== expected) mismatches.push(`${JSON.stringify(input.slice(0, 60))}: expected ${expected}, worker ${got}`);
   }
   console.log(`${cases.length} inputs, ${accepted} accepted, ${extractionRule} refused by the b64token rule first`);
+  // Nothing the worker logged (every level) carries an input, or any of its segments
+  // long enough to be more than a coincidence.
+  assert.ok(worker.logs.length >= cases.length, `${worker.logs.length} log lines: one per request at least`);
+  const leaks = [];
+  for (const { input } of cases) {
+    for (const part of new Set([input, ...input.split('.')])) {
+      if (part.length >= 16 && worker.logs.some((l) => l.message.includes(part))) {
+        leaks.push(`${JSON.stringify(part.slice(0, 40))} in the log`);
+      }
+    }
+  }
+  assert.deepEqual(leaks, [], `${leaks.length} inputs logged`);
   assert.deepEqual(mismatches, [], `${mismatches.length} of ${cases.length} differ`);
   assert.ok(accepted >= 5, `${accepted} accepted`);
   // The clock stands at `now`: the first fetch, then at most one refetch for unknown kids.
