@@ -1,8 +1,9 @@
 //! JWKS caching as pure decisions over a serialisable snapshot. A front end loads
 //! and stores snapshots (isolate memory, KV) and fetches from the issuer; this module
 //! tells it, at a given `now`, whether a snapshot is fresh, due for a background
-//! refresh, stale but still usable as last-known-good, or too old to trust, and
-//! whether an unknown `kid` may trigger a refetch.
+//! refresh, stale but still usable as last-known-good, or too old to trust, whether
+//! an unknown `kid` may trigger a refetch, and whether the issuer may be asked again
+//! after a failed fetch.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,6 +25,9 @@ pub struct CachePolicy {
     pub max_max_age: u64,
     /// At most one refetch per this many seconds for unknown `kid`s. Default 30.
     pub unknown_kid_cooldown: u64,
+    /// After a failed fetch, while a last-known-good set serves, the issuer is asked
+    /// again at most once per this many seconds. Default 30.
+    pub failure_cooldown: u64,
     /// How long past its freshness a last-known-good set keeps serving while the
     /// issuer fails. Default 86 400.
     pub max_staleness: u64,
@@ -36,6 +40,7 @@ impl Default for CachePolicy {
             min_max_age: 60,
             max_max_age: 86_400,
             unknown_kid_cooldown: 30,
+            failure_cooldown: 30,
             max_staleness: 86_400,
         }
     }
@@ -143,6 +148,39 @@ pub fn max_age_from_cache_control(header: Option<&str>, policy: &CachePolicy) ->
         policy.min_max_age,
         policy.max_max_age.max(policy.min_max_age),
     )
+}
+
+/// Failed fetches of one issuer's set. After a failure, while a usable (stale) set
+/// serves, the issuer is asked again at most once per `failure_cooldown`: an issuer
+/// that is down or slow is not asked on every request, and requests do not each wait
+/// for its timeout. With no usable set there is nothing else to serve, so a fetch may
+/// always start (front ends share one fetch among concurrent requests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FetchFailures {
+    last_failure: Option<i64>,
+}
+
+impl FetchFailures {
+    /// Records a failed fetch (unreachable, timed out, refused, or an unusable set).
+    pub fn failed(&mut self, now: i64) {
+        self.last_failure = Some(now);
+    }
+
+    /// Records a fetch that gave a usable set (or a `304 Not Modified`).
+    pub fn succeeded(&mut self) {
+        self.last_failure = None;
+    }
+
+    /// Whether the issuer may be asked at `now`, given the set held (if any). A clock
+    /// that went back past the failure counts as the cooldown having passed.
+    pub fn may_fetch(&self, held: Option<&JwksSnapshot>, policy: &CachePolicy, now: i64) -> bool {
+        let usable = held.is_some_and(|s| s.freshness(policy, now) != Freshness::Expired);
+        let cooldown = i64::try_from(policy.failure_cooldown).unwrap_or(i64::MAX);
+        !usable
+            || self
+                .last_failure
+                .is_none_or(|at| at > now || now.saturating_sub(at) >= cooldown)
+    }
 }
 
 /// Most unknown `kid`s remembered; beyond it the oldest are forgotten first.

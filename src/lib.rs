@@ -73,8 +73,8 @@ pub use crate::assertion::{
     RequestBinding, VerifiedAssertion, ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
 pub use crate::cache::{
-    max_age_from_cache_control, CachePolicy, Freshness, JwksSnapshot, KidCooldown, UnknownKid,
-    MAX_REMEMBERED_KIDS,
+    max_age_from_cache_control, CachePolicy, FetchFailures, Freshness, JwksSnapshot, KidCooldown,
+    UnknownKid, MAX_REMEMBERED_KIDS,
 };
 pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
 pub use crate::config::{OneOrMany, VerifyConfig};

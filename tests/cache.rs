@@ -1,9 +1,11 @@
-//! JWKS cache decisions at a fixed clock: freshness, max-age clamping, unknown-kid cooldown.
+//! JWKS cache decisions at a fixed clock: freshness, max-age clamping, unknown-kid cooldown,
+//! the wait after a failed fetch.
 
 use serde_json::json;
 
 use jwt_edge::{
-    max_age_from_cache_control, CachePolicy, Freshness, JwksSnapshot, KidCooldown, UnknownKid,
+    max_age_from_cache_control, CachePolicy, FetchFailures, Freshness, JwksSnapshot, KidCooldown,
+    UnknownKid,
 };
 
 fn snapshot(fetched_at: i64, max_age: u64) -> JwksSnapshot {
@@ -141,4 +143,40 @@ fn a_complete_key_change_is_recognised() {
         ..snapshot(0, 600)
     };
     assert!(!set(vec![c]).replaces_every_key_of(&garbage));
+}
+
+/// After a failed fetch, a stale set serves without asking the issuer again until the
+/// failure cooldown has passed; with no usable set (none, or expired) the issuer may
+/// always be asked; a success, or a clock that went back, lifts the wait.
+#[test]
+fn after_a_failed_fetch_the_issuer_waits_out_the_cooldown() {
+    let p = CachePolicy {
+        failure_cooldown: 30,
+        ..CachePolicy::default()
+    };
+    let stale = snapshot(1000, 600); // stale from 1600 until 1600 + 86 400
+    let mut f = FetchFailures::default();
+    assert!(f.may_fetch(Some(&stale), &p, 2000), "no failure yet");
+    f.failed(2000);
+    assert!(!f.may_fetch(Some(&stale), &p, 2000));
+    assert!(!f.may_fetch(Some(&stale), &p, 2029), "within the cooldown");
+    assert!(f.may_fetch(Some(&stale), &p, 2030), "the cooldown has passed");
+    assert!(f.may_fetch(None, &p, 2001), "nothing held: nothing else to serve");
+    let expired = snapshot(1000, 600);
+    assert!(
+        f.may_fetch(Some(&expired), &p, 1600 + 86_400),
+        "an expired set is not usable"
+    );
+    assert!(
+        f.may_fetch(Some(&stale), &p, 1999),
+        "a clock that went back past the failure"
+    );
+    f.succeeded();
+    assert!(f.may_fetch(Some(&stale), &p, 2001), "a success lifts the wait");
+    let none = CachePolicy {
+        failure_cooldown: 0,
+        ..CachePolicy::default()
+    };
+    f.failed(2000);
+    assert!(f.may_fetch(Some(&stale), &none, 2000), "cooldown 0: no wait");
 }

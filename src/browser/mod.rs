@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
 use crate::cache::{
-    max_age_from_cache_control, CachePolicy, Freshness, JwksSnapshot, KidCooldown, UnknownKid,
+    max_age_from_cache_control, CachePolicy, FetchFailures, Freshness, JwksSnapshot, KidCooldown,
+    UnknownKid,
 };
 use crate::config::VerifyConfig;
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
@@ -108,7 +109,7 @@ pub struct JwksCache {
     policy: CachePolicy,
     snapshot: Option<JwksSnapshot>,
     cooldown: KidCooldown,
-    last_failure: Option<i64>,
+    failures: FetchFailures,
 }
 
 #[wasm_bindgen]
@@ -124,11 +125,12 @@ impl JwksCache {
                 min_max_age: 1,
                 max_max_age: max_age,
                 unknown_kid_cooldown: u64::from(cooldown),
+                failure_cooldown: u64::from(cooldown.max(1)),
                 ..CachePolicy::default()
             },
             snapshot: None,
             cooldown: KidCooldown::default(),
-            last_failure: None,
+            failures: FetchFailures::default(),
         }
     }
 
@@ -137,22 +139,13 @@ impl JwksCache {
     /// asked again on every verification.
     #[wasm_bindgen(js_name = fetchAllowed)]
     pub fn fetch_allowed(&self, now: f64) -> bool {
-        let usable = self
-            .snapshot
-            .as_ref()
-            .is_some_and(|s| s.freshness(&self.policy, now as i64) != Freshness::Expired);
-        let cooldown = i64::try_from(self.policy.unknown_kid_cooldown)
-            .unwrap_or(i64::MAX)
-            .max(1);
-        !usable
-            || self
-                .last_failure
-                .is_none_or(|at| (now as i64).saturating_sub(at) >= cooldown || at > now as i64)
+        self.failures
+            .may_fetch(self.snapshot.as_ref(), &self.policy, now as i64)
     }
 
     /// Records a failed fetch at `now`.
     pub fn failed(&mut self, now: f64) {
-        self.last_failure = Some(now as i64);
+        self.failures.failed(now as i64);
     }
 
     /// `"empty"`, `"fresh"`, `"refresh_ahead"`, `"stale"` or `"expired"` at `now`.
@@ -181,7 +174,7 @@ impl JwksCache {
         if let Err(err) = JwkSet::parse(jwks.as_bytes(), &JwksOptions::default()) {
             return err.code().to_owned();
         }
-        self.last_failure = None;
+        self.failures.succeeded();
         self.snapshot = Some(JwksSnapshot {
             jwks,
             fetched_at: now as i64,
@@ -194,7 +187,7 @@ impl JwksCache {
 
     /// A `304 Not Modified` answer: the stored set is fresh again.
     pub fn revalidated(&mut self, now: f64, cache_control: Option<String>) {
-        self.last_failure = None;
+        self.failures.succeeded();
         let max_age = max_age_from_cache_control(cache_control.as_deref(), &self.policy);
         if let Some(s) = &self.snapshot {
             self.snapshot = Some(s.revalidated(now as i64, max_age));

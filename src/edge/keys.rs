@@ -6,7 +6,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::cache::{max_age_from_cache_control, Freshness, JwksSnapshot, KidCooldown, UnknownKid};
+use crate::cache::{
+    max_age_from_cache_control, FetchFailures, Freshness, JwksSnapshot, KidCooldown, UnknownKid,
+};
 use crate::error::Error;
 use crate::jwk::Jwk;
 use crate::jwks::JwkSet;
@@ -59,6 +61,8 @@ const WAIT_STEP: Duration = Duration::from_millis(5);
 pub struct IssuerKeys {
     cached: RefCell<Option<Rc<CachedKeys>>>,
     cooldown: RefCell<KidCooldown>,
+    /// When the last fetch failed: a stale set serves without asking again for a while.
+    failures: std::cell::Cell<FetchFailures>,
     /// Whether a fetch is in flight. Concurrent requests wait for it instead of
     /// fetching too. (workerd forbids awaiting another request's I/O, so they cannot
     /// share its promise: they poll this flag on their own timers.)
@@ -178,13 +182,27 @@ pub async fn verifier_for(
         Some(keys) => match keys.snapshot.freshness(policy, now) {
             Freshness::Fresh => (keys, tier),
             Freshness::RefreshAhead => {
-                if !state.fetching.get() {
+                let may_fetch = state
+                    .failures
+                    .get()
+                    .may_fetch(Some(&keys.snapshot), policy, now);
+                if !state.fetching.get() && may_fetch {
                     let (isolate, env, uri) = (Rc::clone(isolate), env.clone(), uri.clone());
                     ctx.wait_until(async move {
                         let _ = fetch_once(&isolate, &env, index, &uri, now).await;
                     });
                 }
                 (keys, tier)
+            }
+            // Within the failure cooldown the issuer is not asked again: the stale set
+            // answers at once instead of every request waiting for a failing issuer.
+            Freshness::Stale
+                if !state
+                    .failures
+                    .get()
+                    .may_fetch(Some(&keys.snapshot), policy, now) =>
+            {
+                (keys, Tier::Stale)
             }
             Freshness::Stale => match fetch_once(isolate, env, index, &uri, now).await {
                 Ok(fresh) => (fresh, Tier::Issuer),
@@ -293,9 +311,15 @@ async fn fetch_once(
     state.fetching.set(true);
     let guard = FetchGuard(state);
     let result = fetch_and_store(isolate, env, index, uri, now).await;
-    if let Ok(keys) = &result {
-        *state.cached.borrow_mut() = Some(Rc::clone(keys));
+    let mut failures = state.failures.get();
+    match &result {
+        Ok(keys) => {
+            *state.cached.borrow_mut() = Some(Rc::clone(keys));
+            failures.succeeded();
+        }
+        Err(_) => failures.failed(now),
     }
+    state.failures.set(failures);
     {
         let mut finished = state.finished.borrow_mut();
         finished.0 = finished.0.wrapping_add(1);

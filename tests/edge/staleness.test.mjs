@@ -77,6 +77,37 @@ describe('last-known-good', { concurrency: true, timeout: 30_000 }, () => {
     });
   }
 
+  for (const mode of ['down', 'slow']) {
+    test(`issuer ${mode} with a stale set: asked once per failure_cooldown, the requests between served stale at once`, async () => {
+      const { key, jwks, worker, tB } = await primed({
+        cache: { min_max_age: 1, default_max_age: 1, max_staleness: 60, failure_cooldown: 2 },
+      });
+      jwks.mode = mode;
+      jwks.delayMs = 10_000;
+      await sleepUntil(tB + 1300); // past max_age: stale
+      const before = jwks.count;
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'stale' });
+      assert.equal(jwks.count, before + 1, 'the first stale request asks the issuer');
+      const t0 = Date.now();
+      for (let i = 0; i < 10; i++) {
+        assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'stale' });
+      }
+      assert.ok(Date.now() - t0 < 1500, 'test timing: still within the failure cooldown');
+      assert.equal(jwks.count, before + 1, 'not asked again within failure_cooldown');
+
+      // After the cooldown the issuer is asked again (still failing: stale again).
+      await sleepUntil(t0 + 2300);
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'stale' });
+      assert.equal(jwks.count, before + 2, 'asked again after failure_cooldown');
+
+      // Back, and asked after the next cooldown: the fresh set replaces the stale one.
+      jwks.mode = 'ok';
+      await sleepUntil(t0 + 4600);
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'issuer' });
+      await worker.dispose();
+    });
+  }
+
   test('304 Not Modified revalidates the set (If-None-Match with the stored ETag)', async () => {
     const { key, jwks, worker, tB } = await primed();
     await sleepUntil(tB + 1300);
