@@ -22,6 +22,8 @@ MUTATIONS = [
     ("hardening: jwks key count cap", "src/jwks.rs", "if entries.len() > options.max_keys {", "if false {"),
     ("hardening: complete key change", "src/cache.rs",
      "!before.is_empty() && key_thumbprints(&self.jwks).is_disjoint(&before)", "false"),
+    ("hardening: failure cooldown", "src/cache.rs",
+     ".is_none_or(|at| at > now || now.saturating_sub(at) >= cooldown)", ".is_none_or(|_| true)"),
     ("hardening: binary inversion reduces", "src/ec_verify.rs", "            sub_mod(&mut x1, &x2, m);",
      "            sub_assign(&mut x1, &x2);"),
     ("token size cap", "src/token.rs", "if token.len() > max_bytes {", "if false {"),
