@@ -160,8 +160,14 @@ fn after_a_failed_fetch_the_issuer_waits_out_the_cooldown() {
     f.failed(2000);
     assert!(!f.may_fetch(Some(&stale), &p, 2000));
     assert!(!f.may_fetch(Some(&stale), &p, 2029), "within the cooldown");
-    assert!(f.may_fetch(Some(&stale), &p, 2030), "the cooldown has passed");
-    assert!(f.may_fetch(None, &p, 2001), "nothing held: nothing else to serve");
+    assert!(
+        f.may_fetch(Some(&stale), &p, 2030),
+        "the cooldown has passed"
+    );
+    assert!(
+        f.may_fetch(None, &p, 2001),
+        "nothing held: nothing else to serve"
+    );
     let expired = snapshot(1000, 600);
     assert!(
         f.may_fetch(Some(&expired), &p, 1600 + 86_400),
@@ -172,11 +178,17 @@ fn after_a_failed_fetch_the_issuer_waits_out_the_cooldown() {
         "a clock that went back past the failure"
     );
     f.succeeded();
-    assert!(f.may_fetch(Some(&stale), &p, 2001), "a success lifts the wait");
+    assert!(
+        f.may_fetch(Some(&stale), &p, 2001),
+        "a success lifts the wait"
+    );
     let none = CachePolicy {
         failure_cooldown: 0,
         ..CachePolicy::default()
     };
     f.failed(2000);
-    assert!(f.may_fetch(Some(&stale), &none, 2000), "cooldown 0: no wait");
+    assert!(
+        f.may_fetch(Some(&stale), &none, 2000),
+        "cooldown 0: no wait"
+    );
 }
