@@ -4,7 +4,7 @@
 import { JwtEdgeError } from './errors.js';
 
 const OPTION_NAMES = new Set([
-  'jwks', 'secret', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'requiredClaims',
+  'jwks', 'secret', 'secrets', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'requiredClaims',
   'clockSkewSeconds', 'maxLifetimeSeconds', 'requireExp', 'requireJti', 'now', 'maxTokenBytes',
 ]);
 
@@ -54,7 +54,12 @@ function base64url(bytes) {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** Options as the core reads them: `secret` bytes become base64url; unknown names are refused. */
+/** A secret as the core reads it: bytes become base64url text; text passes as is. */
+function secretText(value) {
+  return value instanceof Uint8Array ? base64url(value) : value;
+}
+
+/** Options as the core reads them: secret bytes become base64url; unknown names are refused. */
 function toJson(options) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new JwtEdgeError('config_invalid', 'invalid configuration: `options` must be an object');
@@ -65,7 +70,13 @@ function toJson(options) {
       throw new JwtEdgeError('config_invalid', `invalid configuration: unknown option \`${name}\``);
     }
     if (value === undefined) continue;
-    out[name] = name === 'secret' && value instanceof Uint8Array ? base64url(value) : value;
+    if (name === 'secret') {
+      out[name] = secretText(value);
+    } else if (name === 'secrets' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      out[name] = Object.fromEntries(Object.entries(value).map(([kid, secret]) => [kid, secretText(secret)]));
+    } else {
+      out[name] = value;
+    }
   }
   return JSON.stringify(out);
 }
@@ -79,7 +90,7 @@ function unwrap(json) {
 
 export function makeApi(wasm) {
   /**
-   * Verifies `token` synchronously with the keys in `options` (`jwks` and/or `secret`).
+   * Verifies `token` synchronously with the keys in `options` (`jwks`, `secret`, `secrets`).
    * Returns `{ header, claims, keyId, algorithm }`; throws a JwtEdgeError.
    */
   function verify(token, options) {
@@ -104,6 +115,15 @@ export function makeApi(wasm) {
   function compile(optionsJson) {
     try {
       return new wasm.CompiledVerifier(optionsJson);
+    } catch (thrown) {
+      return rethrow(thrown);
+    }
+  }
+
+  /** A verifier over a set fetched from an issuer: the core skips its `oct` keys. */
+  function compileRemote(optionsJson, jwks) {
+    try {
+      return wasm.CompiledVerifier.withRemoteJwks(optionsJson, jwks);
     } catch (thrown) {
       return rethrow(thrown);
     }
@@ -253,7 +273,7 @@ export function makeApi(wasm) {
       if (!cached || cached.jwks !== jwks || cached.policy !== policy) {
         this.compiled = null;
         cached?.verifier.free();
-        const verifier = compile(toJson({ ...rest, jwks }));
+        const verifier = compileRemote(policy, jwks);
         this.compiled = { jwks, policy, verifier };
       }
       return run(this.compiled.verifier, token, now);

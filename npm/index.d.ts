@@ -59,11 +59,22 @@ export interface JsonWebKeySet {
 
 /** Verification options. Unknown names are an error, never silently ignored. */
 export interface VerifyOptions {
-  /** The key set, as an object or its JSON text. */
+  /**
+   * The key set, as an object or its JSON text. Your own configuration: its `oct` keys
+   * (shared secrets) are used too, selected by exact `kid`.
+   */
   jwks?: JsonWebKeySet | string;
-  /** An HMAC secret for HS256/384/512: base64url text or bytes (≥ 32 bytes). */
+  /**
+   * An HMAC secret for HS256/384/512: base64url text or bytes (≥ 32 bytes). Unnamed, it
+   * verifies tokens whatever their `kid` says, unless a key is named by exactly that `kid`.
+   */
   secret?: string | Uint8Array;
-  /** Allowed algorithms. Default: every asymmetric one, plus HS* when `secret` is given. */
+  /**
+   * Named HMAC secrets, `kid` → secret (base64url text or bytes): a token whose `kid`
+   * names one is verified by that one only (e.g. one secret per client).
+   */
+  secrets?: Record<string, string | Uint8Array>;
+  /** Allowed algorithms. Default: every asymmetric one, plus HS* with a shared secret (`secret`, `secrets`, or an `oct` key in `jwks`). */
   algorithms?: Algorithm[];
   /** Allowed issuer(s); makes `iss` required. */
   issuer?: string | string[];

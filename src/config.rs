@@ -2,14 +2,16 @@
 //! names are the JavaScript ones (camelCase); unknown names are an error, never
 //! silently ignored. Every default comes from the core types' `Default`.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::alg::Algorithm;
+use crate::alg::{Algorithm, KeyKind};
 use crate::claims::ClaimsPolicy;
-use crate::encoding::base64url_decode;
 use crate::error::Error;
 use crate::jwk::Jwk;
+use crate::secret::parse_secret_text;
 use crate::jwks::{JwkSet, JwksOptions};
 use crate::verify::{Verifier, VerifyOptions};
 
@@ -17,12 +19,17 @@ use crate::verify::{Verifier, VerifyOptions};
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifyConfig {
-    /// The key set: a JWKS object, or its JSON text.
+    /// The key set: a JWKS object, or its JSON text. Given by the user, it is their own
+    /// configuration, so its `oct` keys are imported too (matched by exact `kid`).
     pub jwks: Option<Value>,
-    /// An HMAC secret, base64url without padding (for HS256/384/512).
+    /// An HMAC secret, base64url without padding (for HS256/384/512). Unnamed: it
+    /// verifies tokens whatever their `kid` says ([`crate::KidMatch::Any`]).
     pub secret: Option<String>,
+    /// Named HMAC secrets, `kid` → base64url secret: a token whose `kid` names one is
+    /// verified by that one only (one secret per client).
+    pub secrets: Option<BTreeMap<String, String>>,
     /// The allow-list, by name. Default: every asymmetric algorithm, plus HS256/384/512
-    /// when a `secret` is given.
+    /// when there is a shared secret (`secret`, `secrets`, or an `oct` key in `jwks`).
     pub algorithms: Option<Vec<String>>,
     /// Allowed issuers.
     pub issuer: Option<OneOrMany>,
@@ -67,19 +74,44 @@ impl VerifyConfig {
 
     /// Builds the verifier this configuration describes.
     pub fn build(&self) -> Result<Verifier, Error> {
-        let mut keys = match &self.jwks {
+        // A key set given in the options is the user's own: its shared secrets count.
+        let local = JwksOptions {
+            allow_oct: true,
+            ..JwksOptions::default()
+        };
+        let keys = match &self.jwks {
             None => JwkSet::new(),
-            Some(Value::String(text)) => JwkSet::parse(text.as_bytes(), &JwksOptions::default())?,
+            Some(Value::String(text)) => JwkSet::parse(text.as_bytes(), &local)?,
             Some(doc @ Value::Object(_)) => {
                 let text = serde_json::to_vec(doc).map_err(|_| Error::ConfigInvalid("jwks"))?;
-                JwkSet::parse(&text, &JwksOptions::default())?
+                JwkSet::parse(&text, &local)?
             }
             Some(_) => return Err(Error::ConfigInvalid("jwks")),
         };
+        self.build_with_keys(keys)
+    }
+
+    /// Builds the verifier with a key set fetched from an issuer (the npm
+    /// `RemoteJwks`) instead of `jwks`: a published set is public, so its `oct` keys
+    /// are skipped ([`JwksOptions::allow_oct`] false).
+    pub fn build_with_remote_jwks(&self, document: &[u8]) -> Result<Verifier, Error> {
+        if self.jwks.is_some() {
+            return Err(Error::ConfigInvalid("jwks"));
+        }
+        self.build_with_keys(JwkSet::parse(document, &JwksOptions::default())?)
+    }
+
+    fn build_with_keys(&self, mut keys: JwkSet) -> Result<Verifier, Error> {
         if let Some(secret) = &self.secret {
-            let bytes = base64url_decode(secret).map_err(|_| Error::ConfigInvalid("secret"))?;
-            let key = Jwk::hmac_secret_with_thumbprint(bytes)
+            let key = parse_secret_text(secret)
+                .and_then(Jwk::unnamed_hmac_secret)
                 .map_err(|_| Error::ConfigInvalid("secret"))?;
+            keys.push(key);
+        }
+        for (kid, secret) in self.secrets.iter().flatten() {
+            let key = parse_secret_text(secret)
+                .and_then(|bytes| Jwk::named_hmac_secret(kid.clone(), bytes))
+                .map_err(|_| Error::ConfigInvalid("secrets"))?;
             keys.push(key);
         }
         let algorithms = match &self.algorithms {
@@ -88,7 +120,7 @@ impl VerifyConfig {
             }
             None => {
                 let mut all = Algorithm::ASYMMETRIC.to_vec();
-                if self.secret.is_some() {
+                if keys.keys().iter().any(|k| k.kind() == KeyKind::Oct) {
                     all.extend([Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512]);
                 }
                 all
@@ -139,9 +171,10 @@ fn clone_vec(v: &OneOrMany) -> Vec<String> {
 /// serde's message names the field in backquotes ("unknown field `foo`"); map it to a
 /// static name without echoing input.
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 14] = [
+    const FIELDS: [&str; 15] = [
         "jwks",
         "secret",
+        "secrets",
         "algorithms",
         "issuer",
         "audience",

@@ -54,7 +54,8 @@ pub struct IssuerConfig {
     /// Allowed audiences; empty means `aud` is not checked. Default empty.
     #[serde(default)]
     pub audiences: Vec<String>,
-    /// Algorithm allow-list. Default: every asymmetric algorithm (HS* when `hmac_secret`).
+    /// Algorithm allow-list. Default: every asymmetric algorithm; HS256/384/512 instead
+    /// when `hmac_secret` or `hmac_secrets` is set.
     #[serde(default)]
     pub algorithms: Option<Vec<String>>,
     /// Longest token lifetime, in seconds. Default 86 400: no day-long-plus tokens.
@@ -84,8 +85,24 @@ pub struct IssuerConfig {
     #[serde(default)]
     pub replay_kv_prefilter: bool,
     /// Name of a Worker secret holding an HMAC key (base64url). Never the key itself.
+    /// Unnamed: it verifies HS* tokens whatever their `kid` says, unless a key in
+    /// `hmac_secrets` or the JWKS is named by exactly that `kid`.
     #[serde(default)]
     pub hmac_secret: Option<String>,
+    /// Named HMAC keys, `kid` → name of the Worker secret holding it (one per client):
+    /// a token whose `kid` names one is verified by that one only. Default none.
+    #[serde(default)]
+    pub hmac_secrets: BTreeMap<String, String>,
+}
+
+/// Most entries in one issuer's `hmac_secrets` (as a JWKS holds at most 100 keys).
+pub const MAX_HMAC_SECRETS: usize = 100;
+
+impl IssuerConfig {
+    /// Whether this issuer has a shared secret (`hmac_secret` or `hmac_secrets`).
+    pub fn has_hmac_secret(&self) -> bool {
+        self.hmac_secret.is_some() || !self.hmac_secrets.is_empty()
+    }
 }
 
 fn default_replay_shards() -> u32 {
@@ -218,7 +235,7 @@ impl EdgeConfig {
             }
             match &issuer.jwks_uri {
                 Some(uri) if !self.jwks_uri_allowed(uri) => return Err(bad("issuers.jwks_uri")),
-                None if issuer.hmac_secret.is_none() => return Err(bad("issuers.jwks_uri")),
+                None if !issuer.has_hmac_secret() => return Err(bad("issuers.jwks_uri")),
                 _ => {}
             }
             if issuer
@@ -227,6 +244,13 @@ impl EdgeConfig {
                 .is_some_and(|n| !is_binding_name(n))
             {
                 return Err(bad("issuers.hmac_secret"));
+            }
+            let named_ok = issuer.hmac_secrets.len() <= MAX_HMAC_SECRETS
+                && issuer.hmac_secrets.iter().all(|(kid, binding)| {
+                    !kid.is_empty() && kid.len() <= crate::jwk::MAX_KID_BYTES && is_binding_name(binding)
+                });
+            if !named_ok {
+                return Err(bad("issuers.hmac_secrets"));
             }
             self.verify_options(issuer)?;
         }
@@ -302,7 +326,7 @@ impl EdgeConfig {
         let algorithms = match &issuer.algorithms {
             Some(names) => Algorithm::parse_all(names)
                 .map_err(|_| Error::ConfigInvalid("issuers.algorithms"))?,
-            None if issuer.hmac_secret.is_some() => {
+            None if issuer.has_hmac_secret() => {
                 vec![Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512]
             }
             None => Algorithm::ASYMMETRIC.to_vec(),
@@ -310,7 +334,7 @@ impl EdgeConfig {
         if algorithms.is_empty() {
             return Err(Error::ConfigInvalid("issuers.algorithms"));
         }
-        if algorithms.iter().any(|a| a.is_symmetric()) && issuer.hmac_secret.is_none() {
+        if algorithms.iter().any(|a| a.is_symmetric()) && !issuer.has_hmac_secret() {
             // HMAC keys never come from a JWKS here: without a secret, HS* cannot verify.
             return Err(Error::ConfigInvalid("issuers.algorithms"));
         }
@@ -364,7 +388,7 @@ fn is_header_name(name: &str) -> bool {
 }
 
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 33] = [
+    const FIELDS: [&str; 34] = [
         "publish_jwks",
         "kv_key",
         "assertion",
@@ -383,6 +407,7 @@ fn field_of(message: &str) -> &'static str {
         "typ",
         "subject",
         "replay",
+        "hmac_secrets",
         "hmac_secret",
         "sources",
         "mode",

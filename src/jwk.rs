@@ -31,7 +31,24 @@ pub struct Jwk {
     pub key_use: Option<String>,
     /// Key operations (RFC 7517 §4.3); when present they must include `verify`.
     pub key_ops: Option<Vec<String>>,
+    /// How a token's `kid` selects this key. Private: only [`Jwk::unnamed_hmac_secret`]
+    /// makes a key that ignores the token's `kid`, never a key parsed from a JWKS.
+    kid_match: KidMatch,
     pub(crate) material: KeyMaterial,
+}
+
+/// How a token's `kid` header selects a key (see [`crate::Verifier`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KidMatch {
+    /// The token's `kid` must equal the key's (RFC 7515 §4.1.4); a token without a
+    /// `kid` may use any fitting key. Every key from a JWKS, and every named secret.
+    Exact,
+    /// A shared secret the user configured without naming it: it verifies tokens
+    /// whatever their `kid` says (the issuer's own label, e.g. `"hs256"`), as a key
+    /// given directly does in jose or PyJWT. Keys named by exactly the token's `kid`
+    /// still come first, and only they are tried when there are any.
+    Any,
 }
 
 /// The imported key itself.
@@ -69,6 +86,16 @@ pub enum KeyRejection {
     /// A key that verifies forgeries: a small-order Ed25519 point, or a secret shorter
     /// than 32 bytes.
     WeakKey,
+    /// A configured secret that is not unpadded base64url text (e.g. a placeholder
+    /// such as `<your key>`).
+    NotBase64url,
+    /// A configured secret whose text reads as typed words (lowercase letters and
+    /// digits joined by `-` or `_`), not as encoded random bytes: a placeholder or a
+    /// password. See [`crate::parse_secret_text`].
+    TypedText,
+    /// A `kid` given to a configured secret that is empty or longer than
+    /// [`MAX_KID_BYTES`].
+    InvalidKid,
     /// A symmetric (`oct`) key in a set whose options do not allow them.
     OctNotAllowed,
     /// `key_ops` repeats a value (RFC 7517 §4.3).
@@ -87,6 +114,9 @@ impl KeyRejection {
             KeyRejection::RsaUnsupported => "rsa_unsupported",
             KeyRejection::InvalidPoint => "invalid_point",
             KeyRejection::WeakKey => "weak_key",
+            KeyRejection::NotBase64url => "not_base64url",
+            KeyRejection::TypedText => "typed_text",
+            KeyRejection::InvalidKid => "invalid_kid",
             KeyRejection::OctNotAllowed => "oct_not_allowed",
             KeyRejection::DuplicateKeyOps => "duplicate_key_ops",
         }
@@ -111,6 +141,7 @@ impl fmt::Debug for Jwk {
             .field("alg", &self.alg)
             .field("use", &self.key_use)
             .field("key_ops", &self.key_ops)
+            .field("kid_match", &self.kid_match)
             .finish_non_exhaustive()
     }
 }
@@ -147,14 +178,16 @@ impl Jwk {
             alg: alg.map(|a| a.name().to_owned()),
             key_use: Some("sig".to_owned()),
             key_ops: None,
+            kid_match: KidMatch::Exact,
             material: KeyMaterial::Oct(secret),
         })
     }
 
-    /// A configured HMAC secret whose `kid` is its RFC 7638 thumbprint, the kid every
-    /// jwt-edge front end gives a shared secret: tokens that name it match, and tokens
-    /// without a `kid` match any fitting key.
-    pub fn hmac_secret_with_thumbprint(secret: Vec<u8>) -> Result<Jwk, KeyRejection> {
+    /// A shared secret the user configured without naming it (worker `hmac_secret`,
+    /// npm `secret`, CLI `--secret`): it verifies HS* tokens whatever their `kid` says
+    /// ([`KidMatch::Any`]), unless another key is named by exactly the token's `kid`.
+    /// Its `kid`, reported as the verifying key's, is its RFC 7638 thumbprint.
+    pub fn unnamed_hmac_secret(secret: Vec<u8>) -> Result<Jwk, KeyRejection> {
         let mut oct = Map::new();
         oct.insert("kty".into(), Value::String("oct".into()));
         oct.insert(
@@ -162,7 +195,24 @@ impl Jwk {
             Value::String(crate::encoding::base64url_encode(&secret)),
         );
         let kid = crate::thumbprint::thumbprint(&oct)?;
+        let mut key = Jwk::hmac_secret(Some(kid), secret, None)?;
+        key.kid_match = KidMatch::Any;
+        Ok(key)
+    }
+
+    /// A shared secret the user named with `kid` (worker `hmac_secrets`, npm `secrets`,
+    /// CLI `--secret-kid`): only tokens whose `kid` is exactly `kid`, or that have no
+    /// `kid`, select it. Refuses an empty `kid` or one over [`MAX_KID_BYTES`].
+    pub fn named_hmac_secret(kid: String, secret: Vec<u8>) -> Result<Jwk, KeyRejection> {
+        if kid.is_empty() || kid.len() > MAX_KID_BYTES {
+            return Err(KeyRejection::InvalidKid);
+        }
         Jwk::hmac_secret(Some(kid), secret, None)
+    }
+
+    /// How a token's `kid` selects this key.
+    pub fn kid_match(&self) -> KidMatch {
+        self.kid_match
     }
 
     /// The `kty`/`crv` of this key.
@@ -248,6 +298,7 @@ impl Jwk {
             alg,
             key_use,
             key_ops,
+            kid_match: KidMatch::Exact,
             material,
         })
     }

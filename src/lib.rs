@@ -55,6 +55,7 @@ mod jwk;
 mod jwks;
 mod replay;
 mod rsa_public;
+mod secret;
 mod select;
 mod signature;
 mod signing;
@@ -83,12 +84,13 @@ pub use crate::edge_config::{
 };
 pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, Malformed};
 pub use crate::extract::{extract_token, TokenSource};
-pub use crate::jwk::{Jwk, KeyRejection, MAX_KID_BYTES, MAX_RSA_BITS};
+pub use crate::jwk::{Jwk, KeyRejection, KidMatch, MAX_KID_BYTES, MAX_RSA_BITS};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
 pub use crate::replay::{
     check_replay, replay_entry, replay_key, MemoryReplayStore, ReplayEntry, ReplayStore,
     MAX_JTI_BYTES,
 };
+pub use crate::secret::parse_secret_text;
 pub use crate::signing::SigningKey;
 pub use crate::thumbprint::thumbprint;
 pub use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};

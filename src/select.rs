@@ -3,13 +3,17 @@
 
 use crate::alg::Algorithm;
 use crate::error::Error;
-use crate::jwk::Jwk;
+use crate::jwk::{Jwk, KidMatch};
 
 /// The keys that may verify a token with this `alg` and `kid`.
 ///
-/// - With a `kid`: the keys whose `kid` is exactly equal (RFC 7515 §4.1.4), with no
-///   fallback to other keys. If such keys exist but none fits `alg`, the error is
-///   [`Error::KeyMismatch`] (e.g. an RSA key named by an HS256 token).
+/// - With a `kid` that names keys: the keys whose `kid` is exactly equal
+///   (RFC 7515 §4.1.4), and only them. If none of them fits `alg`, the error is
+///   [`Error::KeyMismatch`] (e.g. an RSA key named by an HS256 token); a wrong secret
+///   under the right `kid` is a bad signature, never a fallback to another key.
+/// - With a `kid` that names no key: the configured secrets that ignore the token's
+///   `kid` ([`KidMatch::Any`], given without a name) and fit `alg`. Keys from a JWKS
+///   and named secrets are never chosen for a `kid` that is not theirs.
 /// - Without a `kid`: every key that fits `alg`.
 ///
 /// More than `max_candidates` keys is refused with [`Error::NoMatchingKey`] rather than
@@ -27,13 +31,16 @@ pub(crate) fn candidates<'k>(
                 .filter(|k| k.kid.as_deref() == Some(kid))
                 .collect();
             if named.is_empty() {
-                return Err(Error::NoMatchingKey);
+                keys.iter()
+                    .filter(|k| k.kid_match() == KidMatch::Any && k.fits(alg))
+                    .collect()
+            } else {
+                let fitting: Vec<&Jwk> = named.into_iter().filter(|k| k.fits(alg)).collect();
+                if fitting.is_empty() {
+                    return Err(Error::KeyMismatch);
+                }
+                fitting
             }
-            let fitting: Vec<&Jwk> = named.into_iter().filter(|k| k.fits(alg)).collect();
-            if fitting.is_empty() {
-                return Err(Error::KeyMismatch);
-            }
-            fitting
         }
         None => keys.iter().filter(|k| k.fits(alg)).collect(),
     };

@@ -74,6 +74,21 @@ impl CompiledVerifier {
         build().map_err(|err| JsValue::from_str(&failure(&err).to_string()))
     }
 
+    /// Builds the verifier of a `RemoteJwks`: options as JSON text (without `jwks`) and
+    /// the set fetched from the issuer, whose `oct` keys are skipped
+    /// (`VerifyConfig::build_with_remote_jwks`). Throws like the constructor.
+    #[wasm_bindgen(js_name = withRemoteJwks)]
+    pub fn with_remote_jwks(options_json: &str, jwks: &str) -> Result<CompiledVerifier, JsValue> {
+        let build = || -> Result<CompiledVerifier, Error> {
+            let config = VerifyConfig::from_json(options_json)?;
+            Ok(CompiledVerifier {
+                verifier: config.build_with_remote_jwks(jwks.as_bytes())?,
+                now: config.now,
+            })
+        };
+        build().map_err(|err| JsValue::from_str(&failure(&err).to_string()))
+    }
+
     /// Verifies `token` at `now` (Unix seconds; NaN: the options' `now`, else the
     /// JavaScript clock). Returns the same JSON verdict as `verifyJson`.
     pub fn verify(&self, token: &str, now: f64) -> String {

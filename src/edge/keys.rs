@@ -10,7 +10,8 @@ use crate::cache::{
     max_age_from_cache_control, FetchFailures, Freshness, JwksSnapshot, KidCooldown, UnknownKid,
 };
 use crate::error::Error;
-use crate::jwk::Jwk;
+use crate::jwk::{Jwk, KeyRejection};
+use crate::secret::parse_secret_text;
 use crate::jwks::JwkSet;
 use crate::verify::Verifier;
 use sha2::{Digest, Sha256};
@@ -94,28 +95,51 @@ fn kv_key(issuer: &str) -> String {
     )
 }
 
-/// The configured HMAC secret of an issuer, from a Worker secret (never from config).
-fn hmac_key(isolate: &Isolate, env: &Env, index: usize) -> Result<Option<Jwk>, Error> {
+/// The configured HMAC secrets of an issuer, from Worker secrets (never from config):
+/// `hmac_secret` unnamed (any `kid`), each of `hmac_secrets` named by its `kid`. A
+/// binding that is missing, not base64url, a placeholder, or too short is
+/// `config_invalid` naming the field (and logged with the reason, never the value).
+fn hmac_keys(isolate: &Isolate, env: &Env, index: usize) -> Result<Vec<Jwk>, Error> {
     let (issuer, _) = isolate.issuer(index)?;
-    let Some(name) = &issuer.hmac_secret else {
-        return Ok(None);
-    };
+    let mut keys = Vec::new();
+    if let Some(name) = &issuer.hmac_secret {
+        let key = secret_bytes(env, name)
+            .and_then(|bytes| Jwk::unnamed_hmac_secret(bytes).map_err(KeyRejection::code))
+            .map_err(|why| refused_secret("issuers.hmac_secret", name, why))?;
+        keys.push(key);
+    }
+    for (kid, name) in &issuer.hmac_secrets {
+        let key = secret_bytes(env, name)
+            .and_then(|bytes| Jwk::named_hmac_secret(kid.clone(), bytes).map_err(KeyRejection::code))
+            .map_err(|why| refused_secret("issuers.hmac_secrets", name, why))?;
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// The bytes of the secret in binding `name`, read by the core's parser; on failure,
+/// the reason's code.
+fn secret_bytes(env: &Env, name: &str) -> Result<Vec<u8>, &'static str> {
     let value = env
         .secret(name)
         .map(|s| s.to_string())
         .or_else(|_| env.var(name).map(|v| v.to_string()))
-        .map_err(|_| Error::ConfigInvalid("issuers.hmac_secret"))?;
-    let bytes = crate::encoding::base64url_decode(value.trim())
-        .ok()
-        .ok_or(Error::ConfigInvalid("issuers.hmac_secret"))?;
-    // The same kid as every other front end gives a shared secret.
-    Jwk::hmac_secret_with_thumbprint(bytes)
-        .map(Some)
-        .map_err(|_| Error::ConfigInvalid("issuers.hmac_secret"))
+        .map_err(|_| "missing_binding")?;
+    parse_secret_text(&value).map_err(KeyRejection::code)
+}
+
+fn refused_secret(field: &'static str, binding: &str, why: &'static str) -> Error {
+    // The binding name is configuration (validated: [A-Za-z0-9_]{1,64}), not the secret.
+    worker::console_error!(
+        "{{\"event\":\"hmac_secret_refused\",\"field\":\"{field}\",\"binding\":{},\"reason\":\"{}\"}}",
+        serde_json::Value::String(binding.to_owned()),
+        why
+    );
+    Error::ConfigInvalid(field)
 }
 
 /// Builds the verifier for a snapshot: the JWKS (never `oct` keys) plus the configured
-/// HMAC secret. Done once per snapshot, never per request.
+/// HMAC secrets. Done once per snapshot, never per request.
 fn build(isolate: &Isolate, env: &Env, index: usize, snapshot: JwksSnapshot) -> FetchResult {
     let (issuer, _) = isolate.issuer(index)?;
     let mut keys = JwkSet::parse(snapshot.jwks.as_bytes(), &isolate.config.jwks_options())?;
@@ -127,7 +151,7 @@ fn build(isolate: &Isolate, env: &Env, index: usize, snapshot: JwksSnapshot) -> 
             skipped.reason.code()
         );
     }
-    if let Some(secret) = hmac_key(isolate, env, index)? {
+    for secret in hmac_keys(isolate, env, index)? {
         keys.push(secret);
     }
     let verifier = Verifier::new(keys, isolate.config.verify_options(issuer)?)?;
@@ -154,7 +178,7 @@ pub async fn verifier_for(
             return Ok((Rc::clone(v), Tier::Secret));
         }
         let mut keys = JwkSet::new();
-        if let Some(secret) = hmac_key(isolate, env, index)? {
+        for secret in hmac_keys(isolate, env, index)? {
             keys.push(secret);
         }
         let verifier = Rc::new(Verifier::new(keys, isolate.config.verify_options(issuer)?)?);

@@ -90,8 +90,16 @@ pub fn read_secret(arg: &str) -> CliResult<Vec<u8>> {
         }
         None => arg.to_owned(),
     };
-    Base64UrlUnpadded::decode_vec(&text)
-        .map_err(|_| Failure::new("--secret is not unpadded base64url"))
+    // The core's parser, as the worker and the npm package read a secret.
+    jwt_edge::parse_secret_text(&text).map_err(|why| {
+        Failure::new(match why {
+            jwt_edge::KeyRejection::TypedText => {
+                "--secret refused: it reads as typed words (a placeholder?), not as a \
+                 base64url-encoded random key; make one with `jwt-edge keygen --alg HS256`"
+            }
+            _ => "--secret is not unpadded base64url",
+        })
+    })
 }
 
 /// Writes a new private file with mode 0600; never overwrites unless `replace`.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use jwt_edge::{
-    Algorithm, ClaimsPolicy, ErrorFamily, Jwk, JwkSet, JwksOptions, SigningKey, Verifier,
+    Algorithm, ClaimsPolicy, ErrorFamily, Jwk, KeyKind, JwkSet, JwksOptions, SigningKey, Verifier,
     VerifyOptions,
 };
 use serde_json::{json, Map, Value};
@@ -184,12 +184,18 @@ fn base64url(bytes: &[u8]) -> String {
 
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// JWKS file or URL (https, or http on 127.0.0.1/localhost); repeatable.
+    /// JWKS file or URL (https, or http on 127.0.0.1/localhost); repeatable. A file's
+    /// `oct` keys (shared secrets) are used, by exact `kid`; a URL's never are.
     #[arg(long)]
     jwks: Vec<String>,
     /// HMAC secret: base64url, or @FILE holding base64url text (else its raw bytes).
+    /// Unnamed, it verifies tokens whatever their `kid` says.
     #[arg(long, allow_hyphen_values = true)]
     secret: Option<String>,
+    /// Names the --secret: then only tokens whose `kid` is exactly KID (or that have
+    /// no `kid`) use it.
+    #[arg(long, value_name = "KID", requires = "secret", allow_hyphen_values = true)]
+    secret_kid: Option<String>,
     /// Allowed issuer; repeatable. Makes `iss` required.
     #[arg(long)]
     iss: Vec<String>,
@@ -202,7 +208,8 @@ pub struct VerifyArgs {
     /// Required header `typ` (RFC 8725 §3.11).
     #[arg(long)]
     typ: Option<String>,
-    /// Allowed algorithm; repeatable. Default: every asymmetric one, plus HS* with --secret.
+    /// Allowed algorithm; repeatable. Default: every asymmetric one, plus HS* with a
+    /// shared secret (--secret, or an `oct` key in a --jwks file).
     #[arg(long, value_parser = parse_alg)]
     alg: Vec<Algorithm>,
     /// Longest accepted lifetime.
@@ -224,12 +231,19 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
     }
     let mut keys = JwkSet::new();
     for source in &args.jwks {
-        let document = if source.starts_with("https://") || source.starts_with("http://") {
+        let remote = source.starts_with("https://") || source.starts_with("http://");
+        let document = if remote {
             crate::serve::fetch_jwks(source)?
         } else {
             read_input(source)?
         };
-        let set = match JwkSet::parse(&document, &JwksOptions::default()) {
+        // A key set in a local file is the user's own configuration, shared secrets
+        // included; one fetched from an issuer is public, so an `oct` key there is not.
+        let options = JwksOptions {
+            allow_oct: !remote,
+            ..JwksOptions::default()
+        };
+        let set = match JwkSet::parse(&document, &options) {
             Ok(set) => set,
             Err(err) => {
                 eprintln!("jwt-edge: {source}: {err}");
@@ -249,16 +263,18 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
     let mut algorithms = args.alg.clone();
     if let Some(secret) = &args.secret {
         let bytes = read_secret(secret)?;
-        let key = Jwk::hmac_secret_with_thumbprint(bytes)
-            .map_err(|why| Failure::new(format!("--secret refused: {why}")))?;
-        keys.push(key);
-        if algorithms.is_empty() {
-            algorithms.extend(Algorithm::ASYMMETRIC);
-            algorithms.extend([Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512]);
+        let key = match args.secret_kid.clone() {
+            Some(kid) => Jwk::named_hmac_secret(kid, bytes),
+            None => Jwk::unnamed_hmac_secret(bytes),
         }
+        .map_err(|why| Failure::new(format!("--secret refused: {why}")))?;
+        keys.push(key);
     }
     if algorithms.is_empty() {
         algorithms = Algorithm::ASYMMETRIC.to_vec();
+        if keys.keys().iter().any(|k| k.kind() == KeyKind::Oct) {
+            algorithms.extend([Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512]);
+        }
     }
     let mut required_claims = Vec::new();
     if args.require_jti {
