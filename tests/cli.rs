@@ -1738,3 +1738,111 @@ fn bad_inputs_are_clear_errors_not_panics() {
         "private key echoed: {r:?}"
     );
 }
+
+/// Issue 14: shared secrets with the issuer's own `kid`, over tokens minted by jose and
+/// PyJWT (tests/fixtures/hmac-kid): an unnamed `--secret` verifies whatever the `kid`
+/// says; `--secret-kid` names it; a JWKS file's `oct` keys are used by exact `kid`.
+#[test]
+fn verify_shared_secrets_with_the_issuers_own_kid() {
+    let fixture: Value = serde_json::from_str(
+        &fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/hmac-kid/tokens.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let now = fixture["now"].as_i64().unwrap();
+    let token = |name: &str| -> String {
+        fixture["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"))["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let secret = |name: &str| fixture["secrets"][name].as_str().unwrap().to_owned();
+    let unnamed = format!("--secret={}", secret("unnamed"));
+    for name in [
+        "jose_hs256_kid_hs256",
+        "jose_hs512_kid_issuer",
+        "jose_hs256_no_kid",
+        "pyjwt_hs256_kid_hs256",
+        "pyjwt_hs512_no_kid",
+    ] {
+        let r = verify_at(now, &[&unnamed, "--aud", "api"], &token(name));
+        assert_eq!(r.code, 0, "{name}: {r:?}");
+    }
+    // Named: exact kid only, no other secret behind it.
+    let client7 = format!("--secret={}", secret("client7"));
+    let named = [client7.as_str(), "--secret-kid", "client-7"];
+    let r = verify_at(now, &named, &token("pyjwt_hs256_client7"));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.verdict()["kid"], json!("client-7"));
+    for (name, exit, code, family) in [
+        ("jose_hs256_client7_wrong_secret", 13, "signature_invalid", "signature"),
+        ("pyjwt_hs256_client7_wrong_secret", 13, "signature_invalid", "signature"),
+        ("jose_hs256_unknown_kid", 12, "no_matching_key", "key"),
+        ("jose_hs256_kid_hs256", 12, "no_matching_key", "key"),
+    ] {
+        let t = token(name);
+        assert_refused(&verify_at(now, &named, &t), exit, code, family, &t);
+    }
+    // Several named secrets: a JWKS file of oct keys (with an RSA key named rsa-1).
+    let dir = TempDir::new("hmac-kid");
+    let oct7 = json!({"kty": "oct", "kid": "client-7", "k": secret("client7")});
+    let oct9 = json!({"kty": "oct", "kid": "client-9", "k": secret("client9")});
+    let clients = write_jwks(&dir, "clients.json", &[&oct7, &oct9, &fixture["rsa_jwk"]]);
+    let jwks = ["--jwks", p(&clients)];
+    for name in ["jose_hs256_client7", "jose_hs256_client9", "pyjwt_hs256_client7"] {
+        let r = verify_at(now, &jwks, &token(name));
+        assert_eq!(r.code, 0, "{name}: {r:?}");
+    }
+    for (name, exit, code, family) in [
+        ("jose_hs256_client7_wrong_secret", 13, "signature_invalid", "signature"),
+        ("jose_hs256_client7_as_client9", 13, "signature_invalid", "signature"),
+        ("jose_hs256_unknown_kid", 12, "no_matching_key", "key"),
+        ("jose_hs256_kid_rsa", 12, "key_mismatch", "key"),
+    ] {
+        let t = token(name);
+        assert_refused(&verify_at(now, &jwks, &t), exit, code, family, &t);
+    }
+    // A JWKS file plus an unnamed secret: the file's keys first, the secret for the rest.
+    let both = ["--jwks", p(&clients), unnamed.as_str()];
+    assert_eq!(verify_at(now, &both, &token("jose_hs256_kid_hs256")).code, 0);
+    let t = token("jose_hs256_unnamed_as_client7");
+    assert_refused(&verify_at(now, &both, &t), 13, "signature_invalid", "signature", &t);
+    // --secret-kid needs --secret.
+    let r = verify_at(now, &["--secret-kid", "client-7", "--jwks", p(&clients)], &t);
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+/// Item 12: a placeholder secret is refused by `sign` and `verify`, never used as a key.
+#[test]
+fn placeholder_secrets_are_refused() {
+    let bytes = unb64("replace-with-a-base64url-key-of-32-bytes-or-more");
+    assert!(bytes.len() >= 32, "the old placeholder decodes to a usable length");
+    let dir = TempDir::new("raw-key");
+    // A binary key file is still its raw bytes.
+    let raw = dir.file("raw.key", &[0x9c, 0x01, 0xff, 0x80, 0x7f, 0x00, 0xfe, 0x10].repeat(4));
+    let r = run(&["--now", "1700000000", "sign", &format!("--secret=@{}", p(&raw))]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let dir = TempDir::new("placeholder");
+    for placeholder in [
+        "replace-with-a-base64url-key-of-32-bytes-or-more",
+        "<paste a base64url key of 32 random bytes or more here>",
+    ] {
+        let file = dir.file("placeholder.b64", format!("{placeholder}\n").as_bytes());
+        for arg in [format!("--secret={placeholder}"), format!("--secret=@{}", p(&file))] {
+            let r = run(&["--now", "1700000000", "sign", &arg, "--alg", "HS256"]);
+            assert_eq!(r.code, 1, "sign {arg}: {r:?}");
+            assert!(r.stderr.contains("--secret"), "{r:?}");
+            assert!(!r.stderr.contains(placeholder), "echoes the value: {r:?}");
+            let r = verify_at(T0, &[&arg], "a.b.c");
+            assert_eq!(r.code, 1, "verify {arg}: {r:?}");
+        }
+    }
+}

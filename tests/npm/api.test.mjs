@@ -53,11 +53,11 @@ function declaredNames(interfaceName) {
 }
 
 const OPTION_NAMES = [
-  'jwks', 'secret', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'requiredClaims',
+  'jwks', 'secret', 'secrets', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'requiredClaims',
   'clockSkewSeconds', 'maxLifetimeSeconds', 'requireExp', 'requireJti', 'now', 'maxTokenBytes',
 ];
 
-test('VerifyOptions in index.d.ts has exactly the 14 option names, as the README lists them', () => {
+test('VerifyOptions in index.d.ts has exactly the 15 option names, as the README lists them', () => {
   assert.deepEqual([...declaredNames('VerifyOptions')].sort(), [...OPTION_NAMES].sort());
   const readme = readFileSync(`${PKG_DIR}/README.md`, 'utf8');
   const listed = readme.match(/Options:([\s\S]*?)\. Unknown options/)?.[1];
@@ -71,6 +71,7 @@ test('every declared option is accepted, all at once, and each has its effect', 
   const all = {
     jwks,
     secret: secretText,
+    secrets: { 'client-7': crypto.getRandomValues(new Uint8Array(32)) },
     algorithms: ['ES256', 'HS256'],
     issuer: ISS,
     audience: AUD,
@@ -101,7 +102,7 @@ test('every declared option is accepted, all at once, and each has its effect', 
 test('unknown or misspelt options → config_invalid, never ignored', async () => {
   const token = await es256();
   for (const name of ['audiences', 'issuers', 'aud', 'iss', 'clockSkew', 'clock_skew_seconds', 'clockTolerance',
-    'maxAge', 'maxTokenAge', 'algorithm', 'Jwks', 'JWKS', 'key', 'keys', 'secrets', 'requiredclaims', 'currentDate', 'foo']) {
+    'maxAge', 'maxTokenAge', 'algorithm', 'Jwks', 'JWKS', 'key', 'keys', 'Secrets', 'hmacSecrets', 'requiredclaims', 'currentDate', 'foo']) {
     refuses(token, { ...base, [name]: 'x' }, 'config_invalid', name);
     refuses(token, { ...base, [name]: undefined }, 'config_invalid', `${name}: undefined`);
   }
@@ -113,7 +114,8 @@ test('unknown or misspelt options → config_invalid, never ignored', async () =
     ['algorithms', ['none']], ['algorithms', []], ['algorithms', 'ES256'], ['algorithms', ['es256']],
     ['clockSkewSeconds', -1], ['clockSkewSeconds', '60'], ['requireExp', 'false'], ['requireJti', 1],
     ['now', '1800000000'], ['maxTokenBytes', 0], ['issuer', 42], ['audience', [42]], ['requiredClaims', 'scope'],
-    ['jwks', 42], ['jwks', true], ['secret', 42],
+    ['jwks', 42], ['jwks', true], ['secret', 42], ['secrets', 'x'], ['secrets', [secretText]],
+    ['secrets', { '': secretText }], ['secrets', { k: 42 }], ['secrets', { k: 'c2hvcnQ' }],
   ]) {
     refuses(token, { ...base, [name]: value }, 'config_invalid', `${name}: ${JSON.stringify(value)}`);
   }
@@ -132,7 +134,10 @@ test('secret: Uint8Array, Buffer and base64url text; wrong, short or padded secr
     assert.equal(result.keyId, secretKid, label);
     assert.equal(verify(withKid, { secret, now: NOW }).keyId, secretKid, label);
   }
-  refuses(await hs256(standard(), { kid: 'other-kid' }), { secret: secretBytes, now: NOW }, 'no_matching_key');
+  // Unnamed, it verifies whatever kid the issuer put (jose, PyJWT: "hs256", "client-7").
+  for (const kid of ['other-kid', 'hs256']) {
+    assert.equal(verify(await hs256(standard(), { kid }), { secret: secretBytes, now: NOW }).keyId, secretKid, kid);
+  }
   const other = crypto.getRandomValues(new Uint8Array(32));
   refuses(token, { secret: other, now: NOW }, 'signature_invalid', 'other secret');
   refuses(token, { secret: new Uint8Array(31), now: NOW }, 'config_invalid', '31 bytes');
@@ -146,6 +151,43 @@ test('secret: Uint8Array, Buffer and base64url text; wrong, short or padded secr
   const long = crypto.getRandomValues(new Uint8Array(64));
   const hs512 = await new jose.SignJWT(standard()).setProtectedHeader({ alg: 'HS512' }).sign(long);
   assert.equal(verify(hs512, { secret: long, now: NOW }).algorithm, 'HS512');
+});
+
+test('secrets (named, one per client), an oct key in jwks, and RemoteJwks skipping oct keys', async () => {
+  const c7 = crypto.getRandomValues(new Uint8Array(32));
+  const c9 = crypto.getRandomValues(new Uint8Array(32));
+  const c7Text = Buffer.from(c7).toString('base64url');
+  const hs = (key, kid) =>
+    new jose.SignJWT(standard()).setProtectedHeader(kid === undefined ? { alg: 'HS256' } : { alg: 'HS256', kid }).sign(key);
+  const options = { secrets: { 'client-7': c7, 'client-9': Buffer.from(c9).toString('base64url') }, now: NOW };
+  assert.equal(verify(await hs(c7, 'client-7'), options).keyId, 'client-7');
+  assert.equal(verify(await hs(c9, 'client-9'), options).keyId, 'client-9');
+  // A wrong secret under the right kid; another client's secret under it.
+  refuses(await hs(crypto.getRandomValues(new Uint8Array(32)), 'client-7'), options, 'signature_invalid', 'wrong secret');
+  refuses(await hs(c9, 'client-7'), options, 'signature_invalid', "client-9's secret as client-7");
+  // Named secrets only: a kid that names none.
+  refuses(await hs(c7, 'client-8'), options, 'no_matching_key', 'unknown kid');
+  // With an unnamed secret beside them: it takes the other kids, never a named one.
+  const both = { ...options, secret: secretBytes };
+  assert.equal(verify(await hs(secretBytes, 'hs256'), both).keyId, secretKid);
+  refuses(await hs(secretBytes, 'client-7'), both, 'signature_invalid', 'unnamed secret under a named kid');
+  // The user's own jwks with an oct key: used by exact kid, HS* on by default.
+  const local = { jwks: { keys: [esJwk, { kty: 'oct', kid: 'client-7', k: c7Text }] }, now: NOW };
+  assert.equal(verify(await hs(c7, 'client-7'), local).keyId, 'client-7');
+  refuses(await hs(c7, 'hs256'), local, 'no_matching_key', 'jwks oct key under another kid');
+  refuses(await hs(c7, 'es-1'), local, 'key_mismatch', 'HS256 naming the ES256 key');
+  // The same set fetched by RemoteJwks is an issuer's published set: its oct key is skipped.
+  const remote = new RemoteJwks('https://issuer.example/jwks.json', {
+    fetch: async () => new Response(JSON.stringify(local.jwks), { headers: { 'content-type': 'application/json' } }),
+  });
+  const remoteToken = await hs(c7, 'client-7');
+  await assert.rejects(remote.verify(remoteToken, { algorithms: ['ES256', 'HS256'], now: NOW }), (err) => {
+    checkError(assert, JwtEdgeError, err, 'no_matching_key', remoteToken, 'remote oct');
+    return true;
+  });
+  assert.equal((await remote.verify(await es256(), { now: NOW })).keyId, 'es-1');
+  // ...while a secret given beside it still verifies.
+  assert.equal((await remote.verify(remoteToken, { secrets: { 'client-7': c7 }, now: NOW })).keyId, 'client-7');
 });
 
 test('jwks: object or JSON text; invalid sets → jwks_invalid', async () => {

@@ -85,6 +85,14 @@ pub fn read_secret(arg: &str) -> CliResult<Vec<u8>> {
             let bytes = read_input(path)?;
             match std::str::from_utf8(&bytes).map(str::trim) {
                 Ok(t) if Base64UrlUnpadded::decode_vec(t).is_ok() => t.to_owned(),
+                // Printable text that is not base64url is a placeholder or a password,
+                // not a key (32 random bytes are all printable with odds of ~1e-14).
+                Ok(t) if t.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) => {
+                    return Err(Failure::new(
+                        "--secret @FILE holds text that is not base64url (a placeholder?); \
+                         a key file holds base64url text or raw random bytes",
+                    ))
+                }
                 _ => return Ok(bytes),
             }
         }

@@ -79,7 +79,8 @@ pub struct SignArgs {
     /// Private JWK to sign with.
     #[arg(long, conflicts_with = "secret", required_unless_present = "secret")]
     key: Option<String>,
-    /// HMAC secret: base64url, or @FILE holding base64url text (else its raw bytes).
+    /// HMAC secret: base64url, or @FILE holding base64url text (else its raw bytes;
+    /// other printable text is refused as a placeholder).
     #[arg(long, allow_hyphen_values = true)]
     secret: Option<String>,
     /// Algorithm; default: the key's own.
@@ -188,7 +189,8 @@ pub struct VerifyArgs {
     /// `oct` keys (shared secrets) are used, by exact `kid`; a URL's never are.
     #[arg(long)]
     jwks: Vec<String>,
-    /// HMAC secret: base64url, or @FILE holding base64url text (else its raw bytes).
+    /// HMAC secret: base64url, or @FILE holding base64url text (else its raw bytes;
+    /// other printable text is refused as a placeholder).
     /// Unnamed, it verifies tokens whatever their `kid` says.
     #[arg(long, allow_hyphen_values = true)]
     secret: Option<String>,
