@@ -23,11 +23,10 @@ use crate::jwk::KeyRejection;
 ///   (no `-` or `_`) are not affected.
 pub fn parse_secret_text(text: &str) -> Result<Vec<u8>, KeyRejection> {
     let text = text.trim_matches(|c: char| c.is_ascii_whitespace());
-    let bytes = base64url_decode(text).map_err(|_| KeyRejection::NotBase64url)?;
     if looks_typed(text) {
         return Err(KeyRejection::TypedText);
     }
-    Ok(bytes)
+    base64url_decode(text).map_err(|_| KeyRejection::NotBase64url)
 }
 
 /// Letters of one case and digits joined by `-`/`_`: words, not encoded randomness.
