@@ -11,8 +11,8 @@ use crate::alg::{Algorithm, KeyKind};
 use crate::claims::ClaimsPolicy;
 use crate::error::Error;
 use crate::jwk::Jwk;
-use crate::secret::parse_secret_text;
 use crate::jwks::{JwkSet, JwksOptions};
+use crate::secret::parse_secret_text;
 use crate::verify::{Verifier, VerifyOptions};
 
 /// Verification options as a JSON object.

@@ -247,7 +247,9 @@ impl EdgeConfig {
             }
             let named_ok = issuer.hmac_secrets.len() <= MAX_HMAC_SECRETS
                 && issuer.hmac_secrets.iter().all(|(kid, binding)| {
-                    !kid.is_empty() && kid.len() <= crate::jwk::MAX_KID_BYTES && is_binding_name(binding)
+                    !kid.is_empty()
+                        && kid.len() <= crate::jwk::MAX_KID_BYTES
+                        && is_binding_name(binding)
                 });
             if !named_ok {
                 return Err(bad("issuers.hmac_secrets"));

@@ -1783,8 +1783,18 @@ fn verify_shared_secrets_with_the_issuers_own_kid() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.verdict()["kid"], json!("client-7"));
     for (name, exit, code, family) in [
-        ("jose_hs256_client7_wrong_secret", 13, "signature_invalid", "signature"),
-        ("pyjwt_hs256_client7_wrong_secret", 13, "signature_invalid", "signature"),
+        (
+            "jose_hs256_client7_wrong_secret",
+            13,
+            "signature_invalid",
+            "signature",
+        ),
+        (
+            "pyjwt_hs256_client7_wrong_secret",
+            13,
+            "signature_invalid",
+            "signature",
+        ),
         ("jose_hs256_unknown_kid", 12, "no_matching_key", "key"),
         ("jose_hs256_kid_hs256", 12, "no_matching_key", "key"),
     ] {
@@ -1797,13 +1807,27 @@ fn verify_shared_secrets_with_the_issuers_own_kid() {
     let oct9 = json!({"kty": "oct", "kid": "client-9", "k": secret("client9")});
     let clients = write_jwks(&dir, "clients.json", &[&oct7, &oct9, &fixture["rsa_jwk"]]);
     let jwks = ["--jwks", p(&clients)];
-    for name in ["jose_hs256_client7", "jose_hs256_client9", "pyjwt_hs256_client7"] {
+    for name in [
+        "jose_hs256_client7",
+        "jose_hs256_client9",
+        "pyjwt_hs256_client7",
+    ] {
         let r = verify_at(now, &jwks, &token(name));
         assert_eq!(r.code, 0, "{name}: {r:?}");
     }
     for (name, exit, code, family) in [
-        ("jose_hs256_client7_wrong_secret", 13, "signature_invalid", "signature"),
-        ("jose_hs256_client7_as_client9", 13, "signature_invalid", "signature"),
+        (
+            "jose_hs256_client7_wrong_secret",
+            13,
+            "signature_invalid",
+            "signature",
+        ),
+        (
+            "jose_hs256_client7_as_client9",
+            13,
+            "signature_invalid",
+            "signature",
+        ),
         ("jose_hs256_unknown_kid", 12, "no_matching_key", "key"),
         ("jose_hs256_kid_rsa", 12, "key_mismatch", "key"),
     ] {
@@ -1812,11 +1836,24 @@ fn verify_shared_secrets_with_the_issuers_own_kid() {
     }
     // A JWKS file plus an unnamed secret: the file's keys first, the secret for the rest.
     let both = ["--jwks", p(&clients), unnamed.as_str()];
-    assert_eq!(verify_at(now, &both, &token("jose_hs256_kid_hs256")).code, 0);
+    assert_eq!(
+        verify_at(now, &both, &token("jose_hs256_kid_hs256")).code,
+        0
+    );
     let t = token("jose_hs256_unnamed_as_client7");
-    assert_refused(&verify_at(now, &both, &t), 13, "signature_invalid", "signature", &t);
+    assert_refused(
+        &verify_at(now, &both, &t),
+        13,
+        "signature_invalid",
+        "signature",
+        &t,
+    );
     // --secret-kid needs --secret.
-    let r = verify_at(now, &["--secret-kid", "client-7", "--jwks", p(&clients)], &t);
+    let r = verify_at(
+        now,
+        &["--secret-kid", "client-7", "--jwks", p(&clients)],
+        &t,
+    );
     assert_eq!(r.code, 2, "{r:?}");
 }
 
@@ -1824,11 +1861,22 @@ fn verify_shared_secrets_with_the_issuers_own_kid() {
 #[test]
 fn placeholder_secrets_are_refused() {
     let bytes = unb64("replace-with-a-base64url-key-of-32-bytes-or-more");
-    assert!(bytes.len() >= 32, "the old placeholder decodes to a usable length");
+    assert!(
+        bytes.len() >= 32,
+        "the old placeholder decodes to a usable length"
+    );
     let dir = TempDir::new("raw-key");
     // A binary key file is still its raw bytes.
-    let raw = dir.file("raw.key", &[0x9c, 0x01, 0xff, 0x80, 0x7f, 0x00, 0xfe, 0x10].repeat(4));
-    let r = run(&["--now", "1700000000", "sign", &format!("--secret=@{}", p(&raw))]);
+    let raw = dir.file(
+        "raw.key",
+        &[0x9c, 0x01, 0xff, 0x80, 0x7f, 0x00, 0xfe, 0x10].repeat(4),
+    );
+    let r = run(&[
+        "--now",
+        "1700000000",
+        "sign",
+        &format!("--secret=@{}", p(&raw)),
+    ]);
     assert_eq!(r.code, 0, "{r:?}");
     let dir = TempDir::new("placeholder");
     for placeholder in [
@@ -1836,7 +1884,10 @@ fn placeholder_secrets_are_refused() {
         "<paste a base64url key of 32 random bytes or more here>",
     ] {
         let file = dir.file("placeholder.b64", format!("{placeholder}\n").as_bytes());
-        for arg in [format!("--secret={placeholder}"), format!("--secret=@{}", p(&file))] {
+        for arg in [
+            format!("--secret={placeholder}"),
+            format!("--secret=@{}", p(&file)),
+        ] {
             let r = run(&["--now", "1700000000", "sign", &arg, "--alg", "HS256"]);
             assert_eq!(r.code, 1, "sign {arg}: {r:?}");
             assert!(r.stderr.contains("--secret"), "{r:?}");

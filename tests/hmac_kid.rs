@@ -8,7 +8,7 @@ mod common;
 use common::{code, unb64};
 use jwt_edge::{
     parse_secret_text, Algorithm, EdgeConfig, Error, Jwk, JwkSet, JwksOptions, KeyRejection,
-    KidMatch, VerifyConfig, Verifier, VerifyOptions,
+    KidMatch, Verifier, VerifyConfig, VerifyOptions,
 };
 use serde_json::{json, Value};
 
@@ -94,7 +94,11 @@ fn an_unnamed_secret_verifies_whatever_the_kid_says() {
         "pyjwt_hs256_kid_hs256",
         "pyjwt_hs512_no_kid",
     ] {
-        assert_eq!(run(&v, &f, name), ("valid".into(), thumbprint.clone()), "{name}");
+        assert_eq!(
+            run(&v, &f, name),
+            ("valid".into(), thumbprint.clone()),
+            "{name}"
+        );
     }
     // Another secret's token is still a bad signature.
     assert_eq!(run(&v, &f, "jose_hs256_client7").0, "signature_invalid");
@@ -113,7 +117,11 @@ fn a_named_secret_verifies_only_its_kid() {
         ("jose_hs256_client9", "valid", Some("client-9")),
         // A wrong secret under the right kid: never another client's secret.
         ("jose_hs256_client7_wrong_secret", "signature_invalid", None),
-        ("pyjwt_hs256_client7_wrong_secret", "signature_invalid", None),
+        (
+            "pyjwt_hs256_client7_wrong_secret",
+            "signature_invalid",
+            None,
+        ),
         ("jose_hs256_client7_as_client9", "signature_invalid", None),
         // Named secrets only: a kid that names none of them.
         ("jose_hs256_unknown_kid", "no_matching_key", None),
@@ -131,11 +139,7 @@ fn a_named_secret_verifies_only_its_kid() {
 fn keys_named_by_the_kid_come_first_and_alone() {
     let f = fixture();
     let thumbprint = unnamed(&f).kid;
-    let v = verifier(vec![
-        rsa(&f),
-        unnamed(&f),
-        named(&f, "client-7", "client7"),
-    ]);
+    let v = verifier(vec![rsa(&f), unnamed(&f), named(&f, "client-7", "client7")]);
     for (name, expect, kid) in [
         ("jose_hs256_client7", "valid", Some("client-7")),
         ("jose_hs256_kid_hs256", "valid", thumbprint.as_deref()),
@@ -344,8 +348,8 @@ fn named_secret_kids_are_bounded() {
 /// front end uses, so a placeholder left in place can never be a working key.
 #[test]
 fn dev_vars_example_placeholders_are_refused() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.dev.vars.example"))
-        .unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.dev.vars.example")).unwrap();
     let mut values = 0;
     for line in text.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') {

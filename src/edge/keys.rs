@@ -11,8 +11,8 @@ use crate::cache::{
 };
 use crate::error::Error;
 use crate::jwk::{Jwk, KeyRejection};
-use crate::secret::parse_secret_text;
 use crate::jwks::JwkSet;
+use crate::secret::parse_secret_text;
 use crate::verify::Verifier;
 use sha2::{Digest, Sha256};
 use worker::{AbortController, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
@@ -110,7 +110,9 @@ fn hmac_keys(isolate: &Isolate, env: &Env, index: usize) -> Result<Vec<Jwk>, Err
     }
     for (kid, name) in &issuer.hmac_secrets {
         let key = secret_bytes(env, name)
-            .and_then(|bytes| Jwk::named_hmac_secret(kid.clone(), bytes).map_err(KeyRejection::code))
+            .and_then(|bytes| {
+                Jwk::named_hmac_secret(kid.clone(), bytes).map_err(KeyRejection::code)
+            })
             .map_err(|why| refused_secret("issuers.hmac_secrets", name, why))?;
         keys.push(key);
     }

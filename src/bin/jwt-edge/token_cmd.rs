@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use jwt_edge::{
-    Algorithm, ClaimsPolicy, ErrorFamily, Jwk, KeyKind, JwkSet, JwksOptions, SigningKey, Verifier,
+    Algorithm, ClaimsPolicy, ErrorFamily, Jwk, JwkSet, JwksOptions, KeyKind, SigningKey, Verifier,
     VerifyOptions,
 };
 use serde_json::{json, Map, Value};
@@ -196,7 +196,12 @@ pub struct VerifyArgs {
     secret: Option<String>,
     /// Names the --secret: then only tokens whose `kid` is exactly KID (or that have
     /// no `kid`) use it.
-    #[arg(long, value_name = "KID", requires = "secret", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "KID",
+        requires = "secret",
+        allow_hyphen_values = true
+    )]
     secret_kid: Option<String>,
     /// Allowed issuer; repeatable. Makes `iss` required.
     #[arg(long)]
