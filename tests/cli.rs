@@ -1848,6 +1848,23 @@ fn verify_shared_secrets_with_the_issuers_own_kid() {
         "signature",
         &t,
     );
+    // `sign` with the issuer's own kid agrees with every way `verify` takes the secret.
+    let k = secret("client7");
+    let with_secret = format!("--secret={k}");
+    let signed = sign_at(now, &[&with_secret, "--kid", "client-7", "--aud", "api"]);
+    assert_eq!(header_of(&signed)["kid"], json!("client-7"));
+    for args in [
+        vec![with_secret.as_str()],
+        vec![with_secret.as_str(), "--secret-kid", "client-7"],
+        vec!["--jwks", p(&clients)],
+    ] {
+        assert_eq!(verify_at(now, &args, &signed).code, 0, "{args:?}");
+    }
+    let own = json!({"kty": "oct", "kid": "hs256", "alg": "HS256", "k": k});
+    let own = dir.file("own.jwk", own.to_string().as_bytes());
+    let signed = sign_at(now, &["--key", p(&own)]);
+    assert_eq!(header_of(&signed)["kid"], json!("hs256"));
+    assert_eq!(verify_at(now, &[&with_secret], &signed).code, 0);
     // --secret-kid needs --secret.
     let r = verify_at(
         now,
