@@ -40,6 +40,17 @@ const CASES = [
     () => 'not a name!',
   ],
   [
+    'hmac_secrets with a binding that is not a name',
+    () => JSON.stringify({ ...valid(), issuers: [{ ...issuer(), hmac_secrets: { 'client-7': 'not a name!' } }] }),
+    'issuers.hmac_secrets',
+    () => 'not a name!',
+  ],
+  [
+    'hmac_secrets with an empty kid',
+    () => JSON.stringify({ ...valid(), issuers: [{ ...issuer(), hmac_secrets: { '': 'CLIENT_7' } }] }),
+    'issuers.hmac_secrets',
+  ],
+  [
     'unknown algorithm',
     () => JSON.stringify({ ...valid(), issuers: [{ ...issuer(), algorithms: ['RS256', 'none'] }] }),
     'algorithms',
