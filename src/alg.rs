@@ -168,7 +168,9 @@ impl Algorithm {
             Algorithm::Hs384 => len == 48,
             Algorithm::Es384 => len == 96,
             Algorithm::Hs512 => len == 64,
-            Algorithm::Es256 | Algorithm::Es256k | Algorithm::EdDsa | Algorithm::Ed25519 => len == 64,
+            Algorithm::Es256 | Algorithm::Es256k | Algorithm::EdDsa | Algorithm::Ed25519 => {
+                len == 64
+            }
             Algorithm::Es512 => len == 132,
             Algorithm::Rs256
             | Algorithm::Rs384
@@ -224,6 +226,31 @@ impl KeyKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signature_lengths_each_algorithm_can_have() {
+        let exact = [
+            (Algorithm::Hs256, 32),
+            (Algorithm::Hs384, 48),
+            (Algorithm::Hs512, 64),
+            (Algorithm::Es256, 64),
+            (Algorithm::Es256k, 64),
+            (Algorithm::Es384, 96),
+            (Algorithm::Es512, 132),
+            (Algorithm::EdDsa, 64),
+            (Algorithm::Ed25519, 64),
+        ];
+        for (alg, len) in exact {
+            assert!(alg.signature_len_possible(len), "{alg}");
+            assert!(!alg.signature_len_possible(len - 1), "{alg}");
+            assert!(!alg.signature_len_possible(len + 1), "{alg}");
+            assert!(!alg.signature_len_possible(0), "{alg}");
+        }
+        for alg in [Algorithm::Rs256, Algorithm::Ps512] {
+            assert!(alg.signature_len_possible(256) && alg.signature_len_possible(512));
+            assert!(!alg.signature_len_possible(0) && !alg.signature_len_possible(513));
+        }
+    }
 
     #[test]
     fn names_round_trip_and_none_is_refused() {

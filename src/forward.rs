@@ -44,7 +44,8 @@ impl ProtectedHeaders {
     /// Whether a client header called `name` must be removed before forwarding.
     pub fn contains(&self, name: &str) -> bool {
         let folded = fold_header_name(name);
-        (!self.prefix.is_empty() && folded.starts_with(&self.prefix)) || self.names.contains(&folded)
+        (!self.prefix.is_empty() && folded.starts_with(&self.prefix))
+            || self.names.contains(&folded)
     }
 }
 
@@ -72,7 +73,9 @@ pub fn claim_header_value(value: &Value) -> Option<String> {
 /// Whether `text` survives as a header value unchanged and unambiguous.
 fn plain_header_text(text: &str) -> bool {
     !text.is_empty()
-        && text.bytes().all(|b| (0x20..=0x7e).contains(&b) && b != b',')
+        && text
+            .bytes()
+            .all(|b| (0x20..=0x7e).contains(&b) && b != b',')
         && !text.starts_with(' ')
         && !text.ends_with(' ')
 }
@@ -98,7 +101,12 @@ fn ascii_json(value: &Value) -> String {
 /// Whether a request is a CORS preflight (Fetch standard, "CORS-preflight request"):
 /// `OPTIONS`, with `Origin` and `Access-Control-Request-Method`, and no body. Only such
 /// a request may pass unauthenticated under `cors_preflight_passthrough`.
-pub fn is_preflight(method: &str, has_origin: bool, has_request_method: bool, has_body: bool) -> bool {
+pub fn is_preflight(
+    method: &str,
+    has_origin: bool,
+    has_request_method: bool,
+    has_body: bool,
+) -> bool {
     method == "OPTIONS" && has_origin && has_request_method && !has_body
 }
 
@@ -167,7 +175,13 @@ mod tests {
     #[test]
     fn folding_matches_what_origins_do() {
         let p = ProtectedHeaders::new("X-Jwt-", ["X-Tenant"]);
-        for name in ["X_Jwt_Sub", "x-jwt_role", "X_JWT_CLAIMS", "x_tenant", "X-TENANT"] {
+        for name in [
+            "X_Jwt_Sub",
+            "x-jwt_role",
+            "X_JWT_CLAIMS",
+            "x_tenant",
+            "X-TENANT",
+        ] {
             assert!(p.contains(name), "{name}");
         }
         for name in ["X-Tenants", "XJwt-Sub", "X-Custom", "Tenant"] {
@@ -177,9 +191,21 @@ mod tests {
 
     #[test]
     fn claim_values_never_change_in_transit() {
-        assert_eq!(claim_header_value(&json!("user-42")).as_deref(), Some("user-42"));
+        assert_eq!(
+            claim_header_value(&json!("user-42")).as_deref(),
+            Some("user-42")
+        );
         assert_eq!(claim_header_value(&json!("a b")).as_deref(), Some("a b"));
-        for v in [" admin ", "admin ", "a,admin", "", "caf\u{e9}", "a\tb", "a\r\nX: y", "\u{7f}"] {
+        for v in [
+            " admin ",
+            "admin ",
+            "a,admin",
+            "",
+            "caf\u{e9}",
+            "a\tb",
+            "a\r\nX: y",
+            "\u{7f}",
+        ] {
             assert_eq!(claim_header_value(&json!(v)), None, "{v:?}");
         }
         assert_eq!(claim_header_value(&json!(7)).as_deref(), Some("7"));
@@ -190,7 +216,8 @@ mod tests {
             Some("[\"r\",\"caf\\u00e9\",\"\\ud83d\\ude00\"]")
         );
         let round: Value =
-            serde_json::from_str(&claim_header_value(&json!({"a": "caf\u{e9}\n"})).unwrap()).unwrap();
+            serde_json::from_str(&claim_header_value(&json!({"a": "caf\u{e9}\n"})).unwrap())
+                .unwrap();
         assert_eq!(round, json!({"a": "caf\u{e9}\n"}));
     }
 
@@ -202,7 +229,13 @@ mod tests {
         assert!(!is_preflight("OPTIONS", true, false, false));
         assert!(!is_preflight("GET", true, true, false));
         assert!(preflight_keeps_header("Access-Control-Request-Headers"));
-        for h in ["authorization", "cookie", "x-http-method-override", "x-api-token", "access_control_request_method"] {
+        for h in [
+            "authorization",
+            "cookie",
+            "x-http-method-override",
+            "x-api-token",
+            "access_control_request_method",
+        ] {
             assert!(!preflight_keeps_header(h), "{h}");
         }
         for m in ["GET", "PROPFIND", "PURGE", "patch"] {

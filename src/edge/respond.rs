@@ -85,8 +85,7 @@ pub fn is_preflight(req: &Request) -> bool {
         .ok()
         .flatten()
         .is_some_and(|v| v.trim() == "0");
-    let has_body =
-        has("transfer-encoding") || (req.inner().body().is_some() && !declared_empty);
+    let has_body = has("transfer-encoding") || (req.inner().body().is_some() && !declared_empty);
     preflight_shape(
         &method_of(req),
         has("origin"),
