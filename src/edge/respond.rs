@@ -12,8 +12,8 @@ use crate::edge_config::{EdgeConfig, PublishJwks};
 use crate::error::Error;
 use crate::extract::TokenSource;
 use crate::forward::{
-    claim_header_value, forwardable_method, is_preflight as preflight_shape, method_has_body,
-    preflight_keeps_header, ProtectedHeaders,
+    claim_header_value, fold_header_name, forwardable_method, is_preflight as preflight_shape,
+    method_has_body, preflight_keeps_header, ProtectedHeaders,
 };
 use crate::jwks::{JwkSet, JwksOptions};
 use crate::verify::VerifiedToken;
@@ -222,7 +222,8 @@ fn is_credential(lower: &str, config: &EdgeConfig) -> bool {
     config.sources.iter().any(|source| match source {
         TokenSource::Authorization { .. } => lower == "authorization",
         TokenSource::Cookie { .. } => lower == "cookie",
-        TokenSource::Header { name } => lower == name.to_ascii_lowercase(),
+        // Any spelling an origin may fold to the token header is a credential too.
+        TokenSource::Header { name } => fold_header_name(lower) == fold_header_name(name),
     })
 }
 

@@ -381,3 +381,12 @@ test('methods are forwarded as received, with their body, never rewritten to GET
   assert.equal(origin.last.method, 'PATCH');
   assert.equal(origin.last.body, 'x=1');
 });
+
+test('header source: a client spelling of the token header (X_Api_Token) is removed with it', async () => {
+  const token = await mint(key, claims());
+  const other = await mint(key, claims({ sub: 'someone-else' }));
+  const res = await proxy.fetch('/h2', { headers: { 'X-Api-Token': token, X_Api_Token: other, 'x-api_token': other } });
+  assert.equal(res.status, 201, res.text);
+  const left = Object.keys(origin.last.headers).filter((h) => h.replaceAll('_', '-') === 'x-api-token');
+  assert.deepEqual(left, [], 'no spelling of the token header reaches the origin');
+});
