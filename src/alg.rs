@@ -158,6 +158,29 @@ impl Algorithm {
         matches!(self.key_kind(), KeyKind::Oct)
     }
 
+    /// Whether a signature of `len` bytes could be one of this algorithm's, before any
+    /// key is looked at: HMAC gives the hash length (RFC 7518 §3.2), ECDSA exactly
+    /// `R‖S` (§3.4), Ed25519 64 bytes (RFC 8032 §5.1.6), RSA the modulus length, at
+    /// most [`crate::MAX_RSA_BITS`] bits (the key decides the exact length).
+    pub const fn signature_len_possible(self, len: usize) -> bool {
+        match self {
+            Algorithm::Hs256 => len == 32,
+            Algorithm::Hs384 => len == 48,
+            Algorithm::Es384 => len == 96,
+            Algorithm::Hs512 => len == 64,
+            Algorithm::Es256 | Algorithm::Es256k | Algorithm::EdDsa | Algorithm::Ed25519 => {
+                len == 64
+            }
+            Algorithm::Es512 => len == 132,
+            Algorithm::Rs256
+            | Algorithm::Rs384
+            | Algorithm::Rs512
+            | Algorithm::Ps256
+            | Algorithm::Ps384
+            | Algorithm::Ps512 => len > 0 && len <= crate::jwk::MAX_RSA_BITS / 8,
+        }
+    }
+
     /// For HMAC, the smallest secret accepted: the hash output length
     /// (RFC 7518 §3.2: "a key of the same size as the hash output or larger MUST be used").
     pub const fn min_secret_len(self) -> usize {
@@ -203,6 +226,31 @@ impl KeyKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signature_lengths_each_algorithm_can_have() {
+        let exact = [
+            (Algorithm::Hs256, 32),
+            (Algorithm::Hs384, 48),
+            (Algorithm::Hs512, 64),
+            (Algorithm::Es256, 64),
+            (Algorithm::Es256k, 64),
+            (Algorithm::Es384, 96),
+            (Algorithm::Es512, 132),
+            (Algorithm::EdDsa, 64),
+            (Algorithm::Ed25519, 64),
+        ];
+        for (alg, len) in exact {
+            assert!(alg.signature_len_possible(len), "{alg}");
+            assert!(!alg.signature_len_possible(len - 1), "{alg}");
+            assert!(!alg.signature_len_possible(len + 1), "{alg}");
+            assert!(!alg.signature_len_possible(0), "{alg}");
+        }
+        for alg in [Algorithm::Rs256, Algorithm::Ps512] {
+            assert!(alg.signature_len_possible(256) && alg.signature_len_possible(512));
+            assert!(!alg.signature_len_possible(0) && !alg.signature_len_possible(513));
+        }
+    }
 
     #[test]
     fn names_round_trip_and_none_is_refused() {

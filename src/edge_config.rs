@@ -11,6 +11,7 @@ use crate::cache::CachePolicy;
 use crate::claims::ClaimsPolicy;
 use crate::error::Error;
 use crate::extract::TokenSource;
+use crate::forward::{fold_header_name, ProtectedHeaders};
 use crate::jwks::JwksOptions;
 use crate::token::DEFAULT_MAX_TOKEN_BYTES;
 use crate::verify::VerifyOptions;
@@ -260,14 +261,19 @@ impl EdgeConfig {
             return Err(bad("sources"));
         }
         let header_names = self.claim_headers.values().chain(self.claims_header.iter());
+        let mut folded = std::collections::BTreeSet::new();
         for name in header_names {
-            if !is_header_name(name) {
+            // Two names an origin may read as one (case, `_` for `-`) would let one
+            // claim stand in for another.
+            if !is_header_name(name) || !folded.insert(fold_header_name(name)) {
                 return Err(bad("claim_headers"));
             }
         }
         if let Some(assertion) = &self.assertion {
             assertion.validate()?;
-            if !is_header_name(&assertion.header) {
+            if !is_header_name(&assertion.header)
+                || folded.contains(&fold_header_name(&assertion.header))
+            {
                 return Err(bad("assertion.header"));
             }
             if !is_binding_name(&assertion.key_secret) {
@@ -310,6 +316,18 @@ impl EdgeConfig {
         ];
         uri.starts_with("https://")
             || (self.dev_allow_http_loopback && loopback.iter().any(|p| uri.starts_with(p)))
+    }
+
+    /// The headers only the worker sets for the origin: `X-Jwt-*`, the claim headers,
+    /// the claims header and the assertion header, compared as origins fold names.
+    pub fn protected_headers(&self) -> ProtectedHeaders {
+        let names = self
+            .claim_headers
+            .values()
+            .chain(self.claims_header.iter())
+            .chain(self.assertion.iter().map(|a| &a.header))
+            .map(String::as_str);
+        ProtectedHeaders::new(RESERVED_HEADER_PREFIX, names)
     }
 
     /// The issuer a token with this (unverified) `iss` is checked against: the one

@@ -51,6 +51,7 @@ mod edge_config;
 mod encoding;
 mod error;
 mod extract;
+mod forward;
 mod jwk;
 mod jwks;
 mod replay;
@@ -84,6 +85,10 @@ pub use crate::edge_config::{
 };
 pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, Malformed};
 pub use crate::extract::{extract_token, TokenSource};
+pub use crate::forward::{
+    claim_header_value, fold_header_name, forwardable_method, is_preflight, log_safe,
+    method_has_body, preflight_keeps_header, ProtectedHeaders,
+};
 pub use crate::jwk::{Jwk, KeyRejection, KidMatch, MAX_KID_BYTES, MAX_RSA_BITS};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
 pub use crate::replay::{

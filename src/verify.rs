@@ -25,6 +25,32 @@ pub struct VerifyOptions {
     pub claims: ClaimsPolicy,
 }
 
+impl VerifyOptions {
+    /// The checks that need no key, in the order [`Verifier`] applies them: the size
+    /// cap, the header's `alg` on the allow-list (`FromStr` knows no `none`), and a
+    /// signature length that algorithm can have. A front end runs this before it
+    /// fetches keys, so a token that cannot verify never costs a JWKS fetch.
+    pub fn admit(&self, untrusted: &UntrustedToken<'_>) -> Result<Algorithm, Error> {
+        if untrusted.len() > self.max_token_bytes {
+            return Err(Error::TokenTooLarge {
+                limit: self.max_token_bytes,
+            });
+        }
+        let algorithm: Algorithm = untrusted
+            .header()
+            .algorithm
+            .parse()
+            .map_err(|_| Error::AlgorithmNotAllowed)?;
+        if !self.algorithms.contains(&algorithm) {
+            return Err(Error::AlgorithmNotAllowed);
+        }
+        if !algorithm.signature_len_possible(untrusted.signature().len()) {
+            return Err(Error::SignatureInvalid);
+        }
+        Ok(algorithm)
+    }
+}
+
 impl Default for VerifyOptions {
     fn default() -> Self {
         Self {
@@ -110,20 +136,8 @@ impl Verifier {
         &self,
         untrusted: UntrustedToken<'_>,
     ) -> Result<SignedPayload, Error> {
-        if untrusted.len() > self.options.max_token_bytes {
-            return Err(Error::TokenTooLarge {
-                limit: self.options.max_token_bytes,
-            });
-        }
+        let algorithm = self.options.admit(&untrusted)?;
         let header = untrusted.header();
-        // The allow-list decides, and `FromStr` knows no `none`.
-        let algorithm: Algorithm = header
-            .algorithm
-            .parse()
-            .map_err(|_| Error::AlgorithmNotAllowed)?;
-        if !self.options.algorithms.contains(&algorithm) {
-            return Err(Error::AlgorithmNotAllowed);
-        }
         let keys = candidates(
             self.keys.keys(),
             algorithm,

@@ -16,10 +16,15 @@ use crate::assertion::{parse_private_jwk, AssertionSigner};
 use crate::edge_config::{EdgeConfig, Mode, ReplayMode};
 use crate::error::Error;
 use crate::extract::extract_token;
+use crate::forward::log_safe;
 use crate::replay::MemoryReplayStore;
 use crate::token::UntrustedToken;
 
 use keys::{IssuerKeys, Tier};
+
+/// Longest untrusted `kid` and `alg` written to a decision log line, in characters.
+const LOG_KID_CHARS: usize = 128;
+const LOG_ALG_CHARS: usize = 16;
 
 /// Replay entries one isolate remembers before failing closed.
 const MEMORY_REPLAY_CAPACITY: usize = 100_000;
@@ -153,7 +158,8 @@ async fn handle(
 ) -> std::result::Result<Response, Error> {
     let config = &state.config;
     if let Some(publish) = &config.publish_jwks {
-        let is_read = matches!(req.method(), worker::Method::Get | worker::Method::Head);
+        let method = respond::method_of(&req);
+        let is_read = method == "GET" || method == "HEAD";
         if is_read && req.path() == "/.well-known/jwks.json" {
             return respond::published_jwks(&req, env, publish).await;
         }
@@ -171,8 +177,16 @@ async fn handle(
         .ok_or(Error::IssuerMismatch)?;
     let issuer = config.issuers.get(index).ok_or(Error::IssuerMismatch)?;
     decision.iss = Some(issuer.issuer.clone());
-    decision.kid = untrusted.header().key_id.clone();
-    decision.alg = Some(untrusted.header().algorithm.clone());
+    // Untrusted values go into the log bounded and printable.
+    decision.kid = untrusted
+        .header()
+        .key_id
+        .as_deref()
+        .map(|kid| log_safe(kid, LOG_KID_CHARS));
+    decision.alg = Some(log_safe(&untrusted.header().algorithm, LOG_ALG_CHARS));
+    // What can be refused without keys is refused before any key is fetched: a junk
+    // token never costs a JWKS fetch. (The verifier runs the same checks again.)
+    config.verify_options(issuer)?.admit(&untrusted)?;
     let now = unix_now();
     let kid = untrusted.header().key_id.clone();
     let (verifier, tier) = keys::verifier_for(state, env, ctx, index, kid.as_deref(), now).await?;

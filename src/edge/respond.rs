@@ -8,9 +8,13 @@ use worker::{Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
 use sha2::{Digest, Sha256};
 
 use crate::assertion::{AssertionSigner, RequestBinding};
-use crate::edge_config::{EdgeConfig, PublishJwks, RESERVED_HEADER_PREFIX};
+use crate::edge_config::{EdgeConfig, PublishJwks};
 use crate::error::Error;
 use crate::extract::TokenSource;
+use crate::forward::{
+    claim_header_value, fold_header_name, forwardable_method, is_preflight as preflight_shape,
+    method_has_body, preflight_keeps_header, ProtectedHeaders,
+};
 use crate::jwks::{JwkSet, JwksOptions};
 use crate::verify::VerifiedToken;
 
@@ -65,15 +69,34 @@ pub fn verdict(token: &VerifiedToken, tier: Tier) -> Result<Response, Error> {
         .fixed(body.to_string().into_bytes()))
 }
 
-pub fn is_preflight(req: &Request) -> bool {
-    req.method() == worker::Method::Options
-        && req
-            .headers()
-            .has("access-control-request-method")
-            .unwrap_or(false)
+/// The request's method exactly as received. (workers-rs's `Method` reads every method
+/// it does not know as `GET`; a proxy must never change the method.)
+pub fn method_of(req: &Request) -> String {
+    req.inner().method()
 }
 
-/// A CORS preflight: forwarded untouched in proxy mode, answered 204 otherwise.
+/// Whether the request is a real CORS preflight: `OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`, and no body.
+pub fn is_preflight(req: &Request) -> bool {
+    let headers = req.headers();
+    let has = |name: &str| headers.has(name).unwrap_or(false);
+    let declared_empty = headers
+        .get("content-length")
+        .ok()
+        .flatten()
+        .is_some_and(|v| v.trim() == "0");
+    let has_body = has("transfer-encoding") || (req.inner().body().is_some() && !declared_empty);
+    preflight_shape(
+        &method_of(req),
+        has("origin"),
+        has("access-control-request-method"),
+        has_body,
+    )
+}
+
+/// A CORS preflight: answered 204 in verdict mode; in proxy mode forwarded with only
+/// the headers a browser's preflight has (no credential, no method override, nothing
+/// that could pass for a verified claim) and no body.
 pub async fn passthrough(req: Request, config: &EdgeConfig) -> Result<Response, Error> {
     match config.mode {
         crate::edge_config::Mode::Verdict => {
@@ -81,32 +104,16 @@ pub async fn passthrough(req: Request, config: &EdgeConfig) -> Result<Response, 
         }
         crate::edge_config::Mode::Proxy => {
             let url = origin_url(&req, config)?;
-            let headers = req_headers_copy(&req, config)?;
-            send(req, &url, headers).await
+            let protected = config.protected_headers();
+            let headers = Headers::new();
+            for (name, value) in req.headers().entries() {
+                if preflight_keeps_header(&name) && !protected.contains(&name) {
+                    headers.append(&name, &value).map_err(internal)?;
+                }
+            }
+            send(req, "OPTIONS", &url, headers, false).await
         }
     }
-}
-
-/// The request's headers minus anything that could pass for a verified claim.
-fn req_headers_copy(req: &Request, config: &EdgeConfig) -> Result<Headers, Error> {
-    let headers = Headers::new();
-    for (name, value) in req.headers().entries() {
-        if !is_reserved(&name.to_ascii_lowercase(), config) {
-            headers.append(&name, &value).map_err(internal)?;
-        }
-    }
-    Ok(headers)
-}
-
-/// `X-Jwt-*` and every configured claim header are the worker's to set, never the client's.
-fn is_reserved(lower: &str, config: &EdgeConfig) -> bool {
-    lower.starts_with(RESERVED_HEADER_PREFIX)
-        || config
-            .claim_headers
-            .values()
-            .chain(config.claims_header.iter())
-            .chain(config.assertion.iter().map(|a| &a.header))
-            .any(|h| h.eq_ignore_ascii_case(lower))
 }
 
 fn origin_url(req: &Request, config: &EdgeConfig) -> Result<String, Error> {
@@ -135,12 +142,18 @@ pub async fn forward(
     token: &VerifiedToken,
     assertion: Option<(&AssertionSigner, i64)>,
 ) -> Result<Response, Error> {
+    let method = method_of(&req);
+    if !forwardable_method(&method) {
+        return Err(Error::RequestMalformed("method"));
+    }
     let url = origin_url(&req, config)?;
+    let protected: ProtectedHeaders = config.protected_headers();
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
         let lower = name.to_ascii_lowercase();
-        // Nothing the client sends may pass for a verified claim.
-        if is_reserved(&lower, config) {
+        // Nothing the client sends may pass for a verified claim, in any spelling an
+        // origin may fold to a protected name (`X_Jwt_Sub`, `x-jwt_sub`, ...).
+        if protected.contains(&lower) {
             continue;
         }
         if config.strip_credential && is_credential(&lower, config) {
@@ -154,15 +167,11 @@ pub async fn forward(
         headers.append(&name, &value).map_err(internal)?;
     }
     for (claim, header) in &config.claim_headers {
-        if let Some(value) = token.claims.all.get(claim) {
-            let text = match value {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            // Header values cannot carry control characters; such claims are not sent.
-            if !text.chars().any(char::is_control) {
-                headers.set(header, &text).map_err(internal)?;
-            }
+        // One encoding (`claim_header_value`): a value that would change in transit is
+        // not sent in its plain header, only in the claims header. No client variant of
+        // the name got through above, so a header not sent is absent at the origin.
+        if let Some(text) = token.claims.all.get(claim).and_then(claim_header_value) {
+            headers.set(header, &text).map_err(internal)?;
         }
     }
     if let Some(name) = &config.claims_header {
@@ -172,19 +181,19 @@ pub async fn forward(
             .map_err(internal)?;
     }
     if let Some((signer, now)) = assertion {
-        let value = sign_assertion(signer, &req, &url, token, now)?;
+        let value = sign_assertion(signer, &method, &url, token, now)?;
         headers
             .set(&signer.config().header, &value)
             .map_err(internal)?;
     }
-    send(req, &url, headers).await
+    send(req, &method, &url, headers, method_has_body(&method)).await
 }
 
 /// The assertion for the request exactly as it goes to the origin: the outbound URL's
 /// path and query, as the origin will read them.
 fn sign_assertion(
     signer: &AssertionSigner,
-    req: &Request,
+    method: &str,
     url: &str,
     token: &VerifiedToken,
     now: i64,
@@ -198,11 +207,10 @@ fn sign_assertion(
     let mut id = [0u8; 16];
     // No randomness, no unique `jti`: refuse rather than forward a guessable one.
     getrandom::getrandom(&mut id).map_err(|_| Error::ConfigInvalid("randomness"))?;
-    let method = req.method();
     signer.sign(
         token,
         RequestBinding {
-            method: method.as_ref(),
+            method,
             path: &path,
         },
         now,
@@ -214,7 +222,8 @@ fn is_credential(lower: &str, config: &EdgeConfig) -> bool {
     config.sources.iter().any(|source| match source {
         TokenSource::Authorization { .. } => lower == "authorization",
         TokenSource::Cookie { .. } => lower == "cookie",
-        TokenSource::Header { name } => lower == name.to_ascii_lowercase(),
+        // Any spelling an origin may fold to the token header is a credential too.
+        TokenSource::Header { name } => fold_header_name(lower) == fold_header_name(name),
     })
 }
 
@@ -241,16 +250,26 @@ fn strip_cookies(value: &str, config: &EdgeConfig) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join("; "))
 }
 
-async fn send(req: Request, url: &str, headers: Headers) -> Result<Response, Error> {
+/// Sends to the origin with `method` as received (never rewritten) and, when
+/// `with_body`, the request's body; redirects come back to the client as they are.
+async fn send(
+    req: Request,
+    method: &str,
+    url: &str,
+    headers: Headers,
+    with_body: bool,
+) -> Result<Response, Error> {
     let mut init = RequestInit::new();
-    init.with_method(req.method())
-        .with_headers(headers)
+    init.with_headers(headers)
         .with_redirect(RequestRedirect::Manual);
-    if !matches!(req.method(), worker::Method::Get | worker::Method::Head) {
+    if with_body {
         init.with_body(req.inner().body().map(Into::into));
     }
-    let outbound =
-        Request::new_with_init(url, &init).map_err(|_| Error::RequestMalformed("origin url"))?;
+    let raw: worker::web_sys::RequestInit = (&init).into();
+    raw.set_method(method);
+    let outbound = worker::web_sys::Request::new_with_str_and_init(url, &raw)
+        .map(Request::from)
+        .map_err(|_| Error::RequestMalformed("origin request"))?;
     match Fetch::Request(outbound).send().await {
         Ok(response) => Ok(response),
         // The origin is unreachable: a 502, not an authentication error.
@@ -302,7 +321,7 @@ pub async fn published_jwks(
     headers
         .set("content-type", "application/jwk-set+json")
         .map_err(internal)?;
-    let body = if req.method() == worker::Method::Head {
+    let body = if method_of(req) == "HEAD" {
         Vec::new()
     } else {
         text.into_bytes()

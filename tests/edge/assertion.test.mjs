@@ -282,3 +282,25 @@ function freePort() {
     });
   });
 }
+
+test('issue 14: a custom assertion header has no client spelling at the origin; the assertion binds unknown methods as sent', async () => {
+  const w = await startWorker({
+    config: baseConfig(origin.url, { header: 'Edge-Assertion' }),
+    bindings: { ASSERTION_KEY: JSON.stringify(edPrivate) },
+  });
+  const token = await mint(issuerKey, claims());
+  const res = await w.fetch('/dav/item', {
+    token,
+    method: 'PROPFIND',
+    body: '<propfind/>',
+    headers: { Edge_Assertion: 'forged-by-the-client', 'edge-assertion': 'forged-too' },
+  });
+  assert.equal(res.status, 201, res.text);
+  const seen = origin.last;
+  assert.equal(seen.method, 'PROPFIND');
+  const spellings = Object.keys(seen.headers).filter((h) => h.replaceAll('_', '-') === 'edge-assertion');
+  assert.deepEqual(spellings, ['edge-assertion'], 'only the worker’s own header');
+  const { payload } = await originCheck(seen.headers['edge-assertion'], seen);
+  assert.equal(payload.method, 'PROPFIND', 'the assertion binds the method as forwarded');
+  await w.dispose();
+});

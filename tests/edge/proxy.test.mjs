@@ -237,3 +237,156 @@ test('verdict mode answers itself and never contacts the origin', async () => {
   assert.equal(origin.requests.length, before, 'verdict mode did not proxy');
   await w.dispose();
 });
+
+// ---------------------------------------------------------------- issue 14, proxy mode
+
+test('underscore and mixed-case variants of protected headers never reach the origin', async () => {
+  // Origins that fold `_` into `-` (CGI/PHP HTTP_X_JWT_SUB, Rack, Puma) would read these
+  // as the worker's own headers.
+  const token = await mint(key, claims());
+  const spoofs = {
+    X_Jwt_Sub: 'admin',
+    'X-Jwt_Role': 'root',
+    X_JWT_CLAIMS: 'eyJzdWIiOiJhZG1pbiJ9',
+    X_Tenant: 'evil-corp',
+    'x_roles': '["admin"]',
+    'X-TENANT': 'evil-corp',
+  };
+  const res = await proxy.fetch('/fold', { token, headers: { ...spoofs, 'X-Other_Thing': 'kept' } });
+  assert.equal(res.status, 201, res.text);
+  const seen = origin.last.headers;
+  const folded = (h) => h.toLowerCase().replaceAll('_', '-');
+  const leaked = Object.keys(seen).filter((h) => h.includes('_') && folded(h) !== 'x-other-thing');
+  assert.deepEqual(leaked, [], `client variants reached the origin: ${leaked}`);
+  assert.equal(seen['x-jwt-sub'], 'user-42');
+  assert.equal(seen['x-tenant'], 'acme');
+  assert.equal(seen['x-roles'], '["reader","writer"]');
+  assert.deepEqual(decodeClaims(seen['x-jwt-claims']), payloadOf(token));
+  assert.equal(seen['x-other_thing'], 'kept', 'an unrelated underscore header is kept');
+});
+
+test('a claim header withheld for its value cannot be replaced by a client variant', async () => {
+  const token = await mint(key, claims({ tenant: ' acme ' }));
+  const res = await proxy.fetch('/withheld', { token, headers: { X_Tenant: 'evil-corp', 'x-tenant': 'evil-corp' } });
+  assert.equal(res.status, 201, res.text);
+  const seen = origin.last.headers;
+  const tenantLike = Object.keys(seen).filter((h) => h.toLowerCase().replaceAll('_', '-') === 'x-tenant');
+  assert.deepEqual(tenantLike, [], 'no X-Tenant in any spelling');
+  assert.equal(decodeClaims(seen['x-jwt-claims']).tenant, ' acme ', 'the claim is in X-Jwt-Claims, unchanged');
+});
+
+test('claim values that would change in transit go only in X-Jwt-Claims', async () => {
+  const w = await startWorker({
+    config: {
+      ...baseConfig,
+      claim_headers: { a: 'X-A', b: 'X-B', c: 'X-C', d: 'X-D', e: 'X-E', f: 'X-F', g: 'X-G', n: 'X-N', sub: 'X-Jwt-Sub' },
+    },
+  });
+  const odd = {
+    a: ' admin ', // would be trimmed
+    b: 'a,admin', // would read as a list
+    c: 'café', // non-ASCII
+    d: 'a\u0007b', // a control character
+    e: ['r', 'é'], // JSON, non-ASCII escaped
+    f: 12.5,
+    g: 'plain value',
+    n: null,
+  };
+  const token = await mint(key, claims(odd));
+  const res = await w.fetch('/values', { token });
+  assert.equal(res.status, 201, res.text);
+  const seen = origin.last.headers;
+  for (const h of ['x-a', 'x-b', 'x-c', 'x-d', 'x-n']) assert.equal(seen[h], undefined, `${h} is withheld`);
+  assert.equal(seen['x-e'], '["r","\\u00e9"]');
+  assert.equal(seen['x-f'], '12.5');
+  assert.equal(seen['x-g'], 'plain value');
+  assert.equal(seen['x-jwt-sub'], 'user-42');
+  const all = decodeClaims(seen['x-jwt-claims']);
+  for (const [k, v] of Object.entries(odd)) assert.deepEqual(all[k], v, `X-Jwt-Claims keeps ${k} exactly`);
+  await w.dispose();
+});
+
+test('claim header names that fold to one name are a configuration error', async () => {
+  const w = await startWorker({ config: { ...baseConfig, claim_headers: { sub: 'X-User', tenant: 'x_user' } } });
+  const res = await w.fetch('/x', { token: await mint(key, claims()) });
+  assert.equal(res.status, 500, res.text);
+  assert.equal(res.json?.code, 'config_invalid', res.text);
+  assert.match(res.json?.detail ?? '', /claim_headers/);
+  await w.dispose();
+});
+
+test('only a real preflight passes unauthenticated, and without credentials or overrides', async () => {
+  const before = origin.requests.length;
+  // An OPTIONS with a body is not a preflight: it needs a valid token.
+  const withBody = await proxy.fetch('/api/items', {
+    method: 'OPTIONS',
+    body: 'delete everything',
+    headers: {
+      origin: 'https://app.example',
+      'access-control-request-method': 'POST',
+      authorization: 'Bearer not-a-token',
+      'x-http-method-override': 'DELETE',
+    },
+  });
+  assert.equal(withBody.status, 401, withBody.text);
+  // Without Origin it is not a preflight either.
+  const noOrigin = await proxy.fetch('/api/items', {
+    method: 'OPTIONS',
+    headers: { 'access-control-request-method': 'POST' },
+  });
+  assertRefused(noOrigin, { status: 401, code: 'token_missing', realm: REALM });
+  assert.equal(origin.requests.length, before, 'neither reached the origin');
+
+  // A real preflight passes, stripped of the credential, token sources and overrides.
+  const token = await mint(key, claims());
+  const pre = await proxy.fetch('/api/items?q=1', {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'https://app.example',
+      'access-control-request-method': 'PUT',
+      'access-control-request-headers': 'content-type, authorization',
+      authorization: `Bearer ${token}`,
+      cookie: `jwt=${token}; theme=dark`,
+      'x-api-token': token,
+      'x-http-method-override': 'DELETE',
+      'x-http-method': 'DELETE',
+      'x-method-override': 'DELETE',
+      'x-custom': 'dropped',
+    },
+  });
+  assert.equal(pre.status, 201, pre.text);
+  assert.equal(origin.requests.length, before + 1);
+  const seen = origin.last;
+  assert.equal(seen.method, 'OPTIONS');
+  assert.equal(seen.url, '/api/items?q=1');
+  assert.equal(seen.body, '');
+  assert.equal(seen.headers.origin, 'https://app.example');
+  assert.equal(seen.headers['access-control-request-method'], 'PUT');
+  assert.equal(seen.headers['access-control-request-headers'], 'content-type, authorization');
+  for (const h of ['authorization', 'cookie', 'x-api-token', 'x-http-method-override', 'x-http-method', 'x-method-override', 'x-custom']) {
+    assert.equal(seen.headers[h], undefined, `${h} is not forwarded on a preflight`);
+  }
+});
+
+test('methods are forwarded as received, with their body, never rewritten to GET', async () => {
+  const token = await mint(key, claims());
+  for (const method of ['PROPFIND', 'PURGE', 'MKCOL']) {
+    const res = await proxy.fetch('/dav/folder', { method, token, body: `<${method.toLowerCase()}/>` });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(origin.last.method, method);
+    assert.equal(origin.last.body, `<${method.toLowerCase()}/>`);
+  }
+  const patch = await proxy.fetch('/p', { method: 'PATCH', token, body: 'x=1' });
+  assert.equal(patch.status, 201, patch.text);
+  assert.equal(origin.last.method, 'PATCH');
+  assert.equal(origin.last.body, 'x=1');
+});
+
+test('header source: a client spelling of the token header (X_Api_Token) is removed with it', async () => {
+  const token = await mint(key, claims());
+  const other = await mint(key, claims({ sub: 'someone-else' }));
+  const res = await proxy.fetch('/h2', { headers: { 'X-Api-Token': token, X_Api_Token: other, 'x-api_token': other } });
+  assert.equal(res.status, 201, res.text);
+  const left = Object.keys(origin.last.headers).filter((h) => h.replaceAll('_', '-') === 'x-api-token');
+  assert.deepEqual(left, [], 'no spelling of the token header reaches the origin');
+});

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import {
   JwksServer,
   algNone,
+  b64u,
   assertRefused,
   assertVerdict,
   closeAll,
@@ -203,4 +204,53 @@ test('one JSON log line per decision; no token or secret in any log line', async
       assert.ok(!log.message.includes(needle), `a log line contains a credential: ${log.message.slice(0, 200)}`);
     }
   }
+});
+
+// ---------------------------------------------------------------- issue 14, items 13 and 14
+
+test('a token that cannot verify is refused before any JWKS fetch, on a cold isolate', async () => {
+  const issuerKeys = await JwksServer.start([keys.ES256]);
+  const cold = await startWorker({
+    config: {
+      issuers: [{ issuer: ISS, jwks_uri: issuerKeys.uri, audiences: [AUD], algorithms: ['ES256', 'RS256'] }],
+      mode: 'verdict',
+      realm: REALM,
+      dev_allow_http_loopback: true,
+    },
+  });
+  const payload = { ...claims(), exp: now() + 300 };
+  const junk = [
+    // alg not on the allow-list, `none`, unknown, huge
+    [`${b64u({ alg: 'HS256', typ: 'JWT' })}.${b64u(payload)}.${b64u('x'.repeat(32))}`, 'alg_not_allowed'],
+    [algNone(payload), 'alg_not_allowed'],
+    [`${b64u({ alg: 'XX999' })}.${b64u(payload)}.${b64u('x'.repeat(64))}`, 'alg_not_allowed'],
+    [`${b64u({ alg: 'A'.repeat(11_000) })}.${b64u(payload)}.${b64u('x'.repeat(64))}`, 'alg_not_allowed'],
+    // an ES256 signature must be exactly 64 bytes; an RS256 one at most 512
+    [`${b64u({ alg: 'ES256', kid: keys.ES256.kid })}.${b64u(payload)}.${b64u('x'.repeat(10))}`, 'signature_invalid'],
+    [`${b64u({ alg: 'RS256', kid: 'k' })}.${b64u(payload)}.${b64u('x'.repeat(600))}`, 'signature_invalid'],
+  ];
+  for (const [token, code] of junk) {
+    const res = await cold.fetch('/junk', { token });
+    assertRefused(res, { status: 401, code, realm: REALM });
+  }
+  assert.equal(issuerKeys.count, 0, 'no JWKS fetch for tokens that cannot verify');
+  assertVerdict(await cold.fetch('/ok', { token: await mint(keys.ES256, claims()) }));
+  assert.equal(issuerKeys.count, 1, 'a token that could verify fetches the keys');
+  await cold.dispose();
+});
+
+test('untrusted values in the decision log are bounded and printable', async () => {
+  const before = worker.jsonLogs().length;
+  const payload = { ...claims(), exp: now() + 300 };
+  const hugeAlg = `${b64u({ alg: 'A'.repeat(11_000) })}.${b64u(payload)}.${b64u('x'.repeat(64))}`;
+  refused(await send(hugeAlg), { status: 401, code: 'alg_not_allowed' });
+  const oddKid = `${b64u({ alg: 'ES256', kid: `k\u00e9${'k'.repeat(250)}` })}.${b64u(payload)}.${b64u('x'.repeat(64))}`;
+  refused(await send(oddKid), { status: 401, code: 'no_matching_key' });
+  await waitFor(() => worker.jsonLogs().length >= before + 2, { what: 'two decision lines' });
+  const lines = worker.jsonLogs().slice(before);
+  const [first, second] = lines.filter((l) => l.event === 'decision');
+  assert.ok(first.alg.length <= 17, `alg logged with ${first.alg.length} characters`);
+  assert.ok(second.kid.length <= 129, `kid logged with ${second.kid.length} characters`);
+  assert.match(second.kid, /^[ -~]+…?$/, 'kid logged as printable ASCII');
+  for (const log of worker.logs) assert.ok(log.message.length < 2048, `a log line of ${log.message.length} characters`);
 });
