@@ -91,9 +91,37 @@ pub struct IssuerConfig {
     #[serde(default)]
     pub hmac_secret: Option<String>,
     /// Named HMAC keys, `kid` → name of the Worker secret holding it (one per client):
-    /// a token whose `kid` names one is verified by that one only. Default none.
-    #[serde(default)]
+    /// a token whose `kid` names one is verified by that one only. Default none. A
+    /// `kid` given twice is refused (JSON parsers disagree on which one wins).
+    #[serde(default, deserialize_with = "unique_map")]
     pub hmac_secrets: BTreeMap<String, String>,
+}
+
+/// A JSON object as a map, refusing a repeated member name instead of keeping the last.
+fn unique_map<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    struct Unique;
+    impl<'de> serde::de::Visitor<'de> for Unique {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of kid to binding name")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((kid, binding)) = map.next_entry::<String, String>()? {
+                if out.insert(kid, binding).is_some() {
+                    // The kid is not echoed: the message names the field only.
+                    return Err(serde::de::Error::custom("a kid repeats in `hmac_secrets`"));
+                }
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(Unique)
 }
 
 /// Most entries in one issuer's `hmac_secrets` (as a JWKS holds at most 100 keys).

@@ -323,6 +323,12 @@ fn worker_config_hmac_secrets() {
         EdgeConfig::from_json(&doc.to_string()).unwrap_err(),
         Error::ConfigInvalid("issuers.hmac_secrets")
     );
+    // A kid given twice is refused, not last-wins.
+    let twice = r#"{"issuers":[{"issuer":"a","hmac_secrets":{"client-7":"A","client-7":"B"}}]}"#;
+    assert_eq!(
+        EdgeConfig::from_json(twice).unwrap_err(),
+        Error::ConfigInvalid("hmac_secrets")
+    );
     // Without any secret, neither HS* nor a missing jwks_uri is allowed.
     assert_eq!(
         EdgeConfig::from_json(r#"{"issuers":[{"issuer":"a","hmac_secrets":{}}]}"#).unwrap_err(),
