@@ -1326,9 +1326,9 @@ fn rotation_refuses_retention_shorter_than_token_lifetime() {
     assert_eq!(kids_of(&jwks), [r.stdout.trim().to_owned()]);
 }
 
-/// Every file and directory under `root` (relative path → bytes and mode, `None` for
-/// a directory), to compare a tree before and after a command.
-fn tree(root: &Path) -> std::collections::BTreeMap<String, Option<(Vec<u8>, u32)>> {
+/// Every file and directory under `root` (relative path → SHA-256 of the bytes and the
+/// mode, `None` for a directory), to compare a tree before and after a command.
+fn tree(root: &Path) -> std::collections::BTreeMap<String, Option<(String, u32)>> {
     let mut out = std::collections::BTreeMap::new();
     let mut todo = vec![root.to_path_buf()];
     while let Some(dir) = todo.pop() {
@@ -1346,8 +1346,9 @@ fn tree(root: &Path) -> std::collections::BTreeMap<String, Option<(Vec<u8>, u32)
                 out.insert(name, None);
                 todo.push(path);
             } else {
-                let bytes = fs::read(&path).expect("read file");
-                out.insert(name, Some((bytes, mode(&path))));
+                let digest = Sha256::digest(fs::read(&path).expect("read file"));
+                let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+                out.insert(name, Some((hex, mode(&path))));
             }
         }
     }

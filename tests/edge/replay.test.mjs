@@ -184,11 +184,16 @@ for (const mode of ['best-effort', 'strict']) {
       entry: ENTRY,
     });
     const storeDown = { 'x-test-fault': STORE_FAULT[mode] };
-    // Eight one-time tokens of A: its memory (3) is full after the third.
-    const aTokens = await Promise.all(Array.from({ length: 8 }, (_, i) => mint(key, claims({ iss: A }), { lifetime: 300 + i })));
+    const bToken = await mint(key, claims({ iss: B }));
+    assertVerdict(await w.fetch('/', { token: bToken }), { iss: B });
+    // Eight one-time tokens of A, all expiring after B's: A's memory (3) is full after
+    // the third.
+    const aTokens = await Promise.all(Array.from({ length: 8 }, (_, i) => mint(key, claims({ iss: A }), { lifetime: 310 + i })));
     for (const token of aTokens) assertVerdict(await w.fetch('/', { token }), { iss: A });
     assertVerdict(await w.fetch('/', { token: await mint(key, claims({ iss: B })) }), { iss: B });
     assertVerdict(await w.fetch('/', { token: await mint(key, claims({ iss: A })) }), { iss: A });
+    // B's memory is B's own: A's flood did not push B's token out of it.
+    assertRefused(await w.fetch('/', { token: bToken, headers: storeDown }), { status: 401, code: 'token_replayed' });
     // The first A token fell out of memory (closest to its expiry): with the store down
     // it cannot be decided (503), with the store up the store refuses it.
     assertRefused(await w.fetch('/', { token: aTokens[0], headers: storeDown }), { status: 503, code: 'replay_unavailable' });
