@@ -84,10 +84,10 @@ pub struct IssuerConfig {
     #[serde(default)]
     pub replay_kv_prefilter: bool,
     /// Accepted `jti`s of this issuer each isolate remembers in front of its replay store
-    /// (KV or the Durable Object), about 100 bytes each; at most 1 000 000. The memory
+    /// (KV or the Durable Object), about 130 bytes each; at most 500 000. The memory
     /// refuses a replay without a round trip; when it is full the entry closest to its
     /// expiry is forgotten and the store, the authority, still refuses it. 0: every
-    /// request asks the store. Default 100 000.
+    /// request asks the store. Default 100 000 (about 13 MB when full).
     #[serde(default = "default_replay_memory")]
     pub replay_memory: usize,
     /// Name of a Worker secret holding an HMAC key (base64url). Never the key itself.
@@ -103,8 +103,8 @@ fn default_replay_memory() -> usize {
     100_000
 }
 
-/// Largest `replay_memory`: about 100 MB of an isolate's 128 MB.
-const MAX_REPLAY_MEMORY: usize = 1_000_000;
+/// Largest `replay_memory`: about 65 MB of an isolate's 128 MB.
+const MAX_REPLAY_MEMORY: usize = 500_000;
 
 fn default_max_lifetime() -> Option<u64> {
     Some(86_400)

@@ -184,7 +184,12 @@ impl ReplayStore for Authority {
     }
 }
 
-fn check(memory: &RefCell<ReplayMemory>, store: &Authority, e: &ReplayEntry, now: i64) -> Result<(), Error> {
+fn check(
+    memory: &RefCell<ReplayMemory>,
+    store: &Authority,
+    e: &ReplayEntry,
+    now: i64,
+) -> Result<(), Error> {
     block_on(check_replay_entry(memory, store, e, now))
 }
 
@@ -230,7 +235,10 @@ fn memory_entries_leave_at_their_expiry() {
     m.release(&probe.key);
     assert_eq!(m.len(), 3);
     // At its end an entry leaves (on the next call that takes the clock).
-    assert_eq!(m.reserve(&entry("a", 0).key, NOW + 5), Ok(Reservation::Reserved));
+    assert_eq!(
+        m.reserve(&entry("a", 0).key, NOW + 5),
+        Ok(Reservation::Reserved)
+    );
     assert_eq!(m.len(), 2);
     assert_eq!(m.reserve(&probe.key, NOW + 10), Ok(Reservation::Reserved));
     assert_eq!(m.len(), 0);
@@ -243,13 +251,24 @@ fn memory_entries_leave_at_their_expiry() {
 #[test]
 fn a_full_memory_forgets_the_entry_closest_to_expiry_and_never_refuses() {
     let mut m = ReplayMemory::new(2);
-    let (a, b, c) = (entry("a", NOW + 10), entry("b", NOW + 30), entry("c", NOW + 20));
+    let (a, b, c) = (
+        entry("a", NOW + 10),
+        entry("b", NOW + 30),
+        entry("c", NOW + 20),
+    );
     for e in [&a, &b, &c] {
-        assert_eq!(m.reserve(&e.key, NOW), Ok(Reservation::Reserved), "full never refuses");
+        assert_eq!(
+            m.reserve(&e.key, NOW),
+            Ok(Reservation::Reserved),
+            "full never refuses"
+        );
         m.settle(&e.key, e.expires_at, NOW, &Ok(true));
     }
     assert_eq!(m.len(), 2);
-    assert!(!m.contains(&a.key, NOW), "the entry closest to its end went");
+    assert!(
+        !m.contains(&a.key, NOW),
+        "the entry closest to its end went"
+    );
     assert!(m.contains(&b.key, NOW) && m.contains(&c.key, NOW));
     // A new entry that would end first is the one not kept.
     let d = entry("d", NOW + 15);
@@ -270,8 +289,15 @@ fn a_store_failure_leaves_the_jti_unused_for_the_retry() {
     let store = Authority::default();
     let e = entry("retry", NOW + 300);
     store.fail.set(1);
-    assert_eq!(check(&memory, &store, &e, NOW), Err(Error::ReplayUnavailable));
-    assert_eq!(check(&memory, &store, &e, NOW + 1), Ok(()), "the retry after a 503");
+    assert_eq!(
+        check(&memory, &store, &e, NOW),
+        Err(Error::ReplayUnavailable)
+    );
+    assert_eq!(
+        check(&memory, &store, &e, NOW + 1),
+        Ok(()),
+        "the retry after a 503"
+    );
     assert_eq!(
         check(&memory, &store, &e, NOW + 2),
         Err(Error::TokenReplayed)
@@ -289,15 +315,25 @@ fn a_full_memory_falls_through_to_the_store() {
         .map(|i| entry(&format!("t{i}"), NOW + 100 + i))
         .collect();
     for e in &tokens {
-        assert_eq!(check(&memory, &store, e, NOW), Ok(()), "fresh tokens pass a full memory");
+        assert_eq!(
+            check(&memory, &store, e, NOW),
+            Ok(()),
+            "fresh tokens pass a full memory"
+        );
     }
     assert_eq!(memory.borrow().len(), 3);
     // t0 fell out of memory: the store refuses it.
     let calls = store.calls.get();
-    assert_eq!(check(&memory, &store, &tokens[0], NOW + 1), Err(Error::TokenReplayed));
+    assert_eq!(
+        check(&memory, &store, &tokens[0], NOW + 1),
+        Err(Error::TokenReplayed)
+    );
     assert_eq!(store.calls.get(), calls + 1, "asked the store");
     // t9 (latest to expire) is still in memory: refused without asking.
-    assert_eq!(check(&memory, &store, &tokens[9], NOW + 1), Err(Error::TokenReplayed));
+    assert_eq!(
+        check(&memory, &store, &tokens[9], NOW + 1),
+        Err(Error::TokenReplayed)
+    );
     assert_eq!(store.calls.get(), calls + 1, "answered from memory");
 }
 
@@ -319,7 +355,10 @@ fn a_concurrent_duplicate_is_refused_while_the_first_is_pending() {
     // The first one's store call fails: the key is free again for a retry.
     store.fail.set(1);
     store.gate_closed.set(false);
-    assert_eq!(first.as_mut().poll(&mut cx), Poll::Ready(Err(Error::ReplayUnavailable)));
+    assert_eq!(
+        first.as_mut().poll(&mut cx),
+        Poll::Ready(Err(Error::ReplayUnavailable))
+    );
     assert_eq!(check(&memory, &store, &e, NOW), Ok(()));
 
     // A request dropped while waiting (cancelled) leaves no reservation behind.

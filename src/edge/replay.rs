@@ -31,7 +31,10 @@ pub async fn check(
 
 /// The replay memory of the token's issuer, found by its verified `iss` (the claims
 /// policy requires it to equal the configured issuer exactly).
-pub fn memory_of<'a>(state: &'a Isolate, claims: &Claims) -> Result<&'a RefCell<ReplayMemory>, Error> {
+pub fn memory_of<'a>(
+    state: &'a Isolate,
+    claims: &Claims,
+) -> Result<&'a RefCell<ReplayMemory>, Error> {
     let iss = claims.issuer.as_deref();
     state
         .config
@@ -56,7 +59,10 @@ impl KvReplay<'_> {
 
     /// Whether KV has `key`; `Ok(false)` (logged) when it cannot say.
     pub async fn seen(&self, key: &str) -> Result<bool, Error> {
-        let kv = self.env.kv("REPLAY").map_err(|_| Error::ReplayUnavailable)?;
+        let kv = self
+            .env
+            .kv("REPLAY")
+            .map_err(|_| Error::ReplayUnavailable)?;
         match kv.get(&Self::kv_key(key)).text().await {
             Ok(found) => Ok(found.is_some()),
             Err(_) => {
@@ -69,7 +75,10 @@ impl KvReplay<'_> {
     /// Records `key` with `expirationTtl = max(60, expires_at − now)` (KV refuses shorter
     /// ones); a failed write is logged.
     pub async fn record(&self, key: &str, expires_at: i64, now: i64) -> Result<(), Error> {
-        let kv = self.env.kv("REPLAY").map_err(|_| Error::ReplayUnavailable)?;
+        let kv = self
+            .env
+            .kv("REPLAY")
+            .map_err(|_| Error::ReplayUnavailable)?;
         let ttl = u64::try_from(expires_at.saturating_sub(now).max(KV_MIN_TTL)).unwrap_or(60);
         let stored = match kv.put(&Self::kv_key(key), "1") {
             Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
