@@ -1373,18 +1373,16 @@ fn rotation_in_a_fresh_directory_creates_the_jwks_directory() {
     assert_eq!(read_json(&keys.join("current.jwk"))["kid"], json!(kid));
     assert_eq!(mode(&keys.join(format!("{kid}.jwk"))), 0o600);
     let files: Vec<String> = tree(&dir.0).into_keys().collect();
-    assert_eq!(
-        files,
-        [
-            "public".to_owned(),
-            "public/jwks.json".to_owned(),
-            "secrets".to_owned(),
-            format!("secrets/{kid}.jwk"),
-            "secrets/current.jwk".to_owned(),
-            "secrets/rotation.json".to_owned(),
-        ],
-        "no temporary files left"
-    );
+    let mut expected = vec![
+        "public".to_owned(),
+        "public/jwks.json".to_owned(),
+        "secrets".to_owned(),
+        format!("secrets/{kid}.jwk"),
+        "secrets/current.jwk".to_owned(),
+        "secrets/rotation.json".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(files, expected, "no temporary files left");
 }
 
 /// A rotation that fails at any step leaves the key directory and the JWKS exactly as
