@@ -84,6 +84,13 @@ pub struct IssuerConfig {
     /// the object, and record accepted ones there. Default false.
     #[serde(default)]
     pub replay_kv_prefilter: bool,
+    /// Accepted `jti`s of this issuer each isolate remembers in front of its replay store
+    /// (KV or the Durable Object), about 130 bytes each; at most 500 000. The memory
+    /// refuses a replay without a round trip; when it is full the entry closest to its
+    /// expiry is forgotten and the store, the authority, still refuses it. 0: every
+    /// request asks the store. Default 100 000 (about 13 MB when full).
+    #[serde(default = "default_replay_memory")]
+    pub replay_memory: usize,
     /// Name of a Worker secret holding an HMAC key (base64url). Never the key itself.
     #[serde(default)]
     pub hmac_secret: Option<String>,
@@ -92,6 +99,13 @@ pub struct IssuerConfig {
 fn default_replay_shards() -> u32 {
     16
 }
+
+fn default_replay_memory() -> usize {
+    100_000
+}
+
+/// Largest `replay_memory`: about 65 MB of an isolate's 128 MB.
+const MAX_REPLAY_MEMORY: usize = 500_000;
 
 fn default_max_lifetime() -> Option<u64> {
     Some(86_400)
@@ -228,6 +242,9 @@ impl EdgeConfig {
                 .is_some_and(|n| !is_binding_name(n))
             {
                 return Err(bad("issuers.hmac_secret"));
+            }
+            if issuer.replay_memory > MAX_REPLAY_MEMORY {
+                return Err(bad("issuers.replay_memory"));
             }
             self.verify_options(issuer)?;
         }
@@ -382,7 +399,7 @@ fn is_header_name(name: &str) -> bool {
 }
 
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 33] = [
+    const FIELDS: [&str; 34] = [
         "publish_jwks",
         "kv_key",
         "assertion",
@@ -401,6 +418,7 @@ fn field_of(message: &str) -> &'static str {
         "typ",
         "subject",
         "replay",
+        "replay_memory",
         "hmac_secret",
         "sources",
         "mode",
