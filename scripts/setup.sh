@@ -244,10 +244,16 @@ npm_ci_or_install() {
   warn "npm ci failed (${why#npm error }); full log in ${log#"$ROOT"/}"
   note "falling back to: npm install --no-audit --no-fund (installs the versions locked in package-lock.json)"
   before="$(cksum <"$ROOT/package-lock.json")"
+  cp "$ROOT/package-lock.json" "$STATE_DIR/package-lock.json.orig"
   timeout 900 npm install --no-audit --no-fund </dev/null || die "npm install failed too"
   if [ "$(cksum <"$ROOT/package-lock.json")" != "$before" ]; then
-    warn "npm install changed package-lock.json: review and commit it, or 'git checkout package-lock.json'"
+    # Depending on what npm's cache holds, npm install may add the other platforms'
+    # optional workerd entries to the lock. The installed versions are the locked ones
+    # either way; set-up never rewrites a tracked file, so the lock is put back.
+    cp "$STATE_DIR/package-lock.json.orig" "$ROOT/package-lock.json"
+    note "npm install added entries to package-lock.json; restored the committed lock file"
   fi
+  rm -f "$STATE_DIR/package-lock.json.orig"
 }
 
 setup_node() {

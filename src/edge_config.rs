@@ -85,6 +85,13 @@ pub struct IssuerConfig {
     /// the object, and record accepted ones there. Default false.
     #[serde(default)]
     pub replay_kv_prefilter: bool,
+    /// Accepted `jti`s of this issuer each isolate remembers in front of its replay store
+    /// (KV or the Durable Object), about 130 bytes each; at most 500 000. The memory
+    /// refuses a replay without a round trip; when it is full the entry closest to its
+    /// expiry is forgotten and the store, the authority, still refuses it. 0: every
+    /// request asks the store. Default 100 000 (about 13 MB when full).
+    #[serde(default = "default_replay_memory")]
+    pub replay_memory: usize,
     /// Name of a Worker secret holding an HMAC key (base64url). Never the key itself.
     /// Unnamed: it verifies HS* tokens whatever their `kid` says, unless a key in
     /// `hmac_secrets` or the JWKS is named by exactly that `kid`.
@@ -137,6 +144,13 @@ impl IssuerConfig {
 fn default_replay_shards() -> u32 {
     16
 }
+
+fn default_replay_memory() -> usize {
+    100_000
+}
+
+/// Largest `replay_memory`: about 65 MB of an isolate's 128 MB.
+const MAX_REPLAY_MEMORY: usize = 500_000;
 
 fn default_max_lifetime() -> Option<u64> {
     Some(86_400)
@@ -282,6 +296,9 @@ impl EdgeConfig {
                 });
             if !named_ok {
                 return Err(bad("issuers.hmac_secrets"));
+            }
+            if issuer.replay_memory > MAX_REPLAY_MEMORY {
+                return Err(bad("issuers.replay_memory"));
             }
             self.verify_options(issuer)?;
         }
@@ -436,7 +453,7 @@ fn is_header_name(name: &str) -> bool {
 }
 
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 34] = [
+    const FIELDS: [&str; 35] = [
         "publish_jwks",
         "kv_key",
         "assertion",
@@ -456,6 +473,7 @@ fn field_of(message: &str) -> &'static str {
         "subject",
         "replay",
         "hmac_secrets",
+        "replay_memory",
         "hmac_secret",
         "sources",
         "mode",

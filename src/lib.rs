@@ -92,8 +92,8 @@ pub use crate::forward::{
 pub use crate::jwk::{Jwk, KeyRejection, KidMatch, MAX_KID_BYTES, MAX_RSA_BITS};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
 pub use crate::replay::{
-    check_replay, replay_entry, replay_key, MemoryReplayStore, ReplayEntry, ReplayStore,
-    MAX_JTI_BYTES,
+    check_replay, check_replay_entry, replay_entry, replay_key, MemoryReplayStore, ReplayEntry,
+    ReplayMemory, ReplayStore, Reservation, MAX_JTI_BYTES,
 };
 pub use crate::secret::parse_secret_text;
 pub use crate::signing::SigningKey;

@@ -1326,6 +1326,116 @@ fn rotation_refuses_retention_shorter_than_token_lifetime() {
     assert_eq!(kids_of(&jwks), [r.stdout.trim().to_owned()]);
 }
 
+/// Every file and directory under `root` (relative path → SHA-256 of the bytes and the
+/// mode, `None` for a directory), to compare a tree before and after a command.
+fn tree(root: &Path) -> std::collections::BTreeMap<String, Option<(String, u32)>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("dir entry").path();
+            let name = path
+                .strip_prefix(root)
+                .expect("under root")
+                .display()
+                .to_string();
+            if path.is_dir() {
+                out.insert(name, None);
+                todo.push(path);
+            } else {
+                let digest = Sha256::digest(fs::read(&path).expect("read file"));
+                let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+                out.insert(name, Some((hex, mode(&path))));
+            }
+        }
+    }
+    out
+}
+
+/// README "The issuer's side", step 1, on a fresh directory: `public/` does not exist yet.
+#[test]
+fn rotation_in_a_fresh_directory_creates_the_jwks_directory() {
+    let dir = TempDir::new("rotate-fresh");
+    let jwks = dir.join("public/jwks.json");
+    let keys = dir.join("secrets");
+    let r = rotate_at(
+        T0,
+        &jwks,
+        &keys,
+        &["--retention", "24h", "--max-token-lifetime", "1h"],
+    )
+    .ok();
+    let kid = r.stdout.trim().to_owned();
+    assert_eq!(kids_of(&jwks), [kid.as_str()]);
+    assert_eq!(read_json(&keys.join("current.jwk"))["kid"], json!(kid));
+    assert_eq!(mode(&keys.join(format!("{kid}.jwk"))), 0o600);
+    let files: Vec<String> = tree(&dir.0).into_keys().collect();
+    let mut expected = vec![
+        "public".to_owned(),
+        "public/jwks.json".to_owned(),
+        "secrets".to_owned(),
+        format!("secrets/{kid}.jwk"),
+        "secrets/current.jwk".to_owned(),
+        "secrets/rotation.json".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(files, expected, "no temporary files left");
+}
+
+/// A rotation that fails at any step leaves the key directory and the JWKS exactly as
+/// they were: no orphan private key, no half-updated `current.jwk` or state.
+#[test]
+fn a_failed_rotation_changes_nothing() {
+    // Fresh: the JWKS's parent is a regular file. Nothing is created, not even the key dir.
+    let dir = TempDir::new("rotate-fail-fresh");
+    dir.file("public", b"not a directory");
+    let before = tree(&dir.0);
+    let r = rotate_at(T0, &dir.join("public/jwks.json"), &dir.join("secrets"), &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.trim().is_empty(), "{r:?}");
+    assert_eq!(tree(&dir.0), before, "files changed by a failed rotation");
+
+    // After one good rotation, make each later step fail in turn: the JWKS write (its
+    // temporary file's name is taken by a directory) and the state write (the same).
+    for blocked in ["public/jwks.tmp-jwt-edge", "secrets/rotation.tmp-jwt-edge"] {
+        let dir = TempDir::new("rotate-fail");
+        let jwks = dir.join("public/jwks.json");
+        let keys = dir.join("secrets");
+        let kid1 = rotate_at(T0, &jwks, &keys, &POLICY)
+            .ok()
+            .stdout
+            .trim()
+            .to_owned();
+        // The second rotation retires kid1; a third at T0 + 7400 (past the 2 h retention)
+        // would also drop it and delete its private file.
+        rotate_at(T0 + 100, &jwks, &keys, &POLICY).ok();
+        fs::create_dir(dir.join(blocked)).expect("block a temporary file");
+        let before = tree(&dir.0);
+        let r = rotate_at(T0 + 7400, &jwks, &keys, &POLICY);
+        assert_eq!(r.code, 1, "{blocked}: {r:?}");
+        assert!(r.stdout.trim().is_empty(), "{blocked}: {r:?}");
+        assert_eq!(
+            tree(&dir.0),
+            before,
+            "{blocked}: files changed by a failed rotation: {}",
+            r.stderr
+        );
+        assert!(keys.join(format!("{kid1}.jwk")).exists());
+        // Unblocked, the same rotation goes through.
+        fs::remove_dir(dir.join(blocked)).expect("unblock");
+        let kid3 = rotate_at(T0 + 7400, &jwks, &keys, &POLICY)
+            .ok()
+            .stdout
+            .trim()
+            .to_owned();
+        assert_eq!(kids_of(&jwks).first(), Some(&kid3));
+        assert!(!keys.join(format!("{kid1}.jwk")).exists());
+    }
+}
+
 // ------------------------------------------------------------------ serve
 
 /// A running `jwt-edge serve`, killed on drop.

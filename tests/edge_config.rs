@@ -17,6 +17,7 @@ fn defaults() {
     assert_eq!(c.cache.max_staleness, 86_400);
     let issuer = &c.issuers[0];
     assert_eq!(issuer.replay, ReplayMode::Off);
+    assert_eq!(issuer.replay_memory, 100_000);
     let options = c.verify_options(issuer).unwrap();
     assert_eq!(options.algorithms, Algorithm::ASYMMETRIC.to_vec());
     assert_eq!(
@@ -91,6 +92,10 @@ fn invalid_configurations_name_the_field() {
         (
             r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j","replay":"exclusive"}]}"#,
             "replay",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j","replay_memory":500001}]}"#,
+            "issuers.replay_memory",
         ),
         (
             r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j","audience":"x"}]}"#,

@@ -17,7 +17,7 @@ use crate::edge_config::{EdgeConfig, Mode, ReplayMode};
 use crate::error::Error;
 use crate::extract::extract_token;
 use crate::forward::log_safe;
-use crate::replay::MemoryReplayStore;
+use crate::replay::ReplayMemory;
 use crate::token::UntrustedToken;
 
 use keys::{IssuerKeys, Tier};
@@ -26,14 +26,13 @@ use keys::{IssuerKeys, Tier};
 const LOG_KID_CHARS: usize = 128;
 const LOG_ALG_CHARS: usize = 16;
 
-/// Replay entries one isolate remembers before failing closed.
-const MEMORY_REPLAY_CAPACITY: usize = 100_000;
-
 /// Everything an isolate keeps between requests.
 pub(crate) struct Isolate {
     pub config: EdgeConfig,
     pub keys: Vec<IssuerKeys>,
-    pub replay: MemoryReplayStore,
+    /// Per issuer (same index as `config.issuers`), the `jti`s this isolate remembers in
+    /// front of the replay store, bounded by the issuer's `replay_memory`.
+    pub replay: Vec<RefCell<ReplayMemory>>,
     /// The signer of origin assertions, when configured.
     pub assertion: Option<AssertionSigner>,
 }
@@ -74,8 +73,12 @@ fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
                         .iter()
                         .map(|_| IssuerKeys::default())
                         .collect(),
+                    replay: config
+                        .issuers
+                        .iter()
+                        .map(|issuer| RefCell::new(ReplayMemory::new(issuer.replay_memory)))
+                        .collect(),
                     config,
-                    replay: MemoryReplayStore::new(MEMORY_REPLAY_CAPACITY),
                     assertion,
                 }))
             });

@@ -12,8 +12,9 @@ use worker::{
 
 use crate::claims::Claims;
 use crate::error::Error;
-use crate::replay::replay_entry;
+use crate::replay::{check_replay_entry, replay_entry, ReplayStore};
 
+use super::replay::{memory_of, KvReplay};
 use super::Isolate;
 
 /// Binding name of the Durable Object namespace.
@@ -109,8 +110,10 @@ impl DurableObject for ReplayGuard {
     }
 }
 
-/// Refuses a replayed token through its shard; any failure to reach the object fails
-/// closed with [`Error::ReplayUnavailable`].
+/// Refuses a replayed token: the issuer's memory in this isolate first (no round trip
+/// for a replay seen here), then its shard, the authority. Any failure to reach the
+/// object fails closed with [`Error::ReplayUnavailable`] and leaves the `jti` unused,
+/// so the client's retry is asked of the object again.
 pub async fn check(
     state: &Rc<Isolate>,
     env: &Env,
@@ -119,48 +122,76 @@ pub async fn check(
     issuer: &crate::edge_config::IssuerConfig,
 ) -> Result<(), Error> {
     let entry = replay_entry(claims, issuer.clock_skew)?;
-    let shards = issuer.replay_shards;
-    // The isolate's memory first: no round trip for a replay inside this isolate.
-    if !state.replay.insert_now(&entry.key, entry.expires_at, now)? {
-        return Err(Error::TokenReplayed);
-    }
-    if issuer.replay_kv_prefilter {
-        super::replay::check_kv(env, &entry, now).await?;
-    }
-    let shard = u32::from_str_radix(entry.key.get(..8).unwrap_or("0"), 16)
-        .unwrap_or(0)
-        .checked_rem(shards)
-        .unwrap_or(0);
-    let unavailable = |what: &str| {
-        worker::console_error!(
-            "{{\"event\":\"replay_guard_unavailable\",\"shard\":{shard},\"what\":\"{what}\"}}"
-        );
-        Error::ReplayUnavailable
+    let store = Guard {
+        env,
+        shards: issuer.replay_shards,
+        kv_prefilter: issuer.replay_kv_prefilter,
     };
-    let namespace = env
-        .durable_object(BINDING)
-        .map_err(|_| unavailable("binding"))?;
-    let stub = namespace
-        .id_from_name(&format!("replay-shard-{shard}"))
-        .and_then(|id| id.get_stub())
-        .map_err(|_| unavailable("stub"))?;
-    let body = serde_json::to_string(&Claim {
-        key: entry.key,
-        expires_at: entry.expires_at,
-        now,
-    })
-    .map_err(|_| unavailable("encode"))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let request = Request::new_with_init("https://replay-guard/claim", &init)
-        .map_err(|_| unavailable("request"))?;
-    let response = stub
-        .fetch_with_request(request)
-        .await
-        .map_err(|_| unavailable("fetch"))?;
-    match response.status_code() {
-        200 => Ok(()),
-        409 => Err(Error::TokenReplayed),
-        _ => Err(unavailable("status")),
+    check_replay_entry(memory_of(state, claims)?, &store, &entry, now).await
+}
+
+/// The sharded Durable Objects as a replay store, with the optional KV pre-filter.
+struct Guard<'a> {
+    env: &'a Env,
+    shards: u32,
+    kv_prefilter: bool,
+}
+
+impl ReplayStore for Guard<'_> {
+    async fn insert_if_absent(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, Error> {
+        let kv = KvReplay { env: self.env };
+        // The pre-filter reads first and records only what the object accepted: a KV
+        // entry for a `jti` the object never took would refuse the client's retry.
+        if self.kv_prefilter && kv.seen(key).await? {
+            return Ok(false);
+        }
+        let accepted = self.claim(key, expires_at, now).await?;
+        if accepted && self.kv_prefilter {
+            kv.record(key, expires_at, now).await?;
+        }
+        Ok(accepted)
+    }
+}
+
+impl Guard<'_> {
+    /// Asks the key's shard to record it: `Ok(true)` recorded, `Ok(false)` already there.
+    async fn claim(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, Error> {
+        let shard = u32::from_str_radix(key.get(..8).unwrap_or("0"), 16)
+            .unwrap_or(0)
+            .checked_rem(self.shards)
+            .unwrap_or(0);
+        let unavailable = |what: &str| {
+            worker::console_error!(
+                "{{\"event\":\"replay_guard_unavailable\",\"shard\":{shard},\"what\":\"{what}\"}}"
+            );
+            Error::ReplayUnavailable
+        };
+        let namespace = self
+            .env
+            .durable_object(BINDING)
+            .map_err(|_| unavailable("binding"))?;
+        let stub = namespace
+            .id_from_name(&format!("replay-shard-{shard}"))
+            .and_then(|id| id.get_stub())
+            .map_err(|_| unavailable("stub"))?;
+        let body = serde_json::to_string(&Claim {
+            key: key.to_owned(),
+            expires_at,
+            now,
+        })
+        .map_err(|_| unavailable("encode"))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let request = Request::new_with_init("https://replay-guard/claim", &init)
+            .map_err(|_| unavailable("request"))?;
+        let response = stub
+            .fetch_with_request(request)
+            .await
+            .map_err(|_| unavailable("fetch"))?;
+        match response.status_code() {
+            200 => Ok(true),
+            409 => Ok(false),
+            _ => Err(unavailable("status")),
+        }
     }
 }

@@ -7,6 +7,10 @@
 // - Request header x-test-clock-offset: seconds added to the clock (`new Date()`,
 //   `Date.now()`) while the request runs, for clock jumps. The header is removed before
 //   the worker sees the request.
+// - Request header x-test-fault, for that request only (removed before the worker sees
+//   the request): "replay-guard" makes the REPLAY_GUARD Durable Object unreachable (its
+//   stubs' fetch rejects, as when the object is overloaded or its location down);
+//   "no-replay-kv" leaves the REPLAY KV namespace unbound.
 // - GET /__test/wasm-memory: answered here, with the worker's wasm linear memory in
 //   bytes ({"bytes": N}), for the memory bound under a flood of unknown kids.
 import { memories, wasmMemoryBytes } from './memory-probe.mjs';
@@ -42,6 +46,42 @@ function faultyKv(kv, mode) {
   };
 }
 
+// workers-rs checks a binding's constructor name, hence the class name.
+class DurableObjectNamespace {
+  constructor(real) {
+    this.real = real;
+  }
+  idFromName(name) {
+    return this.real.idFromName(name);
+  }
+  idFromString(id) {
+    return this.real.idFromString(id);
+  }
+  newUniqueId(options) {
+    return this.real.newUniqueId(options);
+  }
+  get() {
+    return {
+      fetch: async () => {
+        throw new Error('Durable Object: injected failure');
+      },
+    };
+  }
+}
+
+function faultyEnv(env, fault) {
+  switch (fault) {
+    case 'replay-guard':
+      return { ...env, REPLAY_GUARD: new DurableObjectNamespace(env.REPLAY_GUARD) };
+    case 'no-replay-kv': {
+      const { REPLAY, ...rest } = env;
+      return rest;
+    }
+    default:
+      throw new Error(`unknown x-test-fault: ${fault}`);
+  }
+}
+
 export default class FaultEntry extends Entrypoint {
   constructor(ctx, env) {
     const binding = env.FAULT_KV_BINDING ?? 'JWKS_CACHE';
@@ -53,8 +93,11 @@ export default class FaultEntry extends Entrypoint {
       return Response.json({ bytes: wasmMemoryBytes(), instances: memories.length });
     }
     offsetMs = Number(request.headers.get('x-test-clock-offset') ?? 0) * 1000;
+    const fault = request.headers.get('x-test-fault');
+    if (fault) this.env = faultyEnv(this.env, fault);
     const headers = new Headers(request.headers);
     headers.delete('x-test-clock-offset');
+    headers.delete('x-test-fault');
     return super.fetch(new Request(request, { headers }));
   }
 }

@@ -5,8 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import {
   JwksServer,
+  ROOT,
   assertRefused,
   assertVerdict,
   closeAll,
@@ -24,6 +26,9 @@ const ISS = 'https://issuer.edge.test';
 const ISS_OFF = 'https://no-replay.edge.test';
 const AUD = 'api://edge';
 const SKEW = 5;
+const ENTRY = ['fault-entry.mjs', 'memory-probe.mjs'].map((f) => path.join(ROOT, 'tests/edge', f));
+// The authority of each mode, made to fail for one request by tests/edge/fault-entry.mjs.
+const STORE_FAULT = { 'best-effort': 'no-replay-kv', strict: 'replay-guard' };
 
 let key;
 let jwks;
@@ -151,6 +156,53 @@ test('a second instance on the same KV refuses a jti the first one accepted', as
   assertVerdict(await second.fetch('/', { token: await mint(key, claims()) }));
   await second.dispose();
 });
+
+test('a 503 does not use up the jti (REPLAY unbound once): 503, the retry 200, a third use 401', async () => {
+  const w = await startWorker({ config, entry: ENTRY });
+  const token = await mint(key, claims());
+  const broken = { 'x-test-fault': STORE_FAULT['best-effort'] };
+  assertRefused(await w.fetch('/', { token, headers: broken }), { status: 503, code: 'replay_unavailable' });
+  assertVerdict(await w.fetch('/', { token }));
+  assertRefused(await w.fetch('/', { token }), { status: 401, code: 'token_replayed' });
+  await w.dispose();
+});
+
+// One memory per issuer, bounded by its replay_memory; full means "ask the store".
+for (const mode of ['best-effort', 'strict']) {
+  test(`${mode}: issuer A's full replay memory neither blocks issuer B nor A's fresh tokens; the store refuses what memory forgot`, async () => {
+    const A = 'https://a.replay.test';
+    const B = 'https://b.replay.test';
+    const w = await startWorker({
+      config: {
+        mode: 'verdict',
+        dev_allow_http_loopback: true,
+        issuers: [
+          { issuer: A, jwks_uri: jwks.uri, audiences: [AUD], replay: mode, replay_memory: 3 },
+          { issuer: B, jwks_uri: jwks.uri, audiences: [AUD], replay: mode },
+        ],
+      },
+      entry: ENTRY,
+    });
+    const storeDown = { 'x-test-fault': STORE_FAULT[mode] };
+    const bToken = await mint(key, claims({ iss: B }));
+    assertVerdict(await w.fetch('/', { token: bToken }), { iss: B });
+    // Eight one-time tokens of A, all expiring after B's: A's memory (3) is full after
+    // the third.
+    const aTokens = await Promise.all(Array.from({ length: 8 }, (_, i) => mint(key, claims({ iss: A }), { lifetime: 310 + i })));
+    for (const token of aTokens) assertVerdict(await w.fetch('/', { token }), { iss: A });
+    assertVerdict(await w.fetch('/', { token: await mint(key, claims({ iss: B })) }), { iss: B });
+    assertVerdict(await w.fetch('/', { token: await mint(key, claims({ iss: A })) }), { iss: A });
+    // B's memory is B's own: A's flood did not push B's token out of it.
+    assertRefused(await w.fetch('/', { token: bToken, headers: storeDown }), { status: 401, code: 'token_replayed' });
+    // The first A token fell out of memory (closest to its expiry): with the store down
+    // it cannot be decided (503), with the store up the store refuses it.
+    assertRefused(await w.fetch('/', { token: aTokens[0], headers: storeDown }), { status: 503, code: 'replay_unavailable' });
+    assertRefused(await w.fetch('/', { token: aTokens[0] }), { status: 401, code: 'token_replayed' });
+    // The last one is still in memory: refused without the store.
+    assertRefused(await w.fetch('/', { token: aTokens[7], headers: storeDown }), { status: 401, code: 'token_replayed' });
+    await w.dispose();
+  });
+}
 
 function payloadJti(token) {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).jti;

@@ -4,9 +4,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import {
   JwksServer,
+  ROOT,
   assertRefused,
+  assertVerdict,
   closeAll,
   mint,
   newKey,
@@ -16,6 +19,7 @@ import {
 } from './harness.mjs';
 
 const ISS = 'https://strict.edge.test';
+const ENTRY = ['fault-entry.mjs', 'memory-probe.mjs'].map((f) => path.join(ROOT, 'tests/edge', f));
 const AUD = 'api://edge';
 
 let key;
@@ -99,3 +103,23 @@ test('the KV pre-filter refuses a jti already recorded in KV without asking the 
   assert.equal(keys.length, 1, 'recorded in KV too');
   await w.dispose();
 });
+
+// Only what the object accepted is remembered: a 503 leaves the jti unused.
+for (const prefilter of [false, true]) {
+  test(`the object failing once${prefilter ? ' (with the KV pre-filter)' : ''}: 503, the retry 200, a third use 401`, async () => {
+    const w = await startWorker({ config: config({ replay_kv_prefilter: prefilter }), entry: ENTRY });
+    const broken = { 'x-test-fault': 'replay-guard' };
+    const token = await mint(key, claims());
+    assertRefused(await w.fetch('/', { token, headers: broken }), { status: 503, code: 'replay_unavailable' });
+    assert.ok(w.jsonLogs('error').some((l) => l.event === 'replay_guard_unavailable'), 'the failure is logged');
+    assertVerdict(await w.fetch('/', { token }));
+    assertRefused(await w.fetch('/', { token }), { status: 401, code: 'token_replayed' });
+    // A replay the isolate remembers is refused without the object, even while it fails.
+    assertRefused(await w.fetch('/', { token, headers: broken }), { status: 401, code: 'token_replayed' });
+    if (prefilter) {
+      const kv = await w.kv('REPLAY');
+      assert.equal((await kv.list()).keys.length, 1, 'KV holds only the accepted use');
+    }
+    await w.dispose();
+  });
+}

@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jwt_edge::SigningKey;
@@ -112,6 +112,10 @@ pub fn read_secret(arg: &str) -> CliResult<Vec<u8>> {
 
 /// Writes a new private file with mode 0600; never overwrites unless `replace`.
 pub fn write_private(path: &Path, contents: &str, replace: bool) -> CliResult {
+    write_private_bytes(path, contents.as_bytes(), replace)
+}
+
+fn write_private_bytes(path: &Path, contents: &[u8], replace: bool) -> CliResult {
     let mut options = fs::OpenOptions::new();
     options.write(true);
     if replace {
@@ -135,17 +139,144 @@ pub fn write_private(path: &Path, contents: &str, replace: bool) -> CliResult {
                 Failure::new(format!("cannot set mode 0600 on {}: {e}", path.display()))
             })?;
     }
-    file.write_all(contents.as_bytes())
+    file.write_all(contents)
         .map_err(|e| Failure::new(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Replaces a file atomically (write beside it, then rename).
+/// Replaces a file atomically (write beside it, then rename). A failure leaves neither
+/// the file changed nor the temporary file behind.
 pub fn write_atomic(path: &Path, contents: &str) -> CliResult {
+    write_atomic_bytes(path, contents.as_bytes())
+}
+
+fn write_atomic_bytes(path: &Path, contents: &[u8]) -> CliResult {
     let tmp = path.with_extension("tmp-jwt-edge");
-    fs::write(&tmp, contents)
-        .map_err(|e| Failure::new(format!("cannot write {}: {e}", tmp.display())))?;
-    fs::rename(&tmp, path)
-        .map_err(|e| Failure::new(format!("cannot replace {}: {e}", path.display())))
+    if let Err(e) = fs::write(&tmp, contents) {
+        let _ = fs::remove_file(&tmp);
+        return Err(Failure::new(format!("cannot write {}: {e}", tmp.display())));
+    }
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Failure::new(format!("cannot replace {}: {e}", path.display()))
+    })
+}
+
+/// How to undo one change of a [`Changes`].
+enum Undo {
+    /// A file that did not exist: remove it.
+    Remove(PathBuf),
+    /// A file that existed: put its bytes back (private files keep mode 0600).
+    Restore {
+        path: PathBuf,
+        bytes: Vec<u8>,
+        private: bool,
+    },
+    /// A directory that did not exist: remove it (only when empty again).
+    RemoveDir(PathBuf),
+}
+
+/// Several file changes that succeed together or not at all: each change is recorded
+/// with what was there before, and unless [`Changes::commit`] is called (a failure
+/// returned early, a panic) they are undone in reverse order when this drops. A command
+/// that fails half-way thus leaves the files as they were, not, say, a private key that
+/// no JWKS lists.
+#[derive(Default)]
+pub struct Changes {
+    undo: Vec<Undo>,
+    committed: bool,
+}
+
+impl Changes {
+    /// Creates `dir` and its missing parents, remembering which ones were created.
+    pub fn create_dir_all(&mut self, dir: &Path) -> CliResult {
+        let mut missing: Vec<PathBuf> = dir
+            .ancestors()
+            .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        // Outermost first, so that each is recorded as soon as it exists.
+        missing.reverse();
+        for d in missing {
+            fs::create_dir(&d)
+                .map_err(|e| Failure::new(format!("cannot create {}: {e}", d.display())))?;
+            self.undo.push(Undo::RemoveDir(d));
+        }
+        Ok(())
+    }
+
+    /// [`write_private`], undoable.
+    pub fn write_private(&mut self, path: &Path, contents: &str, replace: bool) -> CliResult {
+        if !replace && path.exists() {
+            // Refused below without touching it: nothing to undo.
+            return write_private(path, contents, false);
+        }
+        self.remember(path, true)?;
+        write_private(path, contents, replace)
+    }
+
+    /// [`write_atomic`], undoable.
+    pub fn write_atomic(&mut self, path: &Path, contents: &str) -> CliResult {
+        self.remember(path, false)?;
+        write_atomic(path, contents)
+    }
+
+    /// Keeps the changes.
+    pub fn commit(mut self) {
+        self.committed = true;
+    }
+
+    fn remember(&mut self, path: &Path, private: bool) -> CliResult {
+        let undo = match fs::read(path) {
+            Ok(bytes) => Undo::Restore {
+                path: path.to_path_buf(),
+                bytes,
+                private,
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Undo::Remove(path.to_path_buf()),
+            Err(e) => return Err(Failure::new(format!("cannot read {}: {e}", path.display()))),
+        };
+        self.undo.push(undo);
+        Ok(())
+    }
+}
+
+impl Drop for Changes {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        while let Some(undo) = self.undo.pop() {
+            let (path, outcome) = match &undo {
+                Undo::Remove(path) => (
+                    path,
+                    match fs::remove_file(path) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.to_string()),
+                        _ => Ok(()),
+                    },
+                ),
+                Undo::Restore {
+                    path,
+                    bytes,
+                    private,
+                } => (
+                    path,
+                    if *private {
+                        write_private_bytes(path, bytes, true)
+                    } else {
+                        write_atomic_bytes(path, bytes)
+                    }
+                    .map_err(|f| f.message),
+                ),
+                Undo::RemoveDir(dir) => (dir, fs::remove_dir(dir).map_err(|e| e.to_string())),
+            };
+            if let Err(why) = outcome {
+                eprintln!(
+                    "jwt-edge: could not undo a change to {}: {why}",
+                    path.display()
+                );
+            }
+        }
+    }
 }
 
 /// One line of JSON.

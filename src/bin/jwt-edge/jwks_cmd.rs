@@ -10,7 +10,7 @@ use jwt_edge::{Algorithm, JwkSet, JwksOptions, SigningKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::files::{json_line, parse_duration, read_object, write_atomic, write_private};
+use crate::files::{json_line, parse_duration, read_object, write_atomic, Changes};
 use crate::token_cmd::parse_alg;
 use crate::{CliResult, Failure};
 
@@ -157,6 +157,11 @@ fn load(path: &Path, missing_ok: bool) -> CliResult<Vec<Map<String, Value>>> {
 /// Writes the set after the same checks a verifier makes, plus: no duplicate kids, no
 /// private members, every key usable.
 fn store(path: &Path, keys: &[Map<String, Value>]) -> CliResult {
+    write_atomic(path, &render(path, keys)?)
+}
+
+/// The text of a set that passes [`store`]'s checks.
+fn render(path: &Path, keys: &[Map<String, Value>]) -> CliResult<String> {
     let mut seen = std::collections::BTreeSet::new();
     for key in keys {
         let kid = key
@@ -182,17 +187,19 @@ fn store(path: &Path, keys: &[Map<String, Value>]) -> CliResult {
             skipped.reason
         )));
     }
-    write_atomic(path, &(text + "\n"))
+    Ok(text + "\n")
 }
 
+/// A rotation: everything is read and checked first, then the files change together
+/// ([`Changes`]): a failure at any step (an unwritable JWKS directory, a full disk)
+/// leaves the key directory and the JWKS as they were. Retired private keys are
+/// deleted only after everything else is written.
 fn rotate(args: RotateArgs, now: i64) -> CliResult {
     if args.retention < args.max_token_lifetime {
         return Err(Failure::new(
             "--retention must be at least --max-token-lifetime, or tokens signed just before a rotation would stop verifying",
         ));
     }
-    std::fs::create_dir_all(&args.keys_dir)
-        .map_err(|e| Failure::new(format!("cannot create {}: {e}", args.keys_dir.display())))?;
     let state_path = args.keys_dir.join("rotation.json");
     let mut state: RotationState = if state_path.exists() {
         serde_json::from_value(Value::Object(read_object(
@@ -202,12 +209,11 @@ fn rotate(args: RotateArgs, now: i64) -> CliResult {
     } else {
         RotationState::default()
     };
+    let mut keys = load(&args.jwks, true)?;
     let key = SigningKey::generate(args.alg, args.bits, None, &mut rsa::rand_core::OsRng)?;
     let kid = key.kid.clone().unwrap_or_default();
     let private = json_line(&Value::Object(key.private_jwk()));
-    write_private(&args.keys_dir.join(format!("{kid}.jwk")), &private, false)?;
 
-    let mut keys = load(&args.jwks, true)?;
     if let Some(previous) = state.current.replace(kid.clone()) {
         state.retired.insert(previous, now);
     }
@@ -221,6 +227,24 @@ fn rotate(args: RotateArgs, now: i64) -> CliResult {
     for old in &expired {
         state.retired.remove(old);
         keys.retain(|k| k.get("kid").and_then(Value::as_str) != Some(old.as_str()));
+    }
+    keys.insert(0, key.public_jwk()?);
+    let jwks_text = render(&args.jwks, &keys)?;
+    let state_text =
+        serde_json::to_string_pretty(&state).map_err(|e| Failure::new(e.to_string()))? + "\n";
+
+    let mut changes = Changes::default();
+    changes.create_dir_all(&args.keys_dir)?;
+    if let Some(parent) = args.jwks.parent() {
+        changes.create_dir_all(parent)?;
+    }
+    changes.write_private(&args.keys_dir.join(format!("{kid}.jwk")), &private, false)?;
+    changes.write_atomic(&args.jwks, &jwks_text)?;
+    changes.write_private(&args.keys_dir.join("current.jwk"), &private, true)?;
+    changes.write_atomic(&state_path, &state_text)?;
+    changes.commit();
+
+    for old in &expired {
         // Kids made here are thumbprints; anything else in rotation.json is not a file name.
         if old
             .bytes()
@@ -233,12 +257,6 @@ fn rotate(args: RotateArgs, now: i64) -> CliResult {
             args.retention
         );
     }
-    keys.insert(0, key.public_jwk()?);
-    store(&args.jwks, &keys)?;
-    write_private(&args.keys_dir.join("current.jwk"), &private, true)?;
-    let state_text =
-        serde_json::to_string_pretty(&state).map_err(|e| Failure::new(e.to_string()))?;
-    write_atomic(&state_path, &(state_text + "\n"))?;
     println!("{kid}");
     Ok(())
 }
