@@ -18,7 +18,9 @@ pub struct JwksOptions {
     /// Most keys accepted in one set. Default 100.
     pub max_keys: usize,
     /// Whether symmetric `oct` keys are imported. Default `false`: an HMAC secret in a
-    /// published JWKS is public, so it is skipped unless the operator opts in.
+    /// published JWKS is public, so it is skipped unless the operator opts in. Sets the
+    /// user gives locally opt in (the npm `jwks` option, CLI `--jwks FILE`); fetched
+    /// sets never do. Imported `oct` keys are matched by exact `kid`.
     pub allow_oct: bool,
     /// Smallest RSA modulus accepted, in bits. Default 2048 (RFC 7518 §3.3).
     pub min_rsa_bits: usize,
