@@ -95,11 +95,7 @@ pub fn snapshot_key(issuer: &str, jwks_uri: &str, options: &JwksOptions) -> Stri
         hash.update((number as u64).to_be_bytes());
     }
     hash.update([u8::from(options.allow_oct)]);
-    let hex: String = hash
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
     format!("{SNAPSHOT_KEY_PREFIX}v2:{hex}")
 }
 
@@ -128,12 +124,7 @@ impl JwksSnapshot {
     ///
     /// The set itself is checked when it is imported
     /// ([`crate::JwkSet::parse_fetched`]), as a freshly fetched one is.
-    pub fn from_stored(
-        text: &str,
-        jwks_uri: &str,
-        policy: &CachePolicy,
-        now: i64,
-    ) -> Option<Self> {
+    pub fn from_stored(text: &str, jwks_uri: &str, policy: &CachePolicy, now: i64) -> Option<Self> {
         if text.len() > MAX_STORED_SNAPSHOT_BYTES {
             return None;
         }
@@ -141,9 +132,10 @@ impl JwksSnapshot {
         if snapshot.jwks_uri.as_deref() != Some(jwks_uri) || snapshot.fetched_at > now {
             return None;
         }
-        snapshot.max_age = snapshot
-            .max_age
-            .clamp(policy.min_max_age, policy.max_max_age.max(policy.min_max_age));
+        snapshot.max_age = snapshot.max_age.clamp(
+            policy.min_max_age,
+            policy.max_max_age.max(policy.min_max_age),
+        );
         let bounded = |v: &String| v.len() <= MAX_VALIDATOR_BYTES;
         snapshot.etag = snapshot.etag.filter(bounded);
         snapshot.last_modified = snapshot.last_modified.filter(bounded);

@@ -223,7 +223,10 @@ fn a_stored_snapshot_is_checked_when_read() {
     assert!(read(&stored(now, 600, Some(URI))).is_some());
 
     // From the future: refused (no allowance: refusing costs one fetch).
-    assert_eq!(read(&stored(now + ten_years as i64, ten_years, Some(URI))), None);
+    assert_eq!(
+        read(&stored(now + ten_years as i64, ten_years, Some(URI))),
+        None
+    );
     assert_eq!(read(&stored(now + 1, 600, Some(URI))), None);
 
     // A lifetime past the policy is clamped: stale after 24 h, expired after 48 h.
@@ -235,7 +238,10 @@ fn a_stored_snapshot_is_checked_when_read() {
     assert_eq!(read(&stored(now - 1, 0, Some(URI))).unwrap().max_age, 60);
 
     // Another URI's snapshot, or one that names none (v1), is not this URI's.
-    assert_eq!(read(&stored(now, 600, Some("https://other.example/jwks.json"))), None);
+    assert_eq!(
+        read(&stored(now, 600, Some("https://other.example/jwks.json"))),
+        None
+    );
     assert_eq!(read(&stored(now, 600, None)), None);
 
     // Not a snapshot, or too large to be one.
@@ -271,9 +277,17 @@ fn snapshot_keys_bind_issuer_uri_and_options() {
     assert!(key.starts_with(SNAPSHOT_KEY_PREFIX));
     assert!(key.starts_with("jwks:v2:"));
     assert_eq!(key.len(), "jwks:v2:".len() + 64);
-    assert_eq!(key, snapshot_key("https://issuer.example", URI, &o), "stable");
+    assert_eq!(
+        key,
+        snapshot_key("https://issuer.example", URI, &o),
+        "stable"
+    );
     let others = [
-        snapshot_key("https://issuer.example", "https://issuer.example/new.json", &o),
+        snapshot_key(
+            "https://issuer.example",
+            "https://issuer.example/new.json",
+            &o,
+        ),
         snapshot_key("https://other.example", URI, &o),
         snapshot_key(
             "https://issuer.example",
@@ -292,7 +306,11 @@ fn snapshot_keys_bind_issuer_uri_and_options() {
             },
         ),
         // Length-prefixed: moving bytes between issuer and URI changes the key.
-        snapshot_key("https://issuer.examplehttps:", "//issuer.example/jwks.json", &o),
+        snapshot_key(
+            "https://issuer.examplehttps:",
+            "//issuer.example/jwks.json",
+            &o,
+        ),
     ];
     for other in &others {
         assert_ne!(&key, other);

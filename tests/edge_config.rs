@@ -231,7 +231,11 @@ fn jwks_uris_are_parsed_not_prefix_matched() {
         ("", false, false),
     ];
     for &(uri, plain, dev) in table {
-        assert_eq!(jwks_uri_allowed(uri, false), plain, "{uri} without the dev flag");
+        assert_eq!(
+            jwks_uri_allowed(uri, false),
+            plain,
+            "{uri} without the dev flag"
+        );
         assert_eq!(jwks_uri_allowed(uri, true), dev, "{uri} with the dev flag");
     }
     let long = format!("https://issuer.example/{}", "a".repeat(3000));

@@ -259,7 +259,10 @@ fn a_fetched_set_with_no_usable_key_is_refused() {
         ("empty", json!({ "keys": [] })),
         ("only RSA-1024", json!({ "keys": [rsa1024.clone()] })),
         ("only oct", json!({ "keys": [oct.clone()] })),
-        ("only unusable", json!({ "keys": [rsa1024, oct, {"kty": "XYZ"}] })),
+        (
+            "only unusable",
+            json!({ "keys": [rsa1024, oct, {"kty": "XYZ"}] }),
+        ),
     ] {
         let err = fetched(&doc).unwrap_err();
         assert_eq!(err, Error::JwksInvalid(JwksProblem::NoUsableKeys), "{what}");
