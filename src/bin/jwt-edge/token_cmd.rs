@@ -184,7 +184,7 @@ fn base64url(bytes: &[u8]) -> String {
 
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// JWKS file or URL (https, or http on 127.0.0.1/localhost); repeatable.
+    /// JWKS file or URL (https, or http to 127.0.0.1, [::1] or localhost; no userinfo; redirects not followed); repeatable.
     #[arg(long)]
     jwks: Vec<String>,
     /// HMAC secret: base64url, or @FILE holding base64url text (else its raw bytes).
