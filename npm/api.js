@@ -184,7 +184,7 @@ export function makeApi(wasm) {
    * A remote JWKS, fetched with the platform's `fetch`, cached, and refetched for an
    * unknown `kid` at most once per cooldown, as the edge worker does.
    */
-  const REMOTE_OPTION_NAMES = new Set(['cacheMaxAgeSeconds', 'cooldownSeconds', 'timeoutMs', 'fetch']);
+  const REMOTE_OPTION_NAMES = new Set(['cacheMaxAgeSeconds', 'cooldownSeconds', 'timeoutMs', 'fetch', 'devAllowHttpLoopback']);
 
   function positiveInteger(name, value, fallback) {
     if (value === undefined) return fallback;
@@ -212,8 +212,17 @@ export function makeApi(wasm) {
       } catch {
         throw new JwtEdgeError('config_invalid', 'invalid configuration: `url`');
       }
-      if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-        throw new JwtEdgeError('config_invalid', 'invalid configuration: `url` must be http(s)');
+      const devAllowHttpLoopback = options.devAllowHttpLoopback ?? false;
+      if (typeof devAllowHttpLoopback !== 'boolean') {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: `devAllowHttpLoopback`');
+      }
+      // The core's rule, on the URL exactly as it will be fetched: https://, or http://
+      // to 127.0.0.1, [::1] or localhost only with devAllowHttpLoopback; no userinfo.
+      if (!wasm.jwksUriAllowed(parsed.href, devAllowHttpLoopback)) {
+        throw new JwtEdgeError(
+          'config_invalid',
+          'invalid configuration: `url` must be https:// without userinfo (http:// only to 127.0.0.1, [::1] or localhost, with `devAllowHttpLoopback`)',
+        );
       }
       this.url = parsed.href;
       const maxAge = positiveInteger('cacheMaxAgeSeconds', options.cacheMaxAgeSeconds, 600);
@@ -250,7 +259,14 @@ export function makeApi(wasm) {
       const etag = this.cache.etag();
       if (etag) headers['if-none-match'] = etag;
       try {
-        const response = await this.fetchImpl(this.url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+        // Redirects are not followed: the set comes from this URL or not at all (a 3xx,
+        // or a `fetch` that followed one anyway, is a failed fetch).
+        const response = await this.fetchImpl(this.url, {
+          headers,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        if (response.redirected) return false;
         const cacheControl = response.headers.get('cache-control') ?? undefined;
         if (response.status === 304 && this.cache.jwks(now)) {
           this.cache.revalidated(now, cacheControl);

@@ -157,8 +157,13 @@ export interface RemoteJwksOptions {
   cooldownSeconds?: number;
   /** Fetch timeout in milliseconds. Default 5000. */
   timeoutMs?: number;
-  /** A `fetch` to use instead of the global one. */
+  /** A `fetch` to use instead of the global one. It is called with `redirect: 'manual'`; a redirect is a failed fetch. */
   fetch?: typeof fetch;
+  /**
+   * Development only: accept an `http://` URL whose host is exactly `127.0.0.1`, `[::1]`
+   * or `localhost`. Default false: only `https://` (never with userinfo).
+   */
+  devAllowHttpLoopback?: boolean;
 }
 
 /** A JWKS fetched from a URL and cached, as the edge worker does. */

@@ -10,7 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use sha2::{Digest, Sha256};
+
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
+use crate::jwks::JwksOptions;
 use crate::thumbprint::thumbprint;
 
 /// Cache timing. Defaults written once, in `Default`; all values in seconds.
@@ -61,6 +64,39 @@ pub struct JwksSnapshot {
     /// `Last-Modified` of the response, for `If-Modified-Since`.
     #[serde(default)]
     pub last_modified: Option<String>,
+    /// The URI the set was fetched from. A stored snapshot is only read back for the
+    /// same URI ([`JwksSnapshot::from_stored`]): a changed `jwks_uri` fetches afresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+}
+
+/// Every KV key that holds a snapshot starts with this; nothing else may use it (the
+/// worker refuses a `publish_jwks.kv_key` that does).
+pub const SNAPSHOT_KEY_PREFIX: &str = "jwks:";
+
+/// Largest stored snapshot read back, in bytes: the JWKS cap (256 KiB) with room for
+/// JSON string escaping and the other fields.
+pub const MAX_STORED_SNAPSHOT_BYTES: usize = 1024 * 1024;
+
+/// Longest validator (`ETag`, `Last-Modified`) kept from a stored snapshot, in bytes.
+const MAX_VALIDATOR_BYTES: usize = 256;
+
+/// The storage key of the snapshot of `issuer`'s set at `jwks_uri`, imported with
+/// `options`: `jwks:v2:` and a SHA-256 over all three, so a changed URI or changed
+/// import options never read another set's snapshot (or send its `ETag`).
+pub fn snapshot_key(issuer: &str, jwks_uri: &str, options: &JwksOptions) -> String {
+    let mut hash = Sha256::new();
+    // Length-prefixed, so no two different inputs concatenate to the same bytes.
+    for part in [issuer.as_bytes(), jwks_uri.as_bytes()] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    for number in [options.max_bytes, options.max_keys, options.min_rsa_bits] {
+        hash.update((number as u64).to_be_bytes());
+    }
+    hash.update([u8::from(options.allow_oct)]);
+    let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("{SNAPSHOT_KEY_PREFIX}v2:{hex}")
 }
 
 /// The state of a snapshot at some `now`.
@@ -78,6 +114,34 @@ pub enum Freshness {
 }
 
 impl JwksSnapshot {
+    /// A snapshot read back from shared storage (KV), checked as untrusted input: it is
+    /// refused unless it parses, is at most [`MAX_STORED_SNAPSHOT_BYTES`], was fetched
+    /// from `jwks_uri`, and its `fetched_at` is not after `now`; its `max_age` is clamped
+    /// to the policy's bounds, and over-long validators are dropped. A planted snapshot
+    /// therefore serves at most `max_max_age` fresh (and `max_staleness` more while the
+    /// issuer fails). No allowance for a writer's clock running ahead: refusing such a
+    /// snapshot costs one fetch, accepting it would extend its life.
+    ///
+    /// The set itself is checked when it is imported
+    /// ([`crate::JwkSet::parse_fetched`]), as a freshly fetched one is.
+    pub fn from_stored(text: &str, jwks_uri: &str, policy: &CachePolicy, now: i64) -> Option<Self> {
+        if text.len() > MAX_STORED_SNAPSHOT_BYTES {
+            return None;
+        }
+        let mut snapshot: JwksSnapshot = serde_json::from_str(text).ok()?;
+        if snapshot.jwks_uri.as_deref() != Some(jwks_uri) || snapshot.fetched_at > now {
+            return None;
+        }
+        snapshot.max_age = snapshot.max_age.clamp(
+            policy.min_max_age,
+            policy.max_max_age.max(policy.min_max_age),
+        );
+        let bounded = |v: &String| v.len() <= MAX_VALIDATOR_BYTES;
+        snapshot.etag = snapshot.etag.filter(bounded);
+        snapshot.last_modified = snapshot.last_modified.filter(bounded);
+        Some(snapshot)
+    }
+
     /// The snapshot's state at `now`. A snapshot from the future (clock jump back) is
     /// treated as just fetched.
     pub fn freshness(&self, policy: &CachePolicy, now: i64) -> Freshness {

@@ -7,13 +7,14 @@ use serde::Deserialize;
 
 use crate::alg::Algorithm;
 use crate::assertion::AssertionConfig;
-use crate::cache::CachePolicy;
+use crate::cache::{CachePolicy, SNAPSHOT_KEY_PREFIX};
 use crate::claims::ClaimsPolicy;
 use crate::error::Error;
 use crate::extract::TokenSource;
 use crate::forward::{fold_header_name, ProtectedHeaders};
 use crate::jwks::JwksOptions;
 use crate::token::DEFAULT_MAX_TOKEN_BYTES;
+use crate::uri::jwks_uri_allowed;
 use crate::verify::VerifyOptions;
 
 /// What the worker does with a verified request.
@@ -210,7 +211,8 @@ pub struct EdgeConfig {
     /// the `JWKS_CACHE` namespace (upload it with `wrangler kv key put`). Default none.
     #[serde(default)]
     pub publish_jwks: Option<PublishJwks>,
-    /// Development only: allow `http://` JWKS URIs on 127.0.0.1/localhost. Default false.
+    /// Development only: allow `http://` JWKS URIs whose host is exactly `127.0.0.1`,
+    /// `[::1]` or `localhost` (no userinfo). Default false.
     #[serde(default)]
     pub dev_allow_http_loopback: bool,
 }
@@ -335,10 +337,11 @@ impl EdgeConfig {
             }
         }
         if let Some(publish) = &self.publish_jwks {
-            // Snapshots of other issuers live under "jwks:v1:" in the same namespace.
+            // Issuers' snapshots live under "jwks:" in the same namespace: the published
+            // set must never be readable as one (or overwrite one), whatever the version.
             if publish.kv_key.is_empty()
                 || publish.kv_key.len() > 512
-                || publish.kv_key.starts_with("jwks:v1:")
+                || publish.kv_key.starts_with(SNAPSHOT_KEY_PREFIX)
             {
                 return Err(bad("publish_jwks.kv_key"));
             }
@@ -353,14 +356,7 @@ impl EdgeConfig {
     }
 
     fn jwks_uri_allowed(&self, uri: &str) -> bool {
-        let loopback = [
-            "http://127.0.0.1:",
-            "http://127.0.0.1/",
-            "http://localhost:",
-            "http://localhost/",
-        ];
-        uri.starts_with("https://")
-            || (self.dev_allow_http_loopback && loopback.iter().any(|p| uri.starts_with(p)))
+        jwks_uri_allowed(uri, self.dev_allow_http_loopback)
     }
 
     /// The headers only the worker sets for the origin: `X-Jwt-*`, the claim headers,

@@ -143,8 +143,26 @@ pub enum JwksProblem {
     /// More keys than the configured cap.
     TooManyKeys,
     /// A key carries private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`): the set
-    /// was published by mistake and must not be trusted.
+    /// was published by mistake and must not be trusted. For a set being published,
+    /// an `oct` key's `k` counts too (RFC 7518 §6.4.1: the secret itself).
     PrivateKeyMaterial,
+    /// Not one key of the set can be used (an empty `keys` array, or every key skipped:
+    /// too short an RSA modulus, an `oct` key, an unsupported type). Such an answer
+    /// never replaces a set that had keys: every token would fail `no_matching_key`.
+    NoUsableKeys,
+}
+
+impl JwksProblem {
+    /// A stable code for logs and diagnostics (the error's own code is `jwks_invalid`).
+    pub fn code(self) -> &'static str {
+        match self {
+            JwksProblem::TooLarge => "too_large",
+            JwksProblem::Malformed => "malformed",
+            JwksProblem::TooManyKeys => "too_many_keys",
+            JwksProblem::PrivateKeyMaterial => "private_key_material",
+            JwksProblem::NoUsableKeys => "no_usable_keys",
+        }
+    }
 }
 
 impl Error {
@@ -285,6 +303,7 @@ impl fmt::Display for JwksProblem {
             JwksProblem::Malformed => "not a JSON object with a `keys` array",
             JwksProblem::TooManyKeys => "more keys than allowed",
             JwksProblem::PrivateKeyMaterial => "it contains private key material",
+            JwksProblem::NoUsableKeys => "it has no usable key",
         })
     }
 }

@@ -10,6 +10,10 @@ use crate::jwk::{ImportRules, Jwk, KeyRejection};
 /// Private members of RSA and EC/OKP keys (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
 const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
 
+/// What a set served as one's own published JWKS must not hold: the private members,
+/// and `k`, the secret of a symmetric key (RFC 7518 §6.4.1), which is as private as `d`.
+const UNPUBLISHABLE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
 /// What a key set may contain. Defaults are written once, here.
 #[derive(Debug, Clone)]
 pub struct JwksOptions {
@@ -67,6 +71,34 @@ impl JwkSet {
     /// with a `keys` array, has too many keys, or any key carries a private member.
     /// A single malformed or unusable key is skipped and recorded instead.
     pub fn parse(document: &[u8], options: &JwksOptions) -> Result<Self, Error> {
+        Self::parse_refusing(document, options, &PRIVATE_MEMBERS)
+    }
+
+    /// Parses a set an issuer serves (fetched, or read back from a cache of a fetched
+    /// one) as [`JwkSet::parse`] does, and also refuses a set with no usable key
+    /// ([`JwksProblem::NoUsableKeys`]): an empty `keys` array, or one whose every key is
+    /// skipped, would make every token fail, so it must never replace a set that worked.
+    /// Configured HMAC secrets do not count: the issuer's own set must stand alone.
+    pub fn parse_fetched(document: &[u8], options: &JwksOptions) -> Result<Self, Error> {
+        let set = Self::parse(document, options)?;
+        if set.keys.is_empty() {
+            return Err(Error::JwksInvalid(JwksProblem::NoUsableKeys));
+        }
+        Ok(set)
+    }
+
+    /// Parses a set about to be published (served to others as one's own JWKS) as
+    /// [`JwkSet::parse`] does, and also refuses any key carrying `k`, the secret of an
+    /// `oct` key ([`JwksProblem::PrivateKeyMaterial`]): publishing it hands out the key.
+    pub fn parse_publishable(document: &[u8], options: &JwksOptions) -> Result<Self, Error> {
+        Self::parse_refusing(document, options, &UNPUBLISHABLE_MEMBERS)
+    }
+
+    fn parse_refusing(
+        document: &[u8],
+        options: &JwksOptions,
+        private_members: &[&str],
+    ) -> Result<Self, Error> {
         if document.len() > options.max_bytes {
             return Err(Error::JwksInvalid(JwksProblem::TooLarge));
         }
@@ -81,7 +113,7 @@ impl JwkSet {
         let leaks_private = entries
             .iter()
             .filter_map(Value::as_object)
-            .any(|key| PRIVATE_MEMBERS.iter().any(|m| key.contains_key(*m)));
+            .any(|key| private_members.iter().any(|m| key.contains_key(*m)));
         if leaks_private {
             return Err(Error::JwksInvalid(JwksProblem::PrivateKeyMaterial));
         }

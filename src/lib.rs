@@ -62,6 +62,7 @@ mod signature;
 mod signing;
 mod thumbprint;
 mod token;
+mod uri;
 mod verify;
 
 #[cfg(feature = "browser")]
@@ -75,8 +76,8 @@ pub use crate::assertion::{
     RequestBinding, VerifiedAssertion, ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
 pub use crate::cache::{
-    max_age_from_cache_control, CachePolicy, FetchFailures, Freshness, JwksSnapshot, KidCooldown,
-    UnknownKid, MAX_REMEMBERED_KIDS,
+    max_age_from_cache_control, snapshot_key, CachePolicy, FetchFailures, Freshness, JwksSnapshot,
+    KidCooldown, UnknownKid, MAX_REMEMBERED_KIDS, MAX_STORED_SNAPSHOT_BYTES, SNAPSHOT_KEY_PREFIX,
 };
 pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
 pub use crate::config::{OneOrMany, VerifyConfig};
@@ -99,4 +100,5 @@ pub use crate::secret::parse_secret_text;
 pub use crate::signing::SigningKey;
 pub use crate::thumbprint::thumbprint;
 pub use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
+pub use crate::uri::{jwks_uri_allowed, MAX_JWKS_URI_BYTES};
 pub use crate::verify::{SignedPayload, VerifiedToken, Verifier, VerifyOptions};

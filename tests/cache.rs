@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use jwt_edge::{
-    max_age_from_cache_control, CachePolicy, FetchFailures, Freshness, JwksSnapshot, KidCooldown,
-    UnknownKid,
+    max_age_from_cache_control, snapshot_key, CachePolicy, FetchFailures, Freshness, JwkSet,
+    JwksOptions, JwksSnapshot, KidCooldown, UnknownKid, SNAPSHOT_KEY_PREFIX,
 };
 
 fn snapshot(fetched_at: i64, max_age: u64) -> JwksSnapshot {
@@ -15,6 +15,7 @@ fn snapshot(fetched_at: i64, max_age: u64) -> JwksSnapshot {
         max_age,
         etag: Some("\"e\"".into()),
         last_modified: None,
+        jwks_uri: None,
     }
 }
 
@@ -191,4 +192,127 @@ fn after_a_failed_fetch_the_issuer_waits_out_the_cooldown() {
         f.may_fetch(Some(&stale), &none, 2000),
         "cooldown 0: no wait"
     );
+}
+
+const URI: &str = "https://issuer.example/jwks.json";
+
+fn stored(fetched_at: i64, max_age: u64, uri: Option<&str>) -> String {
+    serde_json::to_string(&JwksSnapshot {
+        jwks_uri: uri.map(str::to_owned),
+        ..snapshot(fetched_at, max_age)
+    })
+    .unwrap()
+}
+
+/// Issue 14 finding 7: a snapshot read back from KV is untrusted input. A planted
+/// `{fetched_at: now + 10 y, max_age: 10 y}` must not make its keys trusted for years.
+#[test]
+fn a_stored_snapshot_is_checked_when_read() {
+    let p = CachePolicy::default(); // max_age within [60, 86 400]
+    let now = 1_800_000_000;
+    let ten_years: u64 = 10 * 365 * 86_400;
+    let read = |text: &str| JwksSnapshot::from_stored(text, URI, &p, now);
+
+    // An honest one comes back as written.
+    let honest = read(&stored(now - 100, 600, Some(URI))).unwrap();
+    assert_eq!(honest.max_age, 600);
+    assert_eq!(honest.fetched_at, now - 100);
+    assert_eq!(honest.etag.as_deref(), Some("\"e\""));
+    assert_eq!(honest.freshness(&p, now), Freshness::Fresh);
+    // Written at this very second: fine.
+    assert!(read(&stored(now, 600, Some(URI))).is_some());
+
+    // From the future: refused (no allowance: refusing costs one fetch).
+    assert_eq!(
+        read(&stored(now + ten_years as i64, ten_years, Some(URI))),
+        None
+    );
+    assert_eq!(read(&stored(now + 1, 600, Some(URI))), None);
+
+    // A lifetime past the policy is clamped: stale after 24 h, expired after 48 h.
+    let long = read(&stored(now - 100, ten_years, Some(URI))).unwrap();
+    assert_eq!(long.max_age, 86_400);
+    assert_eq!(long.freshness(&p, now + 86_400), Freshness::Stale);
+    assert_eq!(long.freshness(&p, now + 2 * 86_400), Freshness::Expired);
+    // And below the floor, raised to it.
+    assert_eq!(read(&stored(now - 1, 0, Some(URI))).unwrap().max_age, 60);
+
+    // Another URI's snapshot, or one that names none (v1), is not this URI's.
+    assert_eq!(
+        read(&stored(now, 600, Some("https://other.example/jwks.json"))),
+        None
+    );
+    assert_eq!(read(&stored(now, 600, None)), None);
+
+    // Not a snapshot, or too large to be one.
+    assert_eq!(read("not json"), None);
+    assert_eq!(read(r#"{"jwks":"{}"}"#), None);
+    let huge = format!(
+        r#"{{"jwks":"{}","fetched_at":{now},"max_age":600,"jwks_uri":"{URI}"}}"#,
+        "x".repeat(jwt_edge::MAX_STORED_SNAPSHOT_BYTES)
+    );
+    assert_eq!(read(&huge), None);
+
+    // Over-long validators are dropped, not sent to the issuer.
+    let mut with_long_etag = honest.clone();
+    with_long_etag.etag = Some("e".repeat(1000));
+    let text = serde_json::to_string(&with_long_etag).unwrap();
+    assert_eq!(read(&text).unwrap().etag, None);
+
+    // The set inside is checked on import as a fetched one is: no usable key, refused.
+    let empty = read(&stored(now, 600, Some(URI))).unwrap();
+    assert_eq!(
+        JwkSet::parse_fetched(empty.jwks.as_bytes(), &JwksOptions::default())
+            .unwrap_err()
+            .code(),
+        "jwks_invalid"
+    );
+}
+
+/// Issue 14 finding 6: the storage key binds the issuer, the URI and the import options.
+#[test]
+fn snapshot_keys_bind_issuer_uri_and_options() {
+    let o = JwksOptions::default();
+    let key = snapshot_key("https://issuer.example", URI, &o);
+    assert!(key.starts_with(SNAPSHOT_KEY_PREFIX));
+    assert!(key.starts_with("jwks:v2:"));
+    assert_eq!(key.len(), "jwks:v2:".len() + 64);
+    assert_eq!(
+        key,
+        snapshot_key("https://issuer.example", URI, &o),
+        "stable"
+    );
+    let others = [
+        snapshot_key(
+            "https://issuer.example",
+            "https://issuer.example/new.json",
+            &o,
+        ),
+        snapshot_key("https://other.example", URI, &o),
+        snapshot_key(
+            "https://issuer.example",
+            URI,
+            &JwksOptions {
+                min_rsa_bits: 3072,
+                ..JwksOptions::default()
+            },
+        ),
+        snapshot_key(
+            "https://issuer.example",
+            URI,
+            &JwksOptions {
+                allow_oct: true,
+                ..JwksOptions::default()
+            },
+        ),
+        // Length-prefixed: moving bytes between issuer and URI changes the key.
+        snapshot_key(
+            "https://issuer.examplehttps:",
+            "//issuer.example/jwks.json",
+            &o,
+        ),
+    ];
+    for other in &others {
+        assert_ne!(&key, other);
+    }
 }

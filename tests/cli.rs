@@ -1718,6 +1718,53 @@ fn verify_refuses_plain_http_to_other_hosts() {
     }
 }
 
+/// Issue 14 finding 9: a JWKS URL is parsed, not prefix-matched. With userinfo,
+/// `http://127.0.0.1:1@localhost:PORT/…` starts like a loopback URL, but its host is
+/// whatever follows the `@` (here a real server, so only the check can refuse it).
+/// And a redirect from the JWKS URL is not followed.
+#[test]
+fn verify_refuses_userinfo_and_redirects_in_a_jwks_url() {
+    let dir = TempDir::new("userinfo-url");
+    let (key, jwks, _) = es256_setup(&dir);
+    let token = sign_at(T0, &["--key", p(&key)]);
+    let server = serve(&["--jwks", p(&jwks)]);
+    let port = server.addr.rsplit(':').next().unwrap().to_owned();
+    let direct = format!("http://localhost:{port}/.well-known/jwks.json");
+    assert_eq!(verify_at(T0, &["--jwks", &direct], &token).code, 0);
+    for url in [
+        format!("http://127.0.0.1:1@localhost:{port}/.well-known/jwks.json"),
+        format!("http://localhost@localhost:{port}/.well-known/jwks.json"),
+    ] {
+        let r = verify_at(T0, &["--jwks", &url], &token);
+        assert!(r.code != 0, "{url} accepted: {r:?}");
+        assert!(!r.stdout.contains("\"valid\":true"), "{r:?}");
+        assert!(r.stderr.contains("userinfo"), "{r:?}");
+    }
+
+    // A loopback server that answers 302 to the real JWKS: not followed.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let redirect = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    let location = direct.clone();
+    let asked = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        let answer = format!(
+            "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(answer.as_bytes()).unwrap();
+    });
+    let r = run_full(
+        &["--now", &now_arg(T0), "verify", "--jwks", &redirect, &token],
+        None,
+        Duration::from_secs(20),
+    );
+    asked.join().unwrap();
+    assert!(r.code != 0, "redirect followed: {r:?}");
+    assert!(!r.stdout.contains("\"valid\":true"), "{r:?}");
+}
+
 // ------------------------------------------------------------------ bad input
 
 #[test]

@@ -181,3 +181,99 @@ fn invalid_configurations_name_the_field() {
         .iter()
         .all(|a| a.is_symmetric()));
 }
+
+/// Issue 14 finding 9: a JWKS URI is parsed, never prefix-matched. Userinfo is refused
+/// everywhere; plain http only to exactly 127.0.0.1, [::1] or localhost, and only when
+/// the development flag allows it.
+#[test]
+fn jwks_uris_are_parsed_not_prefix_matched() {
+    use jwt_edge::jwks_uri_allowed;
+    // (uri, allowed without the dev flag, allowed with it)
+    let table: &[(&str, bool, bool)] = &[
+        ("https://issuer.example/jwks.json", true, true),
+        ("HTTPS://issuer.example/jwks.json", true, true),
+        ("https://issuer.example:8443/jwks.json?v=1", true, true),
+        ("https://issuer.example", true, true),
+        ("https://[2001:db8::1]/jwks.json", true, true),
+        ("http://127.0.0.1/jwks.json", false, true),
+        ("http://127.0.0.1:8788/jwks.json", false, true),
+        ("http://localhost:8788/jwks.json", false, true),
+        ("http://LOCALHOST/jwks.json", false, true),
+        ("http://[::1]:8788/jwks.json", false, true),
+        ("http://127.0.0.1?x", false, true),
+        // Userinfo: the host is evil.example, whatever the URI starts with.
+        ("http://127.0.0.1:1@evil.example/jwks.json", false, false),
+        ("http://localhost@evil.example/jwks.json", false, false),
+        ("http://localhost:80@evil.example/", false, false),
+        ("https://user:pass@issuer.example/jwks.json", false, false),
+        ("https://@issuer.example/jwks.json", false, false),
+        // Not loopback, or not exactly.
+        ("http://issuer.example/jwks.json", false, false),
+        ("http://127.0.0.1.evil.example/jwks.json", false, false),
+        ("http://localhost.evil.example/jwks.json", false, false),
+        ("http://127.1/jwks.json", false, false),
+        ("http://[::ffff:127.0.0.1]/jwks.json", false, false),
+        ("http://0x7f.0.0.1/jwks.json", false, false),
+        // What a WHATWG parser would read differently, or a malformed authority.
+        ("http://localhost\\@evil.example/", false, false),
+        ("https://issuer.example\\@x/", false, false),
+        ("http://local%68ost/jwks.json", false, false),
+        ("http://127.0.0.1:/jwks.json", false, false),
+        ("http://127.0.0.1:99999/jwks.json", false, false),
+        ("http://127.0.0.1:8a/jwks.json", false, false),
+        ("http://[::1/jwks.json", false, false),
+        ("http://[::1]x/jwks.json", false, false),
+        ("http://[fe80::1%25eth0]/jwks.json", false, false),
+        ("https:///jwks.json", false, false),
+        ("https://", false, false),
+        ("https://issuer.example/jwks.json#frag", false, false),
+        ("https://issuer .example/", false, false),
+        ("https://issuer.example/\njwks", false, false),
+        ("https://issuér.example/", false, false),
+        ("ftp://issuer.example/jwks.json", false, false),
+        ("//issuer.example/jwks.json", false, false),
+        ("file:///etc/passwd", false, false),
+        ("", false, false),
+    ];
+    for &(uri, plain, dev) in table {
+        assert_eq!(
+            jwks_uri_allowed(uri, false),
+            plain,
+            "{uri} without the dev flag"
+        );
+        assert_eq!(jwks_uri_allowed(uri, true), dev, "{uri} with the dev flag");
+    }
+    let long = format!("https://issuer.example/{}", "a".repeat(3000));
+    assert!(!jwks_uri_allowed(&long, false));
+
+    // The worker's configuration uses the same rule.
+    let config = |uri: &str| {
+        EdgeConfig::from_json(&format!(
+            r#"{{"issuers":[{{"issuer":"https://a","jwks_uri":"{uri}"}}],"dev_allow_http_loopback":true}}"#
+        ))
+    };
+    assert!(config("http://127.0.0.1:1/j").is_ok());
+    assert_eq!(
+        config("http://127.0.0.1:1@evil.example/jwks.json")
+            .unwrap_err()
+            .to_string(),
+        "invalid configuration: `issuers.jwks_uri`"
+    );
+}
+
+/// Issue 14 findings 6 and 7: the published set's KV key can never be a snapshot's.
+#[test]
+fn publish_kv_key_cannot_be_a_snapshot_key() {
+    for key in ["jwks:v2:abc", "jwks:v1:abc", "jwks:", "jwks:anything"] {
+        let json = format!(
+            r#"{{"issuers":[{{"issuer":"https://a","jwks_uri":"https://a/j"}}],"publish_jwks":{{"kv_key":"{key}"}}}}"#
+        );
+        assert_eq!(
+            EdgeConfig::from_json(&json).unwrap_err().to_string(),
+            "invalid configuration: `publish_jwks.kv_key`",
+            "{key}"
+        );
+    }
+    let ok = r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"publish_jwks":{"kv_key":"published-jwks"}}"#;
+    assert!(EdgeConfig::from_json(ok).is_ok());
+}

@@ -124,3 +124,32 @@ fn no_error_text_echoes_the_token_or_a_key() {
     }
     assert!(checked >= 20);
 }
+
+/// Every key-set problem has a unique snake_case code, and the
+/// README's error-code section lists it (the worker logs it with `jwks_fetch_failed`).
+#[test]
+fn jwks_problem_codes_are_unique_and_documented() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let all = [
+        JwksProblem::TooLarge,
+        JwksProblem::Malformed,
+        JwksProblem::TooManyKeys,
+        JwksProblem::PrivateKeyMaterial,
+        JwksProblem::NoUsableKeys,
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for problem in all {
+        let code = problem.code();
+        assert!(seen.insert(code), "duplicate {code}");
+        assert!(
+            code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+            "{code}"
+        );
+        assert!(
+            readme.contains(&format!("`{code}`")),
+            "README lists `{code}`"
+        );
+        assert_eq!(Error::JwksInvalid(problem).code(), "jwks_invalid");
+    }
+}

@@ -242,3 +242,70 @@ fn set_level_limits() {
         .keys()
         .is_empty());
 }
+
+/// Issue 14 finding 8: an issuer's answer with no usable key fails hygiene, so it never
+/// replaces a set that worked (every token would fail `no_matching_key`).
+#[test]
+fn a_fetched_set_with_no_usable_key_is_refused() {
+    let fetched = |doc: &Value| {
+        JwkSet::parse_fetched(&serde_json::to_vec(doc).unwrap(), &JwksOptions::default())
+    };
+    let mut rsa1024 = fixture_key("RS256");
+    let mut n = vec![0xC5u8; 128];
+    n[127] |= 1;
+    rsa1024["n"] = json!(b64(&n));
+    let oct = json!({"kty": "oct", "kid": "s", "k": b64(&[7; 32])});
+    for (what, doc) in [
+        ("empty", json!({ "keys": [] })),
+        ("only RSA-1024", json!({ "keys": [rsa1024.clone()] })),
+        ("only oct", json!({ "keys": [oct.clone()] })),
+        (
+            "only unusable",
+            json!({ "keys": [rsa1024, oct, {"kty": "XYZ"}] }),
+        ),
+    ] {
+        let err = fetched(&doc).unwrap_err();
+        assert_eq!(err, Error::JwksInvalid(JwksProblem::NoUsableKeys), "{what}");
+        assert_eq!(err.code(), "jwks_invalid", "{what}");
+        assert_eq!(JwksProblem::NoUsableKeys.code(), "no_usable_keys");
+        assert_eq!(err.to_string(), "key set refused: it has no usable key");
+        // `parse` (a configured set, e.g. beside a secret) still reads it.
+        assert!(parse(&doc).unwrap().keys().is_empty(), "{what}");
+    }
+    // One usable key among unusable ones is enough.
+    let doc = json!({ "keys": [{"kty": "oct", "k": b64(&[7; 32])}, fixture_key("ES256")] });
+    let set = fetched(&doc).unwrap();
+    assert_eq!(set.keys().len(), 1);
+    assert_eq!(set.skipped().len(), 1);
+}
+
+/// Issue 14 finding 5: a set about to be published never holds a symmetric secret.
+#[test]
+fn a_published_set_never_holds_a_secret() {
+    let publishable = |doc: &Value| {
+        JwkSet::parse_publishable(&serde_json::to_vec(doc).unwrap(), &JwksOptions::default())
+    };
+    let oct = json!({"kty": "oct", "kid": "hs", "k": b64(&[7; 32])});
+    let doc = json!({ "keys": [fixture_key("ES256"), oct] });
+    // `parse` skips it (not allowed for verification) ...
+    assert_eq!(parse(&doc).unwrap().keys().len(), 1);
+    // ... but publishing it would hand the secret out.
+    assert_eq!(
+        publishable(&doc).unwrap_err(),
+        Error::JwksInvalid(JwksProblem::PrivateKeyMaterial)
+    );
+    // A short or malformed `k` is as private as a good one.
+    let short = json!({ "keys": [{"kty": "oct", "k": "AQAB"}] });
+    assert_eq!(
+        publishable(&short).unwrap_err(),
+        Error::JwksInvalid(JwksProblem::PrivateKeyMaterial)
+    );
+    let mut ec = fixture_key("ES256");
+    ec["d"] = json!(b64(&[7; 32]));
+    assert_eq!(
+        publishable(&json!({ "keys": [ec] })).unwrap_err(),
+        Error::JwksInvalid(JwksProblem::PrivateKeyMaterial)
+    );
+    let public = json!({ "keys": [fixture_key("ES256"), fixture_key("RS256")] });
+    assert_eq!(publishable(&public).unwrap().keys().len(), 2);
+}

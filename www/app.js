@@ -231,7 +231,8 @@ async function runVerify(lib) {
     if (url) {
       let remote = remoteSets.get(url);
       if (!remote) {
-        remote = new lib.RemoteJwks(url);
+        // A local inspection page: a dev issuer on loopback (`jwt-edge serve`) is allowed.
+        remote = new lib.RemoteJwks(url, { devAllowHttpLoopback: true });
         remoteSets.set(url, remote);
       }
       result = await remote.verify(token, options);

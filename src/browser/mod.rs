@@ -117,6 +117,14 @@ pub fn decode_unverified_json(token: &str) -> String {
     run().unwrap_or_else(|err| failure(&err)).to_string()
 }
 
+/// Whether `uri` may be fetched for a key set: the core's rule (`https://`, or
+/// `http://` to exactly 127.0.0.1, [::1] or localhost when `allow_http_loopback`;
+/// never userinfo).
+#[wasm_bindgen(js_name = jwksUriAllowed)]
+pub fn jwks_uri_allowed(uri: &str, allow_http_loopback: bool) -> bool {
+    crate::uri::jwks_uri_allowed(uri, allow_http_loopback)
+}
+
 /// The JWKS cache of a `RemoteJwks`: the core's snapshot and cooldown decisions, with
 /// the fetching left to JavaScript.
 #[wasm_bindgen]
@@ -186,7 +194,8 @@ impl JwksCache {
         cache_control: Option<String>,
         etag: Option<String>,
     ) -> String {
-        if let Err(err) = JwkSet::parse(jwks.as_bytes(), &JwksOptions::default()) {
+        // An answer with no usable key never replaces the set held.
+        if let Err(err) = JwkSet::parse_fetched(jwks.as_bytes(), &JwksOptions::default()) {
             return err.code().to_owned();
         }
         self.failures.succeeded();
@@ -196,6 +205,7 @@ impl JwksCache {
             max_age: max_age_from_cache_control(cache_control.as_deref(), &self.policy),
             etag,
             last_modified: None,
+            jwks_uri: None,
         });
         String::new()
     }

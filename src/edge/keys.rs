@@ -6,16 +6,20 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::alg::Algorithm;
 use crate::cache::{
-    max_age_from_cache_control, FetchFailures, Freshness, JwksSnapshot, KidCooldown, UnknownKid,
+    max_age_from_cache_control, snapshot_key, FetchFailures, Freshness, JwksSnapshot, KidCooldown,
+    UnknownKid,
 };
 use crate::error::Error;
 use crate::jwk::{Jwk, KeyRejection};
 use crate::jwks::JwkSet;
 use crate::secret::parse_secret_text;
 use crate::verify::Verifier;
-use sha2::{Digest, Sha256};
-use worker::{AbortController, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{
+    AbortController, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
+    RequestRedirect,
+};
 
 use super::Isolate;
 
@@ -83,16 +87,10 @@ impl Drop for FetchGuard<'_> {
     }
 }
 
-/// The KV key of an issuer's snapshot.
-fn kv_key(issuer: &str) -> String {
-    let digest = Sha256::digest(issuer.as_bytes());
-    format!(
-        "jwks:v1:{}",
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
+/// The KV key of an issuer's snapshot: bound to the issuer, its `jwks_uri` and the
+/// import options, so a changed URI never reads the old URI's snapshot.
+fn kv_key(isolate: &Isolate, issuer: &str, uri: &str) -> String {
+    snapshot_key(issuer, uri, &isolate.config.jwks_options())
 }
 
 /// The configured HMAC secrets of an issuer, from Worker secrets (never from config):
@@ -141,10 +139,12 @@ fn refused_secret(field: &'static str, binding: &str, why: &'static str) -> Erro
 }
 
 /// Builds the verifier for a snapshot: the JWKS (never `oct` keys) plus the configured
-/// HMAC secrets. Done once per snapshot, never per request.
+/// HMAC secrets. Done once per snapshot, never per request. The set's hygiene runs here
+/// for a snapshot read from KV as for a fetched one, and a set with no usable key of
+/// its own is refused (a configured secret does not make it usable).
 fn build(isolate: &Isolate, env: &Env, index: usize, snapshot: JwksSnapshot) -> FetchResult {
     let (issuer, _) = isolate.issuer(index)?;
-    let mut keys = JwkSet::parse(snapshot.jwks.as_bytes(), &isolate.config.jwks_options())?;
+    let mut keys = JwkSet::parse_fetched(snapshot.jwks.as_bytes(), &isolate.config.jwks_options())?;
     for skipped in keys.skipped() {
         worker::console_warn!(
             "{{\"event\":\"jwks_key_skipped\",\"iss\":{},\"index\":{},\"reason\":\"{}\"}}",
@@ -163,14 +163,16 @@ fn build(isolate: &Isolate, env: &Env, index: usize, snapshot: JwksSnapshot) -> 
     }))
 }
 
-/// The verifier for issuer `index` at `now`, and the tier it came from. `kid` is the
-/// token's, to decide on a refetch when it is unknown.
+/// The verifier for issuer `index` at `now`, and the tier it came from. `kid` and
+/// `algorithm` are the token's (already admitted), to decide on a refetch when the
+/// `kid` is unknown.
 pub async fn verifier_for(
     isolate: &Rc<Isolate>,
     env: &Env,
     ctx: &Context,
     index: usize,
     kid: Option<&str>,
+    algorithm: Algorithm,
     now: i64,
 ) -> Result<(Rc<Verifier>, Tier), Error> {
     let (issuer, state) = isolate.issuer(index)?;
@@ -193,7 +195,8 @@ pub async fn verifier_for(
     let mut tier = Tier::Memory;
     let mut current = state.cached.borrow().clone();
     if current.is_none() {
-        if let Some(snapshot) = read_kv(env, &issuer.issuer).await {
+        let key = kv_key(isolate, &issuer.issuer, &uri);
+        if let Some(snapshot) = read_kv(env, &key, &uri, policy, now).await {
             if snapshot.freshness(policy, now) != Freshness::Expired {
                 if let Ok(keys) = build(isolate, env, index, snapshot) {
                     *state.cached.borrow_mut() = Some(Rc::clone(&keys));
@@ -262,10 +265,15 @@ pub async fn verifier_for(
             .keys()
             .iter()
             .any(|k| k.kid.as_deref() == Some(kid));
-        if !known && tier != Tier::Issuer {
+        // A fetched set never carries HMAC keys, so an HS* token's unknown `kid` (an
+        // issuer's label such as "hs256", for a configured secret) is no reason to ask.
+        if !known && tier != Tier::Issuer && !algorithm.is_symmetric() {
             let decision = state.cooldown.borrow_mut().on_unknown(kid, policy, now);
             if decision == UnknownKid::Refetch {
                 let result = fetch_once(isolate, env, index, &uri, now).await;
+                if let Err(err) = &result {
+                    log_fetch_failure(&issuer.issuer, err, "unknown kid refused");
+                }
                 let refreshed = result.as_ref().ok().cloned();
                 let still_unknown = refreshed.as_ref().is_none_or(|k| {
                     !k.verifier
@@ -288,17 +296,38 @@ pub async fn verifier_for(
 }
 
 fn log_fetch_failure(issuer: &str, err: &Error, action: &str) {
+    // A refused set also names the problem (`no_usable_keys`, `private_key_material`, …).
+    let problem = match err {
+        Error::JwksInvalid(problem) => format!(",\"problem\":\"{}\"", problem.code()),
+        _ => String::new(),
+    };
     worker::console_warn!(
-        "{{\"event\":\"jwks_fetch_failed\",\"iss\":{},\"code\":\"{}\",\"action\":\"{action}\"}}",
+        "{{\"event\":\"jwks_fetch_failed\",\"iss\":{},\"code\":\"{}\"{problem},\"action\":\"{action}\"}}",
         serde_json::Value::String(issuer.to_owned()),
         err.code()
     );
 }
 
-async fn read_kv(env: &Env, issuer: &str) -> Option<JwksSnapshot> {
+/// The stored snapshot for `uri`, checked as untrusted input by the core (its URI,
+/// a `fetched_at` not in the future, `max_age` clamped to the policy).
+async fn read_kv(
+    env: &Env,
+    key: &str,
+    uri: &str,
+    policy: &crate::cache::CachePolicy,
+    now: i64,
+) -> Option<JwksSnapshot> {
     let kv = env.kv("JWKS_CACHE").ok()?;
-    match kv.get(&kv_key(issuer)).text().await {
-        Ok(Some(text)) => serde_json::from_str(&text).ok(),
+    match kv.get(key).text().await {
+        Ok(Some(text)) => {
+            let snapshot = JwksSnapshot::from_stored(&text, uri, policy, now);
+            if snapshot.is_none() {
+                worker::console_warn!(
+                    "{{\"event\":\"kv_snapshot_refused\",\"binding\":\"JWKS_CACHE\"}}"
+                );
+            }
+            snapshot
+        }
         Ok(None) => None,
         Err(_) => {
             worker::console_warn!("{{\"event\":\"kv_read_failed\",\"binding\":\"JWKS_CACHE\"}}");
@@ -363,7 +392,13 @@ async fn fetch_and_store(
     now: i64,
 ) -> FetchResult {
     let (issuer, state) = isolate.issuer(index)?;
-    let previous = state.cached.borrow().as_ref().map(|k| k.snapshot.clone());
+    // Validators only ever go back to the URI that gave them.
+    let previous = state
+        .cached
+        .borrow()
+        .as_ref()
+        .map(|k| k.snapshot.clone())
+        .filter(|p| p.jwks_uri.as_deref() == Some(uri));
     let headers = Headers::new();
     let _ = headers.set("accept", "application/json, application/jwk-set+json");
     if let Some(etag) = previous.as_ref().and_then(|p| p.etag.as_deref()) {
@@ -373,7 +408,11 @@ async fn fetch_and_store(
         let _ = headers.set("if-modified-since", modified);
     }
     let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers);
+    // Redirects are not followed: a key set comes from the configured URI only, never
+    // from wherever an answer points (another host, or `http://`). A 3xx is a failure.
+    init.with_method(Method::Get)
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
     let request = Request::new_with_init(uri, &init).map_err(|_| Error::JwksUnavailable)?;
     let controller = AbortController::default();
     let signal = controller.signal();
@@ -401,6 +440,13 @@ async fn fetch_and_store(
     );
     let snapshot = match (response.status_code(), &previous) {
         (304, Some(previous)) => previous.revalidated(now, max_age),
+        (status @ 300..=399, _) => {
+            worker::console_warn!(
+                "{{\"event\":\"jwks_redirect_refused\",\"iss\":{},\"status\":{status}}}",
+                serde_json::Value::String(issuer.issuer.clone())
+            );
+            return Err(Error::JwksUnavailable);
+        }
         (200, _) => {
             let declared = response
                 .headers()
@@ -429,6 +475,7 @@ async fn fetch_and_store(
                 max_age,
                 etag: response.headers().get("etag").ok().flatten(),
                 last_modified: response.headers().get("last-modified").ok().flatten(),
+                jwks_uri: Some(uri.to_owned()),
             }
         }
         _ => return Err(Error::JwksUnavailable),
@@ -452,7 +499,7 @@ async fn fetch_and_store(
                 .max_age
                 .saturating_add(isolate.config.cache.max_staleness)
                 .max(60);
-            let stored = match kv.put(&kv_key(&issuer.issuer), text) {
+            let stored = match kv.put(&kv_key(isolate, &issuer.issuer, uri), text) {
                 Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
                 Err(_) => false,
             };

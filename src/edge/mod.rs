@@ -189,10 +189,11 @@ async fn handle(
     decision.alg = Some(log_safe(&untrusted.header().algorithm, LOG_ALG_CHARS));
     // What can be refused without keys is refused before any key is fetched: a junk
     // token never costs a JWKS fetch. (The verifier runs the same checks again.)
-    config.verify_options(issuer)?.admit(&untrusted)?;
+    let algorithm = config.verify_options(issuer)?.admit(&untrusted)?;
     let now = unix_now();
     let kid = untrusted.header().key_id.clone();
-    let (verifier, tier) = keys::verifier_for(state, env, ctx, index, kid.as_deref(), now).await?;
+    let (verifier, tier) =
+        keys::verifier_for(state, env, ctx, index, kid.as_deref(), algorithm, now).await?;
     decision.tier = Some(tier);
     let verified = verifier.verify_parsed(untrusted, now)?;
     match issuer.replay {

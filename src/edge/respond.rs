@@ -292,7 +292,8 @@ pub async fn published_jwks(
         .await
         .map_err(|_| Error::JwksUnavailable)?
         .ok_or(Error::JwksUnavailable)?;
-    JwkSet::parse(text.as_bytes(), &JwksOptions::default())?;
+    // Never a set with private members, an `oct` secret (`k`) included.
+    JwkSet::parse_publishable(text.as_bytes(), &JwksOptions::default())?;
     let digest = Sha256::digest(text.as_bytes());
     let etag = format!(
         "\"{}\"",

@@ -62,3 +62,25 @@ test('a set with private members or no set at all is never served', async () => 
   assert.ok(!res.text.includes(leaked.keys[0].d), 'private key material never echoed');
   await worker.dispose();
 });
+
+test('a set holding an HMAC secret (oct with k) is never served (issue 14 finding 5)', async () => {
+  const worker = await startWorker({ config });
+  const { publicKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  const secret = Buffer.alloc(32, 7).toString('base64url');
+  const withSecret = {
+    keys: [
+      { ...(await jose.exportJWK(publicKey)), kid: 'es', alg: 'ES256', use: 'sig' },
+      { kty: 'oct', kid: 'hs', alg: 'HS256', k: secret },
+    ],
+  };
+  const kv = await worker.kv('JWKS_CACHE');
+  await kv.put('published-jwks', JSON.stringify(withSecret));
+  const res = await worker.fetch('/.well-known/jwks.json');
+  assert.equal(res.status, 503, res.text);
+  assert.equal(res.json.code, 'jwks_invalid');
+  assert.ok(!res.text.includes(secret), 'the secret is never echoed');
+  // Without the secret the same set is served.
+  await kv.put('published-jwks', JSON.stringify({ keys: [withSecret.keys[0]] }));
+  assert.equal((await worker.fetch('/.well-known/jwks.json')).status, 200);
+  await worker.dispose();
+});

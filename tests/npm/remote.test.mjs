@@ -13,6 +13,8 @@ import { PKG_DIR, loadPackage, checkError } from './helpers.mjs';
 const { RemoteJwks, JwtEdgeError } = await loadPackage('node.js');
 
 const NOW = 1_800_000_000;
+/** The servers here are plain http on 127.0.0.1: allowed only with the dev option. */
+const DEV = { devAllowHttpLoopback: true };
 const LONG = 100 * 86_400; // token lifetime: longer than any `now` a test moves to
 
 async function keyPair(kid) {
@@ -146,7 +148,7 @@ async function rejects(promise, code, tokenText, label = code) {
 test('N verifications → 1 fetch (sequential, and concurrent on an empty cache)', async (t) => {
   const srv = await jwksServer();
   t.after(srv.close);
-  const remote = new RemoteJwks(srv.url);
+  const remote = new RemoteJwks(srv.url, DEV);
   assert.equal(remote.fetchCount, 0);
   for (let i = 0; i < 25; i++) {
     const result = await remote.verify(t1, { now: NOW + i });
@@ -157,7 +159,7 @@ test('N verifications → 1 fetch (sequential, and concurrent on an empty cache)
   assert.equal(remote.fetchCount, 1);
   assert.match(srv.state.accept[0], /application\/(jwk-set\+)?json/);
 
-  const concurrent = new RemoteJwks(new URL(srv.url));
+  const concurrent = new RemoteJwks(new URL(srv.url), DEV);
   const results = await Promise.all(Array.from({ length: 25 }, () => concurrent.verify(t1, { now: NOW })));
   assert.ok(results.every((r) => r.keyId === 'key-1'));
   assert.equal(concurrent.fetchCount, 1);
@@ -167,7 +169,7 @@ test('N verifications → 1 fetch (sequential, and concurrent on an empty cache)
 test('cacheMaxAgeSeconds: fresh, refresh-ahead in the background, stale → refetch; 304 revalidates', async (t) => {
   const srv = await jwksServer();
   t.after(srv.close);
-  const remote = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100 });
+  const remote = new RemoteJwks(srv.url, { ...DEV, cacheMaxAgeSeconds: 100 });
   await remote.verify(t1, { now: NOW });
   assert.equal(srv.state.requests, 1);
   // Fresh for the first four fifths of 100 s.
@@ -196,7 +198,7 @@ test('cacheMaxAgeSeconds: fresh, refresh-ahead in the background, stale → refe
 test('Cache-Control max-age from the server is used, capped by cacheMaxAgeSeconds', async (t) => {
   const short = await jwksServer({ cacheControl: 'public, max-age=10' });
   t.after(short.close);
-  const remote = new RemoteJwks(short.url, { cacheMaxAgeSeconds: 100 });
+  const remote = new RemoteJwks(short.url, { ...DEV, cacheMaxAgeSeconds: 100 });
   await remote.verify(t1, { now: NOW });
   await remote.verify(t1, { now: NOW + 7 });
   assert.equal(short.state.requests, 1);
@@ -206,7 +208,7 @@ test('Cache-Control max-age from the server is used, capped by cacheMaxAgeSecond
 
   const long = await jwksServer({ cacheControl: 'max-age=86400' });
   t.after(long.close);
-  const capped = new RemoteJwks(long.url, { cacheMaxAgeSeconds: 100 });
+  const capped = new RemoteJwks(long.url, { ...DEV, cacheMaxAgeSeconds: 100 });
   await capped.verify(t1, { now: NOW });
   await capped.verify(t1, { now: NOW + 79 });
   assert.equal(long.state.requests, 1);
@@ -218,7 +220,7 @@ test('Cache-Control max-age from the server is used, capped by cacheMaxAgeSecond
 test('key rotation (a new kid) → exactly one refetch', async (t) => {
   const srv = await jwksServer();
   t.after(srv.close);
-  const remote = new RemoteJwks(srv.url, { cooldownSeconds: 30 });
+  const remote = new RemoteJwks(srv.url, { ...DEV, cooldownSeconds: 30 });
   assert.equal((await remote.verify(t1, { now: NOW })).keyId, 'key-1');
   srv.rotate([k2.jwk]); // key-1 retired, key-2 new
   assert.equal((await remote.verify(t2, { now: NOW + 1 })).keyId, 'key-2');
@@ -234,7 +236,7 @@ test('key rotation (a new kid) → exactly one refetch', async (t) => {
 test('30 unknown kids → at most one refetch per cooldown', async (t) => {
   const srv = await jwksServer();
   t.after(srv.close);
-  const remote = new RemoteJwks(srv.url, { cooldownSeconds: 30 });
+  const remote = new RemoteJwks(srv.url, { ...DEV, cooldownSeconds: 30 });
   await remote.verify(t1, { now: NOW });
   assert.equal(srv.state.requests, 1);
   // Sequential, at successive seconds inside the cooldown.
@@ -261,7 +263,7 @@ test('30 unknown kids → at most one refetch per cooldown', async (t) => {
 test('server down after the first fetch → the cached set keeps verifying', async (t) => {
   const srv = await jwksServer();
   t.after(srv.close);
-  const remote = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100, cooldownSeconds: 30, timeoutMs: 1000 });
+  const remote = new RemoteJwks(srv.url, { ...DEV, cacheMaxAgeSeconds: 100, cooldownSeconds: 30, timeoutMs: 1000 });
   await remote.verify(t1, { now: NOW });
   await srv.down();
   // Fresh: no fetch at all.
@@ -282,7 +284,7 @@ test('slow server, timeoutMs 200, nothing cached → jwks_unavailable quickly', 
   t.after(srv.close);
   srv.state.mode = 'slow';
   srv.state.delayMs = 5000;
-  const remote = new RemoteJwks(srv.url, { timeoutMs: 200 });
+  const remote = new RemoteJwks(srv.url, { ...DEV, timeoutMs: 200 });
   const started = Date.now();
   await rejects(remote.verify(t1, { now: NOW }), 'jwks_unavailable', t1);
   const elapsed = Date.now() - started;
@@ -293,7 +295,7 @@ test('slow server, timeoutMs 200, nothing cached → jwks_unavailable quickly', 
 
   // With a stale set cached, a slow server costs the timeout and the stale set answers.
   srv.state.mode = 'ok';
-  const cached = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100, timeoutMs: 200 });
+  const cached = new RemoteJwks(srv.url, { ...DEV, cacheMaxAgeSeconds: 100, timeoutMs: 200 });
   await cached.verify(t1, { now: NOW });
   srv.state.mode = 'slow';
   const again = Date.now();
@@ -306,7 +308,7 @@ test('error answers and invalid sets: nothing cached → jwks_unavailable; cache
   const srv = await jwksServer();
   t.after(srv.close);
   srv.state.mode = 'error';
-  const remote = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100 });
+  const remote = new RemoteJwks(srv.url, { ...DEV, cacheMaxAgeSeconds: 100 });
   await rejects(remote.verify(t1, { now: NOW }), 'jwks_unavailable', t1, '500');
   srv.state.mode = 'ok';
   srv.rotate([{ ...k1.jwk, d: 'AAAA' }]); // private member: the core refuses the set
@@ -323,7 +325,7 @@ test('options: the verify options apply; jwks is refused; a custom fetch is used
   const srv = await jwksServer();
   t.after(srv.close);
   const calls = [];
-  const remote = new RemoteJwks(srv.url, {
+  const remote = new RemoteJwks(srv.url, { ...DEV,
     fetch: (url, init) => {
       calls.push(String(url));
       return fetch(url, init);
@@ -351,7 +353,7 @@ test('options: the verify options apply; jwks is refused; a custom fetch is used
 test('a cached set past max-age + max-staleness (1 day) is not used when the issuer is down', async (t) => {
   const srv = await jwksServer();
   t.after(srv.close);
-  const remote = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100, timeoutMs: 1000 });
+  const remote = new RemoteJwks(srv.url, { ...DEV, cacheMaxAgeSeconds: 100, timeoutMs: 1000 });
   await remote.verify(t1, { now: NOW });
   await srv.down();
   assert.equal((await remote.verify(t1, { now: NOW + 100 + 86_400 - 1 })).keyId, 'key-1', 'still stale');
@@ -362,7 +364,7 @@ test('a body that stalls past timeoutMs → JwtEdgeError jwks_unavailable', asyn
   const srv = await jwksServer();
   t.after(srv.close);
   srv.state.mode = 'stall-body';
-  const remote = new RemoteJwks(srv.url, { timeoutMs: 200 });
+  const remote = new RemoteJwks(srv.url, { ...DEV, timeoutMs: 200 });
   const started = Date.now();
   await rejects(remote.verify(t1, { now: NOW }), 'jwks_unavailable', t1, 'stalled body');
   assert.ok(Date.now() - started < 2500);
@@ -375,7 +377,7 @@ test('a background refresh whose body stalls does not crash the process', async 
   // In a child process: an unhandled rejection there ends the process, as in an application.
   const child = await run(process.execPath, ['--input-type=module', '-e', `
     const { RemoteJwks } = await import(${JSON.stringify(pathToFileURL(`${PKG_DIR}/node.js`).href)});
-    const remote = new RemoteJwks(process.env.JWKS_URL, { cacheMaxAgeSeconds: 100, timeoutMs: 200 });
+    const remote = new RemoteJwks(process.env.JWKS_URL, { devAllowHttpLoopback: true, cacheMaxAgeSeconds: 100, timeoutMs: 200 });
     await remote.verify(process.env.TOKEN, { now: ${NOW} });
     const r = await remote.verify(process.env.TOKEN, { now: ${NOW + 90} }); // refresh-ahead
     await new Promise((resolve) => setTimeout(resolve, 600));
@@ -389,7 +391,7 @@ test('a background refresh whose body stalls does not crash the process', async 
 test('an issuer that is down is asked again only after the cooldown, while the stale set serves', async (t) => {
   const srv = await jwksServer();
   t.after(srv.close);
-  const remote = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100, cooldownSeconds: 30, timeoutMs: 1000 });
+  const remote = new RemoteJwks(srv.url, { ...DEV, cacheMaxAgeSeconds: 100, cooldownSeconds: 30, timeoutMs: 1000 });
   await remote.verify(t1, { now: NOW });
   assert.equal(remote.fetchCount, 1);
   await srv.down();
@@ -406,7 +408,7 @@ test('a key set over 256 KiB, with or without Content-Length, is not read past t
     const srv = await jwksServer();
     t.after(srv.close);
     srv.state.mode = mode;
-    const remote = new RemoteJwks(srv.url, { cacheMaxAgeSeconds: 100 });
+    const remote = new RemoteJwks(srv.url, { ...DEV, cacheMaxAgeSeconds: 100 });
     await rejects(remote.verify(t1, { now: NOW }), 'jwks_unavailable', t1, mode);
     if (mode === 'huge-chunked') {
       // The reader stopped early: far less than the 8 MiB on offer left the server.
@@ -418,4 +420,90 @@ test('a key set over 256 KiB, with or without Content-Length, is not read past t
     srv.state.mode = mode;
     assert.equal((await remote.verify(t1, { now: NOW + 200 })).keyId, 'key-1', `${mode}: stale good set kept`);
   }
+});
+
+// ---- Issue 14: key-set trust (findings 8 and 9).
+
+test('an answer with no usable key never replaces the good set (empty, RSA-1024, oct)', async (t) => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const rsa1024 = { ...publicKey.export({ format: 'jwk' }), kid: 'key-1', alg: 'RS256' };
+  const oct = { kty: 'oct', kid: 'key-1', k: Buffer.alloc(32, 9).toString('base64url') };
+  for (const [what, bad] of [['empty', []], ['RSA-1024', [rsa1024]], ['oct', [oct]]]) {
+    const srv = await jwksServer();
+    t.after(srv.close);
+    const remote = new RemoteJwks(srv.url, { ...DEV, cacheMaxAgeSeconds: 100 });
+    assert.equal((await remote.verify(t1, { now: NOW })).keyId, 'key-1', what);
+    srv.rotate(bad);
+    // Past max-age: refetched, refused, and the stale good set keeps serving.
+    assert.equal((await remote.verify(t1, { now: NOW + 200 })).keyId, 'key-1', `${what}: good set kept`);
+    assert.equal(srv.state.requests, 2, `${what}: the issuer was asked`);
+    // With nothing cached, such an answer is jwks_unavailable (not no_matching_key).
+    const cold = new RemoteJwks(srv.url, DEV);
+    await rejects(cold.verify(t1, { now: NOW }), 'jwks_unavailable', t1, `${what}: cold`);
+  }
+});
+
+test('redirects from the JWKS URL are not followed', async (t) => {
+  const attacker = await keyPair('key-1'); // the same kid as the good key
+  const target = await jwksServer({ keys: [attacker.jwk] });
+  t.after(target.close);
+  const forged = await token(attacker);
+  for (const status of [301, 302, 307, 308]) {
+    let asked = 0;
+    const server = http.createServer((req, res) => {
+      asked += 1;
+      req.resume();
+      res.writeHead(status, { location: target.url });
+      res.end();
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
+    const url = `http://127.0.0.1:${server.address().port}/jwks.json`;
+    const remote = new RemoteJwks(url, DEV);
+    await rejects(remote.verify(forged, { now: NOW }), 'jwks_unavailable', forged, `${status}`);
+    assert.equal(asked, 1, `${status}: the JWKS URL was asked`);
+    assert.equal(target.state.requests, 0, `${status}: the redirect target was never contacted`);
+  }
+  // A custom fetch that follows redirects anyway: the followed answer is refused.
+  const srv = await jwksServer();
+  t.after(srv.close);
+  const calls = [];
+  const following = new RemoteJwks(srv.url, {
+    ...DEV,
+    fetch: async (url, init) => {
+      calls.push(init.redirect);
+      const response = await fetch(target.url, { ...init, redirect: 'follow' });
+      Object.defineProperty(response, 'redirected', { value: true });
+      return response;
+    },
+  });
+  await rejects(following.verify(forged, { now: NOW }), 'jwks_unavailable', forged, 'followed anyway');
+  assert.deepEqual(calls, ['manual'], 'asked not to follow');
+});
+
+test('the URL: https only; http only to loopback with devAllowHttpLoopback; never userinfo', () => {
+  const refused = (url, options) =>
+    assert.throws(() => new RemoteJwks(url, options), (err) => err instanceof JwtEdgeError && err.code === 'config_invalid', `${url} ${JSON.stringify(options)}`);
+  const accepted = (url, options) => assert.ok(new RemoteJwks(url, options), url);
+  accepted('https://issuer.example/jwks.json');
+  accepted(new URL('https://issuer.example:8443/jwks.json'));
+  for (const url of ['http://127.0.0.1:8788/jwks.json', 'http://localhost/jwks.json', 'http://[::1]:8788/jwks.json']) {
+    refused(url); // plain http needs the dev option, even on loopback
+    refused(url, { devAllowHttpLoopback: false });
+    accepted(url, DEV);
+  }
+  for (const url of [
+    'http://issuer.example/jwks.json',
+    'http://127.0.0.1:1@evil.example/jwks.json',
+    'http://localhost@evil.example/jwks.json',
+    'http://127.0.0.1.evil.example/jwks.json',
+    'http://localhost.evil.example/jwks.json',
+    'https://user:pass@issuer.example/jwks.json',
+    'ftp://issuer.example/jwks.json',
+  ]) {
+    refused(url);
+    refused(url, DEV);
+  }
+  refused('https://issuer.example/jwks.json', { devAllowHttpLoopback: 'yes' });
 });

@@ -185,8 +185,9 @@ fn base64url(bytes: &[u8]) -> String {
 
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// JWKS file or URL (https, or http on 127.0.0.1/localhost); repeatable. A file's
-    /// `oct` keys (shared secrets) are used, by exact `kid`; a URL's never are.
+    /// JWKS file or URL (https, or http to 127.0.0.1, [::1] or localhost; no userinfo;
+    /// redirects not followed); repeatable. A file's `oct` keys (shared secrets) are
+    /// used, by exact `kid`; a URL's never are.
     #[arg(long)]
     jwks: Vec<String>,
     /// HMAC secret: base64url, or @FILE holding base64url text (else its raw bytes;
