@@ -85,6 +85,32 @@ test('JWKS + hmac_secret + hmac_secrets: a key named by the kid comes first and 
   refused(await worker.fetch('/', { token: await token(unnamed, MIXED, 'rsa-1') }), 'key_mismatch');
 });
 
+test('HS tokens with label kids never make the worker refetch the JWKS', async () => {
+  // A fresh isolate (no earlier refetch, so no cooldown hides one).
+  const fresh = await startWorker({
+    config: {
+      issuers: [
+        { issuer: MIXED, jwks_uri: jwks.uri, hmac_secret: 'UNNAMED_KEY', algorithms: ['RS256', 'HS256'], audiences: [AUD] },
+      ],
+      mode: 'verdict',
+      dev_allow_http_loopback: true,
+    },
+    bindings: { UNNAMED_KEY: unnamed.binding },
+  });
+  // Warm the set, then send HS256 tokens whose kids name no JWKS key.
+  assertVerdict(await fresh.fetch('/', { token: await mint(rsa, { iss: MIXED, aud: AUD }) }), { kid: 'rsa-1' });
+  const before = jwks.count;
+  for (const kid of ['hs256', 'label-1', 'label-2']) {
+    assertVerdict(await fresh.fetch('/', { token: await token(unnamed, MIXED, kid) }), { alg: 'HS256' });
+  }
+  assert.equal(jwks.count, before, 'no JWKS fetch for an HS token: a fetched set never holds HMAC keys');
+  // An RS256 token with an unknown kid still refetches (rotation), once per cooldown.
+  const rotated = await mint({ ...rsa, kid: 'rsa-new' }, { iss: MIXED, aud: AUD });
+  refused(await fresh.fetch('/', { token: rotated }), 'no_matching_key');
+  assert.equal(jwks.count, before + 1, 'an unknown RS256 kid refetches');
+  await fresh.dispose();
+});
+
 test('an oct key in a fetched JWKS is still never a key', async () => {
   const t = await mint({ ...published, alg: 'HS256' }, { iss: MIXED, aud: AUD }, { header: { kid: 'published' } });
   // MIXED has an unnamed secret, which did not sign it.
