@@ -14,7 +14,7 @@ use crate::extract::TokenSource;
 use crate::forward::{fold_header_name, ProtectedHeaders};
 use crate::jwks::JwksOptions;
 use crate::token::DEFAULT_MAX_TOKEN_BYTES;
-use crate::uri::jwks_uri_allowed;
+use crate::uri::{jwks_uri_allowed, origin_allowed};
 use crate::verify::VerifyOptions;
 
 /// What the worker does with a verified request.
@@ -332,7 +332,7 @@ impl EdgeConfig {
             }
         }
         if let Some(origin) = &self.origin {
-            if !(origin.starts_with("https://") || origin.starts_with("http://")) {
+            if !origin_allowed(origin) {
                 return Err(bad("origin"));
             }
         }

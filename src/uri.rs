@@ -28,6 +28,14 @@ pub fn jwks_uri_allowed(uri: &str, allow_http_loopback: bool) -> bool {
     }
 }
 
+/// Whether `uri` may be the proxy's origin base: `https://` or `http://` (the origin is
+/// the operator's own, often private) with a well-formed host and no userinfo, query or
+/// fragment, under the same strict subset as a JWKS URI, so that the host the config
+/// names is the host `fetch` connects to.
+pub fn origin_allowed(uri: &str) -> bool {
+    !uri.contains('?') && authority(uri).is_some()
+}
+
 /// Whether `host` (as written in the authority, brackets included) is loopback. Only
 /// these exact spellings: other forms WHATWG would also map to 127.0.0.1 (`127.1`,
 /// `0x7f.0.0.1`) are refused, which only ever errs towards refusing.

@@ -277,3 +277,39 @@ fn publish_kv_key_cannot_be_a_snapshot_key() {
     let ok = r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"publish_jwks":{"kv_key":"published-jwks"}}"#;
     assert!(EdgeConfig::from_json(ok).is_ok());
 }
+
+/// The proxy's `origin` is parsed by the same strict rule as a JWKS URI (without the
+/// loopback restriction): no userinfo, so the host the config names is the one fetched.
+#[test]
+fn origin_is_parsed_not_prefix_matched() {
+    let with = |origin: &str| {
+        EdgeConfig::from_json(&format!(
+            r#"{{"issuers":[{{"issuer":"https://a","jwks_uri":"https://a/j"}}],"origin":{}}}"#,
+            serde_json::Value::String(origin.to_owned())
+        ))
+    };
+    for ok in [
+        "https://origin.internal.example",
+        "http://10.0.0.7:8080",
+        "https://origin.example/base",
+        "http://127.0.0.1:9000/",
+    ] {
+        assert!(with(ok).is_ok(), "{ok}");
+    }
+    for bad in [
+        "https://origin.example@evil.example",
+        "http://127.0.0.1:1@evil.example/",
+        "https://origin.example/?x=1",
+        "https://origin.example/#f",
+        "https://origin.example\\@evil.example",
+        "ftp://origin.example",
+        "https://",
+        "origin.example",
+    ] {
+        assert_eq!(
+            with(bad).unwrap_err(),
+            Error::ConfigInvalid("origin"),
+            "{bad}"
+        );
+    }
+}
