@@ -40,6 +40,18 @@ MUTATIONS = [
      "Some(Value::Bool(false)) => {}"),
     ("kid length cap", "src/token.rs", "if key_id.as_ref().is_some_and(|k| k.len() > MAX_KID_BYTES) {", "if false {"),
     ("private members refuse the set", "src/jwks.rs", "if leaks_private {", "if false {"),
+    ("key sets: a fetched set needs a usable key", "src/jwks.rs", "if set.keys.is_empty() {", "if false {"),
+    ("key sets: a published set never holds k", "src/jwks.rs", '"qi", "oth", "k"];', '"qi", "oth", "oth"];'),
+    ("key sets: stored snapshot for this uri", "src/cache.rs", "snapshot.jwks_uri.as_deref() != Some(jwks_uri) || ", ""),
+    ("key sets: stored snapshot not from the future", "src/cache.rs", " || snapshot.fetched_at > now {", " {"),
+    ("key sets: stored max_age clamped", "src/cache.rs",
+     "snapshot.max_age = snapshot.max_age.clamp(\n            policy.min_max_age,\n            policy.max_max_age.max(policy.min_max_age),",
+     "snapshot.max_age = snapshot.max_age.clamp(\n            policy.min_max_age,\n            u64::MAX,"),
+    ("key sets: snapshot key binds the uri", "src/cache.rs", "for part in [issuer.as_bytes(), jwks_uri.as_bytes()] {", "for part in [issuer.as_bytes()] {"),
+    # Not listed: the explicit userinfo check in src/uri.rs. Without it, `@` is still
+    # refused, because it is neither a reg-name nor a port character. The table in
+    # tests/edge_config.rs covers both.
+    ("key sets: plain http only to loopback", "src/uri.rs", "allow_http_loopback && is_loopback(host)", "allow_http_loopback"),
     ("oct only when allowed", "src/jwk.rs", "Some(\"oct\") if !rules.allow_oct =>", "Some(\"oct\") if false =>"),
     ("rsa minimum size", "src/rsa_public.rs", "if bits < min_bits {", "if false {"),
     ("ed25519 weak keys", "src/jwk.rs", "if key.is_weak() {", "if false {"),
