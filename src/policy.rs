@@ -335,9 +335,9 @@ impl PolicyOptions {
                 _ => path,
             };
             // Key sources and the worker's routing `issuer` are the front end's to read.
-            let policy_field = !matches!(row.field, Field::Jwks | Field::Secret | Field::Secrets)
-                && !(front == FrontEnd::Edge && row.field == Field::Issuers);
-            if !policy_field {
+            let front_ends_own = matches!(row.field, Field::Jwks | Field::Secret | Field::Secrets)
+                || (front == FrontEnd::Edge && row.field == Field::Issuers);
+            if front_ends_own {
                 continue;
             }
             let Some(value) = object.remove(member) else {
