@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use jwt_edge::{
-    Algorithm, ErrorFamily, FrontEnd, Jwk, JwkSet, JwksOptions, KeyKind, KeyKinds, PolicyOptions,
-    SigningKey, Verifier,
+    Algorithm, ErrorFamily, Field, FrontEnd, Jwk, JwkSet, JwksOptions, KeyKind, KeyKinds,
+    PolicyOptions, SigningKey, Verifier,
 };
 use serde_json::{json, Map, Value};
 
@@ -218,8 +218,9 @@ pub struct VerifyArgs {
     typ: Option<String>,
     /// Allowed algorithm; repeatable. Default: every asymmetric one, plus HS* with a
     /// shared secret (--secret, or an `oct` key in a --jwks file).
-    #[arg(long, value_parser = parse_alg)]
-    alg: Vec<Algorithm>,
+    /// An unknown name is refused as the other front ends refuse it (`config_invalid`).
+    #[arg(long, value_name = "ALG")]
+    alg: Vec<String>,
     /// Longest accepted lifetime. Default: none (the library profile).
     #[arg(long, value_parser = parse_seconds)]
     max_lifetime: Option<u64>,
@@ -288,7 +289,10 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
     // default and every check of a bad value is the core's.
     let given = |list: Vec<String>| (!list.is_empty()).then_some(list);
     let policy = PolicyOptions {
-        algorithms: (!args.alg.is_empty()).then_some(args.alg),
+        algorithms: match Algorithm::parse_all(&args.alg) {
+            Ok(list) => (!list.is_empty()).then_some(list),
+            Err(_) => return Err(refused(&Field::Algorithms.invalid(FrontEnd::Cli))),
+        },
         issuers: given(args.iss),
         audiences: given(args.aud),
         subject: args.sub,
