@@ -360,13 +360,13 @@ impl PolicyOptions {
         }
         match field {
             Field::Algorithms => {
-                let names = string_list(value).ok_or_else(bad)?;
+                let names = string_array(value).ok_or_else(bad)?;
                 self.algorithms = Some(Algorithm::parse_all(&names).map_err(|_| bad())?);
             }
-            Field::Issuers => self.issuers = Some(string_list(value).ok_or_else(bad)?),
-            Field::Audiences => self.audiences = Some(string_list(value).ok_or_else(bad)?),
+            Field::Issuers => self.issuers = Some(one_or_many(value).ok_or_else(bad)?),
+            Field::Audiences => self.audiences = Some(one_or_many(value).ok_or_else(bad)?),
             Field::RequiredClaims => {
-                self.required_claims = Some(string_list(value).ok_or_else(bad)?);
+                self.required_claims = Some(string_array(value).ok_or_else(bad)?);
             }
             Field::Subject => self.subject = Some(string(value).ok_or_else(bad)?),
             Field::Typ => self.typ = Some(string(value).ok_or_else(bad)?),
@@ -500,10 +500,18 @@ pub(crate) fn parse_config_object(text: &str) -> Result<Map<String, Value>, Erro
     })
 }
 
-/// A string, or an array of strings, as a list.
-fn string_list(value: Value) -> Option<Vec<String>> {
+/// A string, or an array of strings, as a list (issuers and audiences, as RFC 7519
+/// writes `aud`).
+fn one_or_many(value: Value) -> Option<Vec<String>> {
     match value {
         Value::String(one) => Some(vec![one]),
+        other => string_array(other),
+    }
+}
+
+/// An array of strings.
+fn string_array(value: Value) -> Option<Vec<String>> {
+    match value {
         Value::Array(items) => items.into_iter().map(string).collect(),
         _ => None,
     }
