@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::alg::{Algorithm, KeyKind};
-use crate::ec_verify::{p256, p384};
+use crate::ec::{PublicKey as EcPublicKey, P256, P384};
 use crate::encoding::base64url_decode;
 use crate::rsa_public::RsaPublicKey;
 
@@ -56,9 +56,9 @@ pub(crate) enum KeyMaterial {
     Oct(Zeroizing<Vec<u8>>),
     Rsa(RsaPublicKey),
     /// Boxed: it carries its window table (1.5 KB).
-    P256(Box<p256::PublicKey>),
+    P256(Box<EcPublicKey<P256>>),
     /// Boxed: it carries its window table (2.3 KB).
-    P384(Box<p384::PublicKey>),
+    P384(Box<EcPublicKey<P384>>),
     P521(p521::ecdsa::VerifyingKey),
     Secp256k1(k256::ecdsa::VerifyingKey),
     Ed25519(ed25519_dalek::VerifyingKey),
@@ -364,12 +364,12 @@ fn import_ec(obj: &Map<String, Value>) -> Result<KeyMaterial, KeyRejection> {
     let (x, y) = (exact_member(obj, "x", len)?, exact_member(obj, "y", len)?);
     match crv {
         "P-256" => {
-            return p256::PublicKey::new(&x, &y)
+            return EcPublicKey::<P256>::new(&x, &y)
                 .map(|key| KeyMaterial::P256(Box::new(key)))
                 .ok_or(KeyRejection::InvalidPoint)
         }
         "P-384" => {
-            return p384::PublicKey::new(&x, &y)
+            return EcPublicKey::<P384>::new(&x, &y)
                 .map(|key| KeyMaterial::P384(Box::new(key)))
                 .ok_or(KeyRejection::InvalidPoint)
         }

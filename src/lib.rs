@@ -46,7 +46,7 @@ mod assertion;
 mod cache;
 mod claims;
 mod config;
-mod ec_verify;
+mod ec;
 mod edge_config;
 mod encoding;
 mod error;
