@@ -55,6 +55,7 @@ mod forward;
 mod jwk;
 mod jwks;
 mod replay;
+mod rsa_emsa;
 mod rsa_public;
 mod secret;
 mod select;

@@ -9,7 +9,7 @@ use jwt_compact::{Algorithm as JwtAlgorithm, AlgorithmSignature};
 
 use crate::alg::Algorithm;
 use crate::jwk::{Jwk, KeyMaterial};
-use crate::rsa_public::RsaHash;
+use crate::rsa_emsa::{verify_pkcs1v15, verify_pss, RsaHash};
 
 /// Verifies `signature` over `message` with `key` for `alg`.
 ///
@@ -41,22 +41,22 @@ pub(crate) fn verify(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]
         ),
         // RFC 8017 §8.2.2 / §8.1.2 step 1 (exactly k octets, below n) is in public_op.
         (KeyMaterial::Rsa(rsa), Algorithm::Rs256) => {
-            rsa.verify_pkcs1v15(RsaHash::Sha256, message, signature)
+            verify_pkcs1v15(rsa, RsaHash::Sha256, message, signature)
         }
         (KeyMaterial::Rsa(rsa), Algorithm::Rs384) => {
-            rsa.verify_pkcs1v15(RsaHash::Sha384, message, signature)
+            verify_pkcs1v15(rsa, RsaHash::Sha384, message, signature)
         }
         (KeyMaterial::Rsa(rsa), Algorithm::Rs512) => {
-            rsa.verify_pkcs1v15(RsaHash::Sha512, message, signature)
+            verify_pkcs1v15(rsa, RsaHash::Sha512, message, signature)
         }
         (KeyMaterial::Rsa(rsa), Algorithm::Ps256) => {
-            rsa.verify_pss(RsaHash::Sha256, message, signature)
+            verify_pss(rsa, RsaHash::Sha256, message, signature)
         }
         (KeyMaterial::Rsa(rsa), Algorithm::Ps384) => {
-            rsa.verify_pss(RsaHash::Sha384, message, signature)
+            verify_pss(rsa, RsaHash::Sha384, message, signature)
         }
         (KeyMaterial::Rsa(rsa), Algorithm::Ps512) => {
-            rsa.verify_pss(RsaHash::Sha512, message, signature)
+            verify_pss(rsa, RsaHash::Sha512, message, signature)
         }
         (KeyMaterial::P256(key), Algorithm::Es256) => key.verify(message, signature),
         (KeyMaterial::P384(key), Algorithm::Es384) => key.verify(message, signature),
