@@ -12,14 +12,11 @@ use zeroize::Zeroizing;
 use crate::alg::{Algorithm, KeyKind};
 use crate::ec::{PublicKey as EcPublicKey, P256, P384};
 use crate::encoding::base64url_decode;
+use crate::error::KeyRejection;
 use crate::rsa_public::RsaPublicKey;
 
 /// Longest `kid` accepted, in bytes, in a JWK or a token header.
 pub const MAX_KID_BYTES: usize = 256;
-
-/// Largest RSA modulus imported, in bits: verification cost grows with it, and the
-/// RSA verification cost grows with it.
-pub const MAX_RSA_BITS: usize = 4096;
 
 /// A verifying key with the metadata that decides which tokens it may verify.
 pub struct Jwk {
@@ -62,74 +59,6 @@ pub(crate) enum KeyMaterial {
     P521(p521::ecdsa::VerifyingKey),
     Secp256k1(k256::ecdsa::VerifyingKey),
     Ed25519(ed25519_dalek::VerifyingKey),
-}
-
-/// Why one key of a set was skipped. The rest of the set stays usable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyRejection {
-    /// The entry is not a JSON object.
-    NotObject,
-    /// `kty` is missing, not a string, or not one of `RSA`, `EC`, `OKP`, `oct`.
-    UnsupportedKeyType,
-    /// `crv` is missing or not a supported curve for the `kty`.
-    UnsupportedCurve,
-    /// A member has the wrong type, is not strict base64url, or has the wrong length.
-    InvalidMember(&'static str),
-    /// An RSA modulus shorter than the minimum (2048 bits by default).
-    RsaTooSmall,
-    /// An RSA modulus longer than [`MAX_RSA_BITS`], or an unusable exponent.
-    RsaUnsupported,
-    /// EC coordinates that are not a point on the curve, or an Ed25519 point that does
-    /// not decode.
-    InvalidPoint,
-    /// A key that verifies forgeries: a small-order Ed25519 point, or a secret shorter
-    /// than 32 bytes.
-    WeakKey,
-    /// A configured secret that is not unpadded base64url text (e.g. a placeholder
-    /// such as `<your key>`).
-    NotBase64url,
-    /// A configured secret whose text reads as typed words (lowercase letters and
-    /// digits joined by `-` or `_`), not as encoded random bytes: a placeholder or a
-    /// password. See [`crate::parse_secret_text`].
-    TypedText,
-    /// A `kid` given to a configured secret that is empty or longer than
-    /// [`MAX_KID_BYTES`].
-    InvalidKid,
-    /// A symmetric (`oct`) key in a set whose options do not allow them.
-    OctNotAllowed,
-    /// `key_ops` repeats a value (RFC 7517 §4.3).
-    DuplicateKeyOps,
-}
-
-impl KeyRejection {
-    /// A stable code for logs and diagnostics.
-    pub fn code(self) -> &'static str {
-        match self {
-            KeyRejection::NotObject => "not_object",
-            KeyRejection::UnsupportedKeyType => "unsupported_kty",
-            KeyRejection::UnsupportedCurve => "unsupported_crv",
-            KeyRejection::InvalidMember(_) => "invalid_member",
-            KeyRejection::RsaTooSmall => "rsa_too_small",
-            KeyRejection::RsaUnsupported => "rsa_unsupported",
-            KeyRejection::InvalidPoint => "invalid_point",
-            KeyRejection::WeakKey => "weak_key",
-            KeyRejection::NotBase64url => "not_base64url",
-            KeyRejection::TypedText => "typed_text",
-            KeyRejection::InvalidKid => "invalid_kid",
-            KeyRejection::OctNotAllowed => "oct_not_allowed",
-            KeyRejection::DuplicateKeyOps => "duplicate_key_ops",
-        }
-    }
-}
-
-impl fmt::Display for KeyRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyRejection::InvalidMember(name) => write!(f, "member `{name}` is invalid"),
-            other => f.write_str(other.code()),
-        }
-    }
 }
 
 impl fmt::Debug for Jwk {

@@ -85,18 +85,19 @@ pub use crate::config::{OneOrMany, VerifyConfig};
 pub use crate::edge_config::{
     EdgeConfig, IssuerConfig, Mode, PublishJwks, ReplayMode, RESERVED_HEADER_PREFIX,
 };
-pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, Malformed};
+pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, KeyRejection, Malformed};
 pub use crate::extract::{extract_token, TokenSource};
 pub use crate::forward::{
     claim_header_value, fold_header_name, forwardable_method, is_preflight, log_safe,
     method_has_body, preflight_keeps_header, ProtectedHeaders,
 };
-pub use crate::jwk::{Jwk, KeyRejection, KidMatch, MAX_KID_BYTES, MAX_RSA_BITS};
+pub use crate::jwk::{Jwk, KidMatch, MAX_KID_BYTES};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
 pub use crate::replay::{
     check_replay, check_replay_entry, replay_entry, replay_key, MemoryReplayStore, ReplayEntry,
     ReplayMemory, ReplayStore, Reservation, MAX_JTI_BYTES,
 };
+pub use crate::rsa_public::MAX_RSA_BITS;
 pub use crate::secret::parse_secret_text;
 pub use crate::signing::SigningKey;
 pub use crate::thumbprint::thumbprint;

@@ -22,7 +22,11 @@
 //!   debug assertions, so an overflow or an out-of-bounds index is a crash there.
 #![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use crate::jwk::{KeyRejection, MAX_RSA_BITS};
+use crate::error::KeyRejection;
+
+/// Largest RSA modulus imported, in bits: the cost of a verification grows with it
+/// (about with its square: the exponent is small).
+pub const MAX_RSA_BITS: usize = 4096;
 
 /// Largest public exponent accepted: 2^33 − 1, the `rsa` crate's bound. Real keys use 65537.
 const MAX_EXPONENT: u64 = (1 << 33) - 1;

@@ -15,7 +15,7 @@ use jwt_compact::{Algorithm as JwtAlgorithm, AlgorithmSignature};
 use crate::alg::{Algorithm, KeyKind};
 use crate::encoding::{base64url_decode, base64url_encode};
 use crate::error::Error;
-use crate::jwk::KeyRejection;
+use crate::error::KeyRejection;
 use crate::signature::{Es384, Es512};
 use crate::thumbprint::thumbprint;
 
