@@ -23,9 +23,9 @@ use fiat_crypto::p384_scalar_32::{
     fiat_p384_scalar_mul, fiat_p384_scalar_square, fiat_p384_scalar_sub,
 };
 
+use super::ecdsa::Curve;
 use super::field::{hex, limbs_le, montgomery_hex, r_power, Field};
 use super::point::Table;
-use super::Curve;
 
 /// `impl Field` for fiat-crypto's Montgomery-domain type `$fe`, modulo `$modulus`
 /// (big-endian hex of `$bytes` bytes, `$limbs` 32-bit limbs).

@@ -2,14 +2,32 @@
 //! the curve (SP 800-186 §3.2.1.3) and its window table built at import.
 #![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+use std::sync::OnceLock;
+
 use sha2::Digest;
 
 use super::field::{ByteArray, Field};
 use super::point::{naf5, Point, Table};
-use super::{bytes_of, Curve};
+
+/// A short Weierstrass curve y² = x³ − 3x + b of prime order n, with the hash that ECDSA
+/// pairs with it in JWS (as long as n, so a digest is never truncated).
+pub(crate) trait Curve: Sized + 'static {
+    /// Arithmetic modulo the field prime p.
+    type Field: Field;
+    /// Arithmetic modulo the group order n; its elements are as long as the field's.
+    type Scalar: Field<Bytes = <Self::Field as Field>::Bytes>;
+    /// SHA-256 for P-256, SHA-384 for P-384 (RFC 7518 §3.4).
+    type Hash: Digest;
+    /// The coefficient b, in Montgomery form.
+    const B: Self::Field;
+    /// The base point G (x, y), in Montgomery form.
+    const G: [Self::Field; 2];
+    /// Where the base point's window table is kept once it is built.
+    fn generator_table() -> &'static OnceLock<Table<Self::Field>>;
+}
 
 /// An element's big-endian encoding on curve `C`.
-type Bytes<C> = <<C as Curve>::Field as Field>::Bytes;
+pub(crate) type Bytes<C> = <<C as Curve>::Field as Field>::Bytes;
 
 /// A validated public key with its table of odd multiples.
 pub(crate) struct PublicKey<C: Curve> {
@@ -35,7 +53,7 @@ impl<C: Curve> PublicKey<C> {
 
     /// Verifies a signature (`R‖S`, twice the curve's length) over `message`.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        let len = bytes_of::<C::Field>();
+        let len = Bytes::<C>::LEN;
         let Some((r, s)) = signature.split_at_checked(len) else {
             return false;
         };
@@ -89,7 +107,7 @@ impl<C: Curve> PublicKey<C> {
 }
 
 /// A scalar from big-endian bytes in [1, n − 1], in Montgomery form.
-fn scalar<C: Curve>(bytes: &Bytes<C>) -> Option<C::Scalar> {
+pub(crate) fn scalar<C: Curve>(bytes: &Bytes<C>) -> Option<C::Scalar> {
     if *bytes >= C::Scalar::MODULUS || bytes.as_ref().iter().all(|b| *b == 0) {
         return None;
     }
@@ -97,7 +115,7 @@ fn scalar<C: Curve>(bytes: &Bytes<C>) -> Option<C::Scalar> {
 }
 
 /// Any value of the curve's length reduced mod n (one subtraction: the value is below 2n).
-fn scalar_reduced<C: Curve>(bytes: &Bytes<C>) -> C::Scalar {
+pub(crate) fn scalar_reduced<C: Curve>(bytes: &Bytes<C>) -> C::Scalar {
     if *bytes < C::Scalar::MODULUS {
         return C::Scalar::from_canonical(bytes);
     }
@@ -135,35 +153,4 @@ fn add_n<C: Curve>(r: &Bytes<C>) -> Option<Bytes<C>> {
         carry = v >> 8;
     }
     (carry == 0).then_some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ec::{P256, P384};
-
-    /// The base point is a public key; one bit off y is not on the curve.
-    fn base_point_is_a_key<C: Curve>() {
-        let [gx, gy] = C::G;
-        let (x, y) = (gx.to_be(), gy.to_be());
-        assert!(PublicKey::<C>::new(x.as_ref(), y.as_ref()).is_some());
-        let mut off = y;
-        let len = off.as_ref().len();
-        off.as_mut()[len - 1] ^= 1;
-        assert!(PublicKey::<C>::new(x.as_ref(), off.as_ref()).is_none());
-        // Scalars: zero and n are out of range, n − 1 is in; n reduces to zero.
-        let n = C::Scalar::MODULUS;
-        assert!(scalar::<C>(&n).is_none());
-        assert!(scalar::<C>(&Bytes::<C>::ZERO).is_none());
-        let mut n_minus_1 = n;
-        n_minus_1.as_mut()[len - 1] -= 1;
-        assert!(scalar::<C>(&n_minus_1).is_some());
-        assert!(scalar_reduced::<C>(&n).is_zero());
-    }
-
-    #[test]
-    fn base_point_is_a_key_on_both_curves() {
-        base_point_is_a_key::<P256>();
-        base_point_is_a_key::<P384>();
-    }
 }

@@ -4,7 +4,9 @@
 #![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::field::Field;
-use super::MAX_BYTES;
+
+/// The longest curve's element, in bytes (P-384): sizes the NAF buffers.
+pub(crate) const MAX_BYTES: usize = 48;
 
 /// A point in Jacobian coordinates (X/Z², Y/Z³); Z = 0 is the point at infinity.
 #[derive(Clone, Copy)]
@@ -258,122 +260,4 @@ pub(crate) fn naf5(bytes: &[u8]) -> Naf {
         }
     }
     digits
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ec::field::ByteArray;
-    use crate::ec::{Curve, P256, P384};
-
-    /// Σ dᵢ·2ⁱ = k, digits odd in [−15, 15] or 0, non-zero ones ≥ 5 apart.
-    fn naf5_recodes_exactly<C: Curve>() {
-        type Bytes<C> = <<C as Curve>::Scalar as Field>::Bytes;
-        let len = Bytes::<C>::LEN;
-        let mut seeds = vec![
-            vec![0xffu8; len],
-            C::Scalar::MODULUS.as_ref().to_vec(),
-            vec![0u8; len],
-        ];
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        for _ in 0..200 {
-            let mut k = vec![0u8; len];
-            for byte in k.iter_mut() {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                *byte = x as u8;
-            }
-            seeds.push(k);
-        }
-        for k in seeds {
-            let digits = naf5(&k);
-            assert!(digits[8 * len + 1..].iter().all(|d| *d == 0));
-            // Rebuild k as little-endian bytes from the digits, high to low.
-            let mut value = vec![0i64; len + 2];
-            for d in digits[..8 * len + 1].iter().rev() {
-                let mut carry = 0i64;
-                for limb in value.iter_mut() {
-                    let v = *limb * 2 + carry;
-                    *limb = v.rem_euclid(256);
-                    carry = v.div_euclid(256);
-                }
-                value[0] += i64::from(*d);
-                let mut carry = 0i64;
-                for limb in value.iter_mut() {
-                    let v = *limb + carry;
-                    *limb = v.rem_euclid(256);
-                    carry = v.div_euclid(256);
-                }
-            }
-            let rebuilt: Vec<u8> = value.iter().take(len).rev().map(|b| *b as u8).collect();
-            assert_eq!(rebuilt, k);
-            assert!(value[len..].iter().all(|b| *b == 0));
-            let mut last: Option<usize> = None;
-            for (i, d) in digits.iter().enumerate() {
-                if *d != 0 {
-                    assert!(d % 2 != 0 && d.abs() <= 15, "digit {d}");
-                    assert!(last.is_none_or(|l| i - l >= 5), "spacing at {i}");
-                    last = Some(i);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn naf5_recodes_exactly_on_both_curves() {
-        naf5_recodes_exactly::<P256>();
-        naf5_recodes_exactly::<P384>();
-    }
-
-    /// n·G = ∞ and (n − 1)·G = −G: the constants and the arithmetic agree; and the
-    /// special cases of both additions.
-    fn the_group_order_annihilates_the_base_point<C: Curve>() {
-        let [gx, gy] = C::G;
-        let g = Point::affine(gx, gy);
-        let times = |k: &[u8]| {
-            let mut acc = Point::infinity();
-            for byte in k {
-                for bit in (0..8).rev() {
-                    acc = acc.double();
-                    if (byte >> bit) & 1 == 1 {
-                        acc = acc.add(&g);
-                    }
-                }
-            }
-            acc
-        };
-        let n = C::Scalar::MODULUS;
-        assert!(times(n.as_ref()).is_infinity());
-        let mut n_minus_1 = n;
-        let len = n.as_ref().len();
-        n_minus_1.as_mut()[len - 1] -= 1;
-        let minus_g = times(n_minus_1.as_ref());
-        assert!(!minus_g.is_infinity());
-        assert!(minus_g.add(&g).is_infinity());
-        // P + P is 2P and P + (−P) is infinity, through add's special cases.
-        let two_g = g.double();
-        let sum = g.add(&g);
-        let same = |a: &Point<C::Field>, b: &Point<C::Field>| {
-            // Equal in Jacobian coordinates: X1·Z2² = X2·Z1² and Y1·Z2³ = Y2·Z1³.
-            let (z1, z2) = (a.z.square(), b.z.square());
-            a.x.mul(&z2).equals(&b.x.mul(&z1))
-                && a.y.mul(&z2.mul(&b.z)).equals(&b.y.mul(&z1.mul(&a.z)))
-        };
-        assert!(same(&sum, &two_g));
-        // The mixed addition's special cases: G + G, G + (−G), ∞ + G.
-        let g_affine = Affine { x: g.x, y: g.y };
-        assert!(same(&g.add_affine(&g_affine, false), &two_g));
-        assert!(g.add_affine(&g_affine, true).is_infinity());
-        assert!(same(&Point::infinity().add_affine(&g_affine, false), &g));
-        assert!(same(&two_g.add_affine(&g_affine, false), &two_g.add(&g)));
-        assert!(two_g.add(&minus_g).add(&minus_g).is_infinity());
-        assert!(same(&Point::infinity().add(&g), &g) && same(&g.add(&Point::infinity()), &g));
-    }
-
-    #[test]
-    fn the_group_order_annihilates_the_base_point_on_both_curves() {
-        the_group_order_annihilates_the_base_point::<P256>();
-        the_group_order_annihilates_the_base_point::<P384>();
-    }
 }
