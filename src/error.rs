@@ -73,6 +73,13 @@ pub enum Error {
     JwksInvalid(JwksProblem),
     /// The verifier's own configuration is invalid; names the offending field.
     ConfigInvalid(&'static str),
+    /// The runtime could not build or send the answer (a header or response the
+    /// platform refused). A server-side failure, not the token's.
+    ResponseFailed,
+    /// The platform's random number generator failed, so no unique value (such as a
+    /// signed assertion's `jti`) could be drawn; the request is refused rather than
+    /// sent on with a guessable one.
+    RandomnessUnavailable,
 }
 
 /// Groups of [`Error`]s with a common cause.
@@ -95,6 +102,8 @@ pub enum ErrorFamily {
     Jwks,
     /// The verifier's configuration.
     Config,
+    /// The runtime the front end runs on (building a response, drawing random bytes).
+    Runtime,
 }
 
 impl ErrorFamily {
@@ -109,6 +118,7 @@ impl ErrorFamily {
             ErrorFamily::Replay => "replay",
             ErrorFamily::Jwks => "jwks",
             ErrorFamily::Config => "config",
+            ErrorFamily::Runtime => "runtime",
         }
     }
 }
@@ -265,6 +275,8 @@ impl Error {
             Error::JwksUnavailable => "jwks_unavailable",
             Error::JwksInvalid(_) => "jwks_invalid",
             Error::ConfigInvalid(_) => "config_invalid",
+            Error::ResponseFailed => "response_failed",
+            Error::RandomnessUnavailable => "randomness_unavailable",
         }
     }
 
@@ -283,6 +295,7 @@ impl Error {
             Error::TokenReplayed | Error::ReplayUnavailable => F::Replay,
             Error::JwksInvalid(_) | Error::JwksUnavailable => F::Jwks,
             Error::ConfigInvalid(_) => F::Config,
+            Error::ResponseFailed | Error::RandomnessUnavailable => F::Runtime,
             _ => F::Claims,
         }
     }
@@ -300,7 +313,10 @@ impl Error {
             Error::ReplayUnavailable | Error::JwksInvalid(_) | Error::JwksUnavailable => {
                 H::new(503, None)
             }
-            Error::ConfigInvalid(_) => H::new(500, None),
+            // Server-side failures: nothing the client can fix by another token.
+            Error::ConfigInvalid(_) | Error::ResponseFailed | Error::RandomnessUnavailable => {
+                H::new(500, None)
+            }
             _ => H::new(401, Some("invalid_token")),
         }
     }
@@ -346,6 +362,8 @@ impl fmt::Display for Error {
             Error::JwksUnavailable => f.write_str("the issuer's keys are unavailable"),
             Error::JwksInvalid(why) => write!(f, "key set refused: {why}"),
             Error::ConfigInvalid(field) => write!(f, "invalid configuration: `{field}`"),
+            Error::ResponseFailed => f.write_str("the answer could not be built"),
+            Error::RandomnessUnavailable => f.write_str("no random bytes were available"),
         }
     }
 }
