@@ -12,7 +12,7 @@ const MAX_JWKS_BYTES: u64 = 256 * 1024;
 /// Fetches a JWKS over HTTPS, or HTTP on loopback only; 5 s timeout, size-capped.
 pub fn fetch_jwks(url: &str) -> CliResult<Vec<u8>> {
     // The core's URI rule: parsed, never a prefix test; no userinfo.
-    if !jwt_edge::jwks_uri_allowed(url, true) {
+    if !jwt_edge::internals::jwks_uri_allowed(url, true) {
         return Err(Failure::new(
             "a JWKS URL must be https:// (plain http only on 127.0.0.1, [::1] or localhost), without userinfo",
         ));
