@@ -7,7 +7,8 @@
 
 use std::time::Instant;
 
-use jwt_edge::{replay_key, Error, ReplayMemory, Reservation};
+use jwt_edge::internals::{replay_key, ReplayMemory, Reservation};
+use jwt_edge::Error;
 
 /// Resident memory of this process in bytes (Linux `/proc`), for the bytes per entry
 /// (`unsafe_code` is forbidden, so no counting allocator).

@@ -12,11 +12,11 @@ use std::sync::OnceLock;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 
+use jwt_edge::internals::{max_age_from_cache_control, EdgeConfig};
 use jwt_edge::{
-    extract_token, max_age_from_cache_control, parse_private_jwk, Algorithm, AssertionConfig,
-    AssertionPolicy, AssertionSigner, AssertionVerifier, CachePolicy, ClaimsPolicy, EdgeConfig,
-    Jwk, JwkSet, JwksOptions, RequestBinding, TokenSource, UntrustedToken, VerifiedToken, Verifier,
-    VerifyConfig, VerifyOptions,
+    extract_token, parse_private_jwk, Algorithm, AssertionConfig, AssertionPolicy, AssertionSigner,
+    AssertionVerifier, CachePolicy, ClaimsPolicy, Jwk, JwkSet, JwksOptions, RequestBinding,
+    TokenSource, UntrustedToken, VerifiedToken, Verifier, VerifyConfig, VerifyOptions,
 };
 use serde_json::{json, Map, Value};
 

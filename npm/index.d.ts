@@ -27,7 +27,9 @@ export type ErrorCode =
   | 'replay_unavailable'
   | 'jwks_unavailable'
   | 'jwks_invalid'
-  | 'config_invalid';
+  | 'config_invalid'
+  | 'response_failed'
+  | 'randomness_unavailable';
 
 /** Signature algorithms. There is no `none`. */
 export type Algorithm =

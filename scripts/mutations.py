@@ -24,7 +24,7 @@ MUTATIONS = [
      "!before.is_empty() && key_thumbprints(&self.jwks).is_disjoint(&before)", "false"),
     ("hardening: failure cooldown", "src/cache.rs",
      ".is_none_or(|at| at > now || now.saturating_sub(at) >= cooldown)", ".is_none_or(|_| true)"),
-    ("hardening: binary inversion reduces", "src/ec_verify.rs", "            sub_mod(&mut x1, &x2, m);",
+    ("hardening: binary inversion reduces", "src/ec/field.rs", "            sub_mod(&mut x1, &x2, m);",
      "            sub_assign(&mut x1, &x2);"),
     ("token size cap", "src/token.rs", "if token.len() > max_bytes {", "if false {"),
     ("exactly three segments", "src/token.rs", "Some(signature_b64), None)", "Some(signature_b64), _)"),
@@ -113,16 +113,17 @@ MUTATIONS = [
     ("rsa exact signature length", "src/rsa_public.rs", "if signature.len() != k {", "if signature.len() > k {"),
     ("rsa even or tiny exponent", "src/rsa_public.rs", "|| e < 3 || e % 2 == 0 ||", "|| e < 1 ||"),
     ("rsa even modulus", "src/rsa_public.rs", "if n.last().is_none_or(|b| b & 1 == 0) ||", "if false ||"),
-    ("pss trailer 0xbc", "src/rsa_public.rs", "|| em.last() != Some(&0xbc)", ""),
-    ("pss zero padding", "src/rsa_public.rs", "db[..ps_len].iter().any(|b| *b != 0) || ", ""),
-    ("pss separator 0x01", "src/rsa_public.rs", " || db[ps_len] != 0x01", ""),
-    ("es256 r and s in range", "src/ec_verify.rs", "if *bytes >= N || bytes.iter().all(|b| *b == 0) {", "if false {"),
-    ("es256 key on the curve", "src/ec_verify.rs", "if !equal(&sqr(&y), &rhs) {", "if false {"),
-    ("es256 mixed add doubles equal points", "src/ec_verify.rs", "                        return if is_zero(&r_half) {\n                            self.double()\n                        } else {\n                            Point::infinity()\n                        };\n                    }\n                    let hh", "                        return Point::infinity();\n                    }\n                    let hh"),
+    ("pss trailer 0xbc", "src/rsa_emsa.rs", "|| em.last() != Some(&0xbc)", ""),
+    ("pss zero padding", "src/rsa_emsa.rs", "db[..ps_len].iter().any(|b| *b != 0) || ", ""),
+    ("pss separator 0x01", "src/rsa_emsa.rs", " || db[ps_len] != 0x01", ""),
+    ("es256 r and s in range", "src/ec/ecdsa.rs",
+     "if *bytes >= C::Scalar::MODULUS || bytes.as_ref().iter().all(|b| *b == 0) {", "if false {"),
+    ("es256 key on the curve", "src/ec/ecdsa.rs", "if !y.square().equals(&rhs) {", "if false {"),
+    ("es256 mixed add doubles equal points", "src/ec/point.rs", "            return if r_half.is_zero() {\n                self.double()\n            } else {\n                Point::infinity()\n            };\n        }\n        let hh", "            return Point::infinity();\n        }\n        let hh"),
     # Not listed: coordinates below p (fiat-crypto's precondition; without the check, the
     # unreduced input fails the curve equation anyway, tests/ecdsa_verify.rs "x + p").
-    ("es256 r + n branch", "src/ec_verify.rs", "Some(rn) => equal(&acc.x, &mul(&rn, &z2)),", "Some(_) => false,"),
-    ("es256 add doubles equal points", "src/ec_verify.rs", "// Same x: the same point (double it) or its negation (infinity).\n                        return if is_zero(&r_half) {", "// Same x: the same point (double it) or its negation (infinity).\n                        return if false {"),
+    ("es256 r + n branch", "src/ec/ecdsa.rs", "Some(rn) => acc.x.equals(&rn.mul(&z2)),", "Some(_) => false,"),
+    ("es256 add doubles equal points", "src/ec/point.rs", "// Same x: the same point (double it) or its negation (infinity).\n            return if r_half.is_zero() {", "// Same x: the same point (double it) or its negation (infinity).\n            return if false {"),
     # Not listed: reducing the hash mod n (a hash ≥ n needs about 2^32 tries to find).
     # Not listed: the PKCS#1 minimum-padding check (unreachable with keys of 2048 bits or
     # more) and the PSS extra-octet check (needs a signature whose value lies in

@@ -1,5 +1,7 @@
 //! One error type for every failure, a stable `code()` per variant, and the single
-//! place that knows how a failure maps to HTTP (RFC 6750 §3).
+//! place that knows how a failure maps to HTTP (RFC 6750 §3). Beside it, the reasons
+//! with codes of their own: what was malformed in a token, why a whole key set was
+//! refused ([`JwksProblem`]), why one key was skipped ([`KeyRejection`]).
 //!
 //! No message produced here ever contains a token, a key or a claim value: hostile
 //! input is described by what was wrong with it, never by echoing it.
@@ -71,6 +73,13 @@ pub enum Error {
     JwksInvalid(JwksProblem),
     /// The verifier's own configuration is invalid; names the offending field.
     ConfigInvalid(&'static str),
+    /// The runtime could not build or send the answer (a header or response the
+    /// platform refused). A server-side failure, not the token's.
+    ResponseFailed,
+    /// The platform's random number generator failed, so no unique value (such as a
+    /// signed assertion's `jti`) could be drawn; the request is refused rather than
+    /// sent on with a guessable one.
+    RandomnessUnavailable,
 }
 
 /// Groups of [`Error`]s with a common cause.
@@ -93,6 +102,8 @@ pub enum ErrorFamily {
     Jwks,
     /// The verifier's configuration.
     Config,
+    /// The runtime the front end runs on (building a response, drawing random bytes).
+    Runtime,
 }
 
 impl ErrorFamily {
@@ -107,6 +118,7 @@ impl ErrorFamily {
             ErrorFamily::Replay => "replay",
             ErrorFamily::Jwks => "jwks",
             ErrorFamily::Config => "config",
+            ErrorFamily::Runtime => "runtime",
         }
     }
 }
@@ -165,6 +177,74 @@ impl JwksProblem {
     }
 }
 
+/// Why one key of a set was skipped. The rest of the set stays usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyRejection {
+    /// The entry is not a JSON object.
+    NotObject,
+    /// `kty` is missing, not a string, or not one of `RSA`, `EC`, `OKP`, `oct`.
+    UnsupportedKeyType,
+    /// `crv` is missing or not a supported curve for the `kty`.
+    UnsupportedCurve,
+    /// A member has the wrong type, is not strict base64url, or has the wrong length.
+    InvalidMember(&'static str),
+    /// An RSA modulus shorter than the minimum (2048 bits by default).
+    RsaTooSmall,
+    /// An RSA modulus longer than [`crate::MAX_RSA_BITS`], or an unusable exponent.
+    RsaUnsupported,
+    /// EC coordinates that are not a point on the curve, or an Ed25519 point that does
+    /// not decode.
+    InvalidPoint,
+    /// A key that verifies forgeries: a small-order Ed25519 point, or a secret shorter
+    /// than 32 bytes.
+    WeakKey,
+    /// A configured secret that is not unpadded base64url text (e.g. a placeholder
+    /// such as `<your key>`).
+    NotBase64url,
+    /// A configured secret whose text reads as typed words (lowercase letters and
+    /// digits joined by `-` or `_`), not as encoded random bytes: a placeholder or a
+    /// password. See [`crate::parse_secret_text`].
+    TypedText,
+    /// A `kid` given to a configured secret that is empty or longer than
+    /// [`crate::MAX_KID_BYTES`].
+    InvalidKid,
+    /// A symmetric (`oct`) key in a set whose options do not allow them.
+    OctNotAllowed,
+    /// `key_ops` repeats a value (RFC 7517 §4.3).
+    DuplicateKeyOps,
+}
+
+impl KeyRejection {
+    /// A stable code for logs and diagnostics.
+    pub fn code(self) -> &'static str {
+        match self {
+            KeyRejection::NotObject => "not_object",
+            KeyRejection::UnsupportedKeyType => "unsupported_kty",
+            KeyRejection::UnsupportedCurve => "unsupported_crv",
+            KeyRejection::InvalidMember(_) => "invalid_member",
+            KeyRejection::RsaTooSmall => "rsa_too_small",
+            KeyRejection::RsaUnsupported => "rsa_unsupported",
+            KeyRejection::InvalidPoint => "invalid_point",
+            KeyRejection::WeakKey => "weak_key",
+            KeyRejection::NotBase64url => "not_base64url",
+            KeyRejection::TypedText => "typed_text",
+            KeyRejection::InvalidKid => "invalid_kid",
+            KeyRejection::OctNotAllowed => "oct_not_allowed",
+            KeyRejection::DuplicateKeyOps => "duplicate_key_ops",
+        }
+    }
+}
+
+impl fmt::Display for KeyRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyRejection::InvalidMember(name) => write!(f, "member `{name}` is invalid"),
+            other => f.write_str(other.code()),
+        }
+    }
+}
+
 impl Error {
     /// The stable, machine-readable code of this error.
     pub fn code(&self) -> &'static str {
@@ -195,6 +275,8 @@ impl Error {
             Error::JwksUnavailable => "jwks_unavailable",
             Error::JwksInvalid(_) => "jwks_invalid",
             Error::ConfigInvalid(_) => "config_invalid",
+            Error::ResponseFailed => "response_failed",
+            Error::RandomnessUnavailable => "randomness_unavailable",
         }
     }
 
@@ -213,6 +295,7 @@ impl Error {
             Error::TokenReplayed | Error::ReplayUnavailable => F::Replay,
             Error::JwksInvalid(_) | Error::JwksUnavailable => F::Jwks,
             Error::ConfigInvalid(_) => F::Config,
+            Error::ResponseFailed | Error::RandomnessUnavailable => F::Runtime,
             _ => F::Claims,
         }
     }
@@ -230,7 +313,10 @@ impl Error {
             Error::ReplayUnavailable | Error::JwksInvalid(_) | Error::JwksUnavailable => {
                 H::new(503, None)
             }
-            Error::ConfigInvalid(_) => H::new(500, None),
+            // Server-side failures: nothing the client can fix by another token.
+            Error::ConfigInvalid(_) | Error::ResponseFailed | Error::RandomnessUnavailable => {
+                H::new(500, None)
+            }
             _ => H::new(401, Some("invalid_token")),
         }
     }
@@ -276,6 +362,8 @@ impl fmt::Display for Error {
             Error::JwksUnavailable => f.write_str("the issuer's keys are unavailable"),
             Error::JwksInvalid(why) => write!(f, "key set refused: {why}"),
             Error::ConfigInvalid(field) => write!(f, "invalid configuration: `{field}`"),
+            Error::ResponseFailed => f.write_str("the answer could not be built"),
+            Error::RandomnessUnavailable => f.write_str("no random bytes were available"),
         }
     }
 }

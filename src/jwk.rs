@@ -10,16 +10,13 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::alg::{Algorithm, KeyKind};
-use crate::ec_verify::{p256, p384};
+use crate::ec::{PublicKey as EcPublicKey, P256, P384};
 use crate::encoding::base64url_decode;
+use crate::error::KeyRejection;
 use crate::rsa_public::RsaPublicKey;
 
 /// Longest `kid` accepted, in bytes, in a JWK or a token header.
 pub const MAX_KID_BYTES: usize = 256;
-
-/// Largest RSA modulus imported, in bits: verification cost grows with it, and the
-/// RSA verification cost grows with it.
-pub const MAX_RSA_BITS: usize = 4096;
 
 /// A verifying key with the metadata that decides which tokens it may verify.
 pub struct Jwk {
@@ -56,80 +53,12 @@ pub(crate) enum KeyMaterial {
     Oct(Zeroizing<Vec<u8>>),
     Rsa(RsaPublicKey),
     /// Boxed: it carries its window table (1.5 KB).
-    P256(Box<p256::PublicKey>),
+    P256(Box<EcPublicKey<P256>>),
     /// Boxed: it carries its window table (2.3 KB).
-    P384(Box<p384::PublicKey>),
+    P384(Box<EcPublicKey<P384>>),
     P521(p521::ecdsa::VerifyingKey),
     Secp256k1(k256::ecdsa::VerifyingKey),
     Ed25519(ed25519_dalek::VerifyingKey),
-}
-
-/// Why one key of a set was skipped. The rest of the set stays usable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyRejection {
-    /// The entry is not a JSON object.
-    NotObject,
-    /// `kty` is missing, not a string, or not one of `RSA`, `EC`, `OKP`, `oct`.
-    UnsupportedKeyType,
-    /// `crv` is missing or not a supported curve for the `kty`.
-    UnsupportedCurve,
-    /// A member has the wrong type, is not strict base64url, or has the wrong length.
-    InvalidMember(&'static str),
-    /// An RSA modulus shorter than the minimum (2048 bits by default).
-    RsaTooSmall,
-    /// An RSA modulus longer than [`MAX_RSA_BITS`], or an unusable exponent.
-    RsaUnsupported,
-    /// EC coordinates that are not a point on the curve, or an Ed25519 point that does
-    /// not decode.
-    InvalidPoint,
-    /// A key that verifies forgeries: a small-order Ed25519 point, or a secret shorter
-    /// than 32 bytes.
-    WeakKey,
-    /// A configured secret that is not unpadded base64url text (e.g. a placeholder
-    /// such as `<your key>`).
-    NotBase64url,
-    /// A configured secret whose text reads as typed words (lowercase letters and
-    /// digits joined by `-` or `_`), not as encoded random bytes: a placeholder or a
-    /// password. See [`crate::parse_secret_text`].
-    TypedText,
-    /// A `kid` given to a configured secret that is empty or longer than
-    /// [`MAX_KID_BYTES`].
-    InvalidKid,
-    /// A symmetric (`oct`) key in a set whose options do not allow them.
-    OctNotAllowed,
-    /// `key_ops` repeats a value (RFC 7517 §4.3).
-    DuplicateKeyOps,
-}
-
-impl KeyRejection {
-    /// A stable code for logs and diagnostics.
-    pub fn code(self) -> &'static str {
-        match self {
-            KeyRejection::NotObject => "not_object",
-            KeyRejection::UnsupportedKeyType => "unsupported_kty",
-            KeyRejection::UnsupportedCurve => "unsupported_crv",
-            KeyRejection::InvalidMember(_) => "invalid_member",
-            KeyRejection::RsaTooSmall => "rsa_too_small",
-            KeyRejection::RsaUnsupported => "rsa_unsupported",
-            KeyRejection::InvalidPoint => "invalid_point",
-            KeyRejection::WeakKey => "weak_key",
-            KeyRejection::NotBase64url => "not_base64url",
-            KeyRejection::TypedText => "typed_text",
-            KeyRejection::InvalidKid => "invalid_kid",
-            KeyRejection::OctNotAllowed => "oct_not_allowed",
-            KeyRejection::DuplicateKeyOps => "duplicate_key_ops",
-        }
-    }
-}
-
-impl fmt::Display for KeyRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyRejection::InvalidMember(name) => write!(f, "member `{name}` is invalid"),
-            other => f.write_str(other.code()),
-        }
-    }
 }
 
 impl fmt::Debug for Jwk {
@@ -364,12 +293,12 @@ fn import_ec(obj: &Map<String, Value>) -> Result<KeyMaterial, KeyRejection> {
     let (x, y) = (exact_member(obj, "x", len)?, exact_member(obj, "y", len)?);
     match crv {
         "P-256" => {
-            return p256::PublicKey::new(&x, &y)
+            return EcPublicKey::<P256>::new(&x, &y)
                 .map(|key| KeyMaterial::P256(Box::new(key)))
                 .ok_or(KeyRejection::InvalidPoint)
         }
         "P-384" => {
-            return p384::PublicKey::new(&x, &y)
+            return EcPublicKey::<P384>::new(&x, &y)
                 .map(|key| KeyMaterial::P384(Box::new(key)))
                 .ok_or(KeyRejection::InvalidPoint)
         }

@@ -4,8 +4,9 @@
 use serde_json::Value;
 
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
+use crate::error::KeyRejection;
 use crate::error::{Error, JwksProblem};
-use crate::jwk::{ImportRules, Jwk, KeyRejection};
+use crate::jwk::{ImportRules, Jwk};
 
 /// Private members of RSA and EC/OKP keys (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
 const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];

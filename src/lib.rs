@@ -46,7 +46,7 @@ mod assertion;
 mod cache;
 mod claims;
 mod config;
-mod ec_verify;
+mod ec;
 mod edge_config;
 mod encoding;
 mod error;
@@ -56,6 +56,7 @@ mod jwk;
 mod jwks;
 mod policy;
 mod replay;
+mod rsa_emsa;
 mod rsa_public;
 mod secret;
 mod select;
@@ -76,31 +77,40 @@ pub use crate::assertion::{
     parse_private_jwk, AssertionConfig, AssertionPolicy, AssertionSigner, AssertionVerifier,
     RequestBinding, VerifiedAssertion, ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
-pub use crate::cache::{
-    max_age_from_cache_control, snapshot_key, CachePolicy, FetchFailures, Freshness, JwksSnapshot,
-    KidCooldown, UnknownKid, MAX_REMEMBERED_KIDS, MAX_STORED_SNAPSHOT_BYTES, SNAPSHOT_KEY_PREFIX,
-};
+pub use crate::cache::{CachePolicy, Freshness, JwksSnapshot};
 pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
 pub use crate::config::VerifyConfig;
-pub use crate::edge_config::{
-    EdgeConfig, IssuerConfig, Mode, PublishJwks, ReplayMode, RESERVED_HEADER_PREFIX,
-};
-pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, Malformed};
+pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, KeyRejection, Malformed};
 pub use crate::extract::{extract_token, TokenSource};
-pub use crate::forward::{
-    claim_header_value, fold_header_name, forwardable_method, is_preflight, log_safe,
-    method_has_body, preflight_keeps_header, ProtectedHeaders,
-};
-pub use crate::jwk::{Jwk, KeyRejection, KidMatch, MAX_KID_BYTES, MAX_RSA_BITS};
+pub use crate::jwk::{Jwk, KidMatch, MAX_KID_BYTES};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
 pub use crate::policy::{Field, FrontEnd, KeyKinds, OptionName, PolicyOptions, Profile, OPTIONS};
-pub use crate::replay::{
-    check_replay, check_replay_entry, replay_entry, replay_key, MemoryReplayStore, ReplayEntry,
-    ReplayMemory, ReplayStore, Reservation, MAX_JTI_BYTES,
-};
+pub use crate::replay::{check_replay, MemoryReplayStore, ReplayStore, MAX_JTI_BYTES};
+pub use crate::rsa_public::MAX_RSA_BITS;
 pub use crate::secret::parse_secret_text;
 pub use crate::signing::SigningKey;
 pub use crate::thumbprint::thumbprint;
 pub use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
-pub use crate::uri::{jwks_uri_allowed, MAX_JWKS_URI_BYTES};
 pub use crate::verify::{SignedPayload, VerifiedToken, Verifier, VerifyOptions};
+
+/// Plumbing that the crate's own front ends (the worker, the npm package, the CLI), its
+/// tests, benches and fuzz targets share. **Not a stable API**: hidden from the docs,
+/// and anything in it may change or disappear in any release. Use the crate root.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::cache::{
+        max_age_from_cache_control, snapshot_key, FetchFailures, KidCooldown, UnknownKid,
+        MAX_REMEMBERED_KIDS, MAX_STORED_SNAPSHOT_BYTES, SNAPSHOT_KEY_PREFIX,
+    };
+    pub use crate::edge_config::{
+        EdgeConfig, IssuerConfig, Mode, PublishJwks, ReplayMode, RESERVED_HEADER_PREFIX,
+    };
+    pub use crate::forward::{
+        claim_header_value, fold_header_name, forwardable_method, is_preflight, log_safe,
+        method_has_body, preflight_keeps_header, ProtectedHeaders,
+    };
+    pub use crate::replay::{
+        check_replay_entry, replay_entry, replay_key, ReplayEntry, ReplayMemory, Reservation,
+    };
+    pub use crate::uri::{jwks_uri_allowed, MAX_JWKS_URI_BYTES};
+}

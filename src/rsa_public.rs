@@ -1,7 +1,6 @@
-//! RSA signature verification (RFC 8017): the public-key operation RSAVP1 (§5.2.2) in
-//! Montgomery form over 32-bit limbs, and the two encodings JWS uses, EMSA-PKCS1-v1_5
-//! (§8.2.2, §9.2; RS256/384/512) and EMSA-PSS with MGF1 and a salt as long as the hash
-//! (§8.1.2, §9.1.2; PS256/384/512, RFC 7518 §3.5).
+//! An RSA public key (RFC 8017 §3.1) and the public-key operation RSAVP1 (§5.2.2) in
+//! Montgomery form over 32-bit limbs. The encodings a signature carries, EMSA-PKCS1-v1_5
+//! and EMSA-PSS, are checked on top of it in `rsa_emsa`.
 //!
 //! Why not the `rsa` crate: its `num-bigint-dig` arithmetic made one RS256 verification
 //! cost about 600 µs of CPU in wasm. Everything here is public (the key, the signature,
@@ -11,12 +10,11 @@
 //!
 //! No panics, by argument rather than by lint: limb code indexes and multiplies
 //! directly, so clippy's `indexing_slicing` and `arithmetic_side_effects` are allowed in
-//! this module (and in `ec_verify`, for the same reasons) and nowhere else.
+//! this module (and in `rsa_emsa` and `ec`, for the same reasons) and nowhere else.
 //! - Lengths: every limb vector has the modulus's length s, fixed at import (s ≥ 64 by
 //!   the 2048-bit floor); the Montgomery scratch has s + 2 limbs; a signature must be
 //!   exactly the modulus's byte length before it becomes limbs. Loop bounds are those
-//!   lengths, and byte offsets in the encodings are checked against the encoded length
-//!   first.
+//!   lengths.
 //! - Arithmetic: u64 on u32 limbs; x + a·b + c with each term below 2³² is at most
 //!   (2³² − 1)² + 2·(2³² − 1) = 2⁶⁴ − 1.
 //! - Checked by: `tests/rsa_verify.rs` (differential against the `rsa` crate, crafted
@@ -24,63 +22,14 @@
 //!   debug assertions, so an overflow or an out-of-bounds index is a crash there.
 #![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use crate::error::KeyRejection;
 
-use crate::jwk::{KeyRejection, MAX_RSA_BITS};
+/// Largest RSA modulus imported, in bits: the cost of a verification grows with it
+/// (about with its square: the exponent is small).
+pub const MAX_RSA_BITS: usize = 4096;
 
 /// Largest public exponent accepted: 2^33 − 1, the `rsa` crate's bound. Real keys use 65537.
 const MAX_EXPONENT: u64 = (1 << 33) - 1;
-
-/// The hash of an RSA JWS algorithm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RsaHash {
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-impl RsaHash {
-    fn digest(self, parts: &[&[u8]]) -> Vec<u8> {
-        fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
-            let mut hasher = D::new();
-            for part in parts {
-                hasher.update(part);
-            }
-            hasher.finalize().to_vec()
-        }
-        match self {
-            RsaHash::Sha256 => run::<Sha256>(parts),
-            RsaHash::Sha384 => run::<Sha384>(parts),
-            RsaHash::Sha512 => run::<Sha512>(parts),
-        }
-    }
-
-    fn len(self) -> usize {
-        match self {
-            RsaHash::Sha256 => 32,
-            RsaHash::Sha384 => 48,
-            RsaHash::Sha512 => 64,
-        }
-    }
-
-    /// The DER prefix of DigestInfo (RFC 8017 §9.2, note 1).
-    fn digest_info_prefix(self) -> &'static [u8] {
-        match self {
-            RsaHash::Sha256 => &[
-                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x01, 0x05, 0x00, 0x04, 0x20,
-            ],
-            RsaHash::Sha384 => &[
-                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x02, 0x05, 0x00, 0x04, 0x30,
-            ],
-            RsaHash::Sha512 => &[
-                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x03, 0x05, 0x00, 0x04, 0x40,
-            ],
-        }
-    }
-}
 
 /// An RSA public key with its Montgomery constants.
 pub(crate) struct RsaPublicKey {
@@ -100,7 +49,7 @@ impl RsaPublicKey {
     /// Imports `n` and `e` (big-endian, no leading zeros: RFC 7518 §6.3.1). Refuses a
     /// modulus under `min_bits` or over [`MAX_RSA_BITS`], an even modulus, and an
     /// exponent outside [3, 2^33 − 1] or even.
-    pub fn new(n: &[u8], e: &[u8], min_bits: usize) -> Result<Self, KeyRejection> {
+    pub(crate) fn new(n: &[u8], e: &[u8], min_bits: usize) -> Result<Self, KeyRejection> {
         if n.first().is_none_or(|b| *b == 0) {
             return Err(KeyRejection::InvalidMember("n"));
         }
@@ -133,8 +82,13 @@ impl RsaPublicKey {
     }
 
     /// The modulus length in bytes, k (RFC 8017 §2).
-    pub fn size(&self) -> usize {
+    pub(crate) fn size(&self) -> usize {
         self.bits.div_ceil(8)
+    }
+
+    /// The modulus length in bits (RFC 8017 §9.1.2 uses modBits − 1).
+    pub(crate) fn bits(&self) -> usize {
+        self.bits
     }
 
     /// R² mod n, as 2 raised to 32·limbs in Montgomery form.
@@ -278,7 +232,7 @@ impl RsaPublicKey {
 
     /// RSAVP1 (RFC 8017 §5.2.2) and I2OSP to k octets: `None` when the signature is not
     /// exactly k octets or its integer is not below n (§8.2.2 step 1, §5.2.2 step 1).
-    fn public_op(&self, signature: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn public_op(&self, signature: &[u8]) -> Option<Vec<u8>> {
         let k = self.size();
         if signature.len() != k {
             return None;
@@ -298,84 +252,6 @@ impl RsaPublicKey {
         self.mont_mul(&m_m, &one, &mut m, &mut t);
         Some(be_from_limbs(&m, k))
     }
-
-    /// RSASSA-PKCS1-v1_5 verification (RFC 8017 §8.2.2): the recovered encoding must
-    /// equal `0x00 0x01 FF… 0x00 DigestInfo(H(message))` exactly.
-    pub fn verify_pkcs1v15(&self, hash: RsaHash, message: &[u8], signature: &[u8]) -> bool {
-        let Some(em) = self.public_op(signature) else {
-            return false;
-        };
-        let prefix = hash.digest_info_prefix();
-        let t_len = prefix.len() + hash.len();
-        let k = self.size();
-        // §9.2 step 5: at least 8 octets of 0xFF padding.
-        if k < t_len + 11 {
-            return false;
-        }
-        let mut expected = Vec::with_capacity(k);
-        expected.extend_from_slice(&[0x00, 0x01]);
-        expected.resize(k - t_len - 1, 0xff);
-        expected.push(0x00);
-        expected.extend_from_slice(prefix);
-        expected.extend_from_slice(&hash.digest(&[message]));
-        em == expected
-    }
-
-    /// RSASSA-PSS verification (RFC 8017 §8.1.2, §9.1.2) with MGF1 over the same hash
-    /// and a salt of exactly the hash length (RFC 7518 §3.5).
-    pub fn verify_pss(&self, hash: RsaHash, message: &[u8], signature: &[u8]) -> bool {
-        let Some(em) = self.public_op(signature) else {
-            return false;
-        };
-        let h_len = hash.len();
-        let s_len = h_len;
-        let em_bits = self.bits - 1;
-        let em_len = em_bits.div_ceil(8);
-        // §8.1.2 step 2c: EM is I2OSP(m, emLen); when k > emLen the extra octet is zero.
-        let (extra, em) = em.split_at(self.size() - em_len);
-        if extra.iter().any(|b| *b != 0) {
-            return false;
-        }
-        // §9.1.2 steps 3–4.
-        if em_len < h_len + s_len + 2 || em.last() != Some(&0xbc) {
-            return false;
-        }
-        let (masked_db, rest) = em.split_at(em_len - h_len - 1);
-        let h = &rest[..h_len];
-        // Step 6: the leftmost 8·emLen − emBits bits must be zero.
-        let unused_bits = 8 * em_len - em_bits;
-        let top_mask = 0xffu8 >> unused_bits;
-        if masked_db.first().is_none_or(|b| b & !top_mask != 0) {
-            return false;
-        }
-        // Steps 7–9.
-        let mut db = mgf1(hash, h, masked_db.len());
-        for (d, m) in db.iter_mut().zip(masked_db) {
-            *d ^= m;
-        }
-        db[0] &= top_mask;
-        // Step 10: zeros, then 0x01, then the salt.
-        let ps_len = em_len - h_len - s_len - 2;
-        if db[..ps_len].iter().any(|b| *b != 0) || db[ps_len] != 0x01 {
-            return false;
-        }
-        let salt = &db[ps_len + 1..];
-        // Steps 12–14.
-        let m_hash = hash.digest(&[message]);
-        hash.digest(&[&[0u8; 8], &m_hash, salt]) == h
-    }
-}
-
-/// MGF1 (RFC 8017 §B.2.1).
-fn mgf1(hash: RsaHash, seed: &[u8], len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + hash.len());
-    let mut counter = 0u32;
-    while out.len() < len {
-        out.extend_from_slice(&hash.digest(&[seed, &counter.to_be_bytes()]));
-        counter += 1;
-    }
-    out.truncate(len);
-    out
 }
 
 /// Big-endian bytes into `limbs` little-endian 32-bit limbs (the bytes must fit).

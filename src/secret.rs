@@ -4,7 +4,7 @@
 //! accept and refuse the same values.
 
 use crate::encoding::base64url_decode;
-use crate::jwk::KeyRejection;
+use crate::error::KeyRejection;
 
 /// The key bytes of a secret given as unpadded base64url text (RFC 4648 §5), with
 /// surrounding ASCII whitespace ignored (a trailing newline from a file or a pipe).

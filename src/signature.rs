@@ -1,15 +1,14 @@
-//! Signature checks: one dispatch from (algorithm, imported key) to a
-//! `jwt_compact::Algorithm`, plus the ES384 and ES512 implementations jwt-compact lacks.
-
-use core::num::NonZeroUsize;
-use std::borrow::Cow;
+//! Signature checks: one dispatch from (algorithm, imported key) to the code that
+//! verifies it: jwt-compact's `Algorithm`s (HMAC, ES256K, EdDSA), the `p521` crate
+//! (ES512), and jwt-edge's own RSA (`rsa_emsa`) and ECDSA (`ec`).
 
 use jwt_compact::alg::{Ed25519, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
 use jwt_compact::{Algorithm as JwtAlgorithm, AlgorithmSignature};
+use p521::ecdsa::signature::Verifier as _;
 
 use crate::alg::Algorithm;
 use crate::jwk::{Jwk, KeyMaterial};
-use crate::rsa_public::RsaHash;
+use crate::rsa_emsa::{verify_pkcs1v15, verify_pss, RsaHash};
 
 /// Verifies `signature` over `message` with `key` for `alg`.
 ///
@@ -41,26 +40,31 @@ pub(crate) fn verify(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]
         ),
         // RFC 8017 §8.2.2 / §8.1.2 step 1 (exactly k octets, below n) is in public_op.
         (KeyMaterial::Rsa(rsa), Algorithm::Rs256) => {
-            rsa.verify_pkcs1v15(RsaHash::Sha256, message, signature)
+            verify_pkcs1v15(rsa, RsaHash::Sha256, message, signature)
         }
         (KeyMaterial::Rsa(rsa), Algorithm::Rs384) => {
-            rsa.verify_pkcs1v15(RsaHash::Sha384, message, signature)
+            verify_pkcs1v15(rsa, RsaHash::Sha384, message, signature)
         }
         (KeyMaterial::Rsa(rsa), Algorithm::Rs512) => {
-            rsa.verify_pkcs1v15(RsaHash::Sha512, message, signature)
+            verify_pkcs1v15(rsa, RsaHash::Sha512, message, signature)
         }
         (KeyMaterial::Rsa(rsa), Algorithm::Ps256) => {
-            rsa.verify_pss(RsaHash::Sha256, message, signature)
+            verify_pss(rsa, RsaHash::Sha256, message, signature)
         }
         (KeyMaterial::Rsa(rsa), Algorithm::Ps384) => {
-            rsa.verify_pss(RsaHash::Sha384, message, signature)
+            verify_pss(rsa, RsaHash::Sha384, message, signature)
         }
         (KeyMaterial::Rsa(rsa), Algorithm::Ps512) => {
-            rsa.verify_pss(RsaHash::Sha512, message, signature)
+            verify_pss(rsa, RsaHash::Sha512, message, signature)
         }
         (KeyMaterial::P256(key), Algorithm::Es256) => key.verify(message, signature),
         (KeyMaterial::P384(key), Algorithm::Es384) => key.verify(message, signature),
-        (KeyMaterial::P521(vk), Algorithm::Es512) => check(&Es512, vk, message, signature),
+        (KeyMaterial::P521(vk), Algorithm::Es512) => {
+            // Exactly R‖S; `from_slice` also refuses r or s outside [1, n − 1].
+            signature.len() == 132
+                && p521::ecdsa::Signature::from_slice(signature)
+                    .is_ok_and(|sig| vk.verify(message, &sig).is_ok())
+        }
         (KeyMaterial::Secp256k1(vk), Algorithm::Es256k) => {
             check(&Es256k::<sha2::Sha256>::default(), vk, message, signature)
         }
@@ -87,60 +91,3 @@ fn check<A: JwtAlgorithm>(
         Err(_) => false,
     }
 }
-
-macro_rules! ecdsa_algorithm {
-    ($(#[$doc:meta])* $alg:ident, $sig:ident, $curve:ident, $name:literal, $len:literal) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, Default)]
-        pub(crate) struct $alg;
-
-        /// A fixed-length `R‖S` signature whose scalars are both in `[1, n−1]`.
-        #[derive(Debug, Clone, Copy)]
-        pub(crate) struct $sig($curve::ecdsa::Signature);
-
-        impl AlgorithmSignature for $sig {
-            const LENGTH: Option<NonZeroUsize> = NonZeroUsize::new($len);
-
-            fn try_from_slice(slice: &[u8]) -> anyhow::Result<Self> {
-                // `from_slice` checks the length and that r and s are non-zero scalars
-                // below the group order.
-                $curve::ecdsa::Signature::from_slice(slice)
-                    .map($sig)
-                    .map_err(anyhow::Error::from)
-            }
-
-            fn as_bytes(&self) -> Cow<'_, [u8]> {
-                Cow::Owned(self.0.to_vec())
-            }
-        }
-
-        impl JwtAlgorithm for $alg {
-            type SigningKey = $curve::ecdsa::SigningKey;
-            type VerifyingKey = $curve::ecdsa::VerifyingKey;
-            type Signature = $sig;
-
-            fn name(&self) -> Cow<'static, str> {
-                Cow::Borrowed($name)
-            }
-
-            fn sign(&self, key: &Self::SigningKey, message: &[u8]) -> Self::Signature {
-                use $curve::ecdsa::signature::Signer as _;
-                $sig(key.sign(message))
-            }
-
-            fn verify_signature(&self, sig: &Self::Signature, key: &Self::VerifyingKey, message: &[u8]) -> bool {
-                use $curve::ecdsa::signature::Verifier;
-                key.verify(message, &sig.0).is_ok()
-            }
-        }
-    };
-}
-
-ecdsa_algorithm!(
-    /// `ES384`: ECDSA on P-384 with SHA-384 (RFC 7518 §3.4).
-    Es384, Es384Signature, p384, "ES384", 96
-);
-ecdsa_algorithm!(
-    /// `ES512`: ECDSA on P-521 with SHA-512 (RFC 7518 §3.4).
-    Es512, Es512Signature, p521, "ES512", 132
-);

@@ -11,12 +11,12 @@ use jwt_compact::alg::{
     Ed25519, Es256, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key, Rsa,
 };
 use jwt_compact::{Algorithm as JwtAlgorithm, AlgorithmSignature};
+use p384::ecdsa::signature::Signer as _;
 
 use crate::alg::{Algorithm, KeyKind};
 use crate::encoding::{base64url_decode, base64url_encode};
 use crate::error::Error;
-use crate::jwk::KeyRejection;
-use crate::signature::{Es384, Es512};
+use crate::error::KeyRejection;
 use crate::thumbprint::thumbprint;
 
 /// A private key able to sign tokens.
@@ -341,8 +341,15 @@ impl SigningKey {
                 sign_with(&rsa, key, message)
             }
             (PrivateMaterial::P256(k), Algorithm::Es256) => sign_with(&Es256, k, message),
-            (PrivateMaterial::P384(k), Algorithm::Es384) => sign_with(&Es384, k, message),
-            (PrivateMaterial::P521(k), Algorithm::Es512) => sign_with(&Es512, k, message),
+            // R‖S with deterministic nonces (RFC 6979), as jwt-compact signs ES256.
+            (PrivateMaterial::P384(k), Algorithm::Es384) => {
+                let signature: p384::ecdsa::Signature = k.sign(message);
+                signature.to_vec()
+            }
+            (PrivateMaterial::P521(k), Algorithm::Es512) => {
+                let signature: p521::ecdsa::Signature = k.sign(message);
+                signature.to_vec()
+            }
             (PrivateMaterial::Secp256k1(k), Algorithm::Es256k) => {
                 sign_with(&Es256k::<sha2::Sha256>::default(), k, message)
             }

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::encoding::base64url_encode;
-use crate::jwk::KeyRejection;
+use crate::error::KeyRejection;
 
 /// The RFC 7638 §3 SHA-256 thumbprint of a JWK (public or private: only the required
 /// public members are hashed), base64url-encoded.

@@ -3,10 +3,11 @@
 
 use serde_json::json;
 
-use jwt_edge::{
-    max_age_from_cache_control, snapshot_key, CachePolicy, FetchFailures, Freshness, JwkSet,
-    JwksOptions, JwksSnapshot, KidCooldown, UnknownKid, SNAPSHOT_KEY_PREFIX,
+use jwt_edge::internals::{
+    max_age_from_cache_control, snapshot_key, FetchFailures, KidCooldown, UnknownKid,
+    SNAPSHOT_KEY_PREFIX,
 };
+use jwt_edge::{CachePolicy, Freshness, JwkSet, JwksOptions, JwksSnapshot};
 
 fn snapshot(fetched_at: i64, max_age: u64) -> JwksSnapshot {
     JwksSnapshot {
@@ -104,7 +105,7 @@ fn unknown_kids_refetch_at_most_once_per_cooldown() {
         }
     }
     assert_eq!(fetches, 1);
-    assert!(c.remembered() <= jwt_edge::MAX_REMEMBERED_KIDS);
+    assert!(c.remembered() <= jwt_edge::internals::MAX_REMEMBERED_KIDS);
 }
 
 /// A set that shares no key with the previous one replaced every key at once (the edge
@@ -249,7 +250,7 @@ fn a_stored_snapshot_is_checked_when_read() {
     assert_eq!(read(r#"{"jwks":"{}"}"#), None);
     let huge = format!(
         r#"{{"jwks":"{}","fetched_at":{now},"max_age":600,"jwks_uri":"{URI}"}}"#,
-        "x".repeat(jwt_edge::MAX_STORED_SNAPSHOT_BYTES)
+        "x".repeat(jwt_edge::internals::MAX_STORED_SNAPSHOT_BYTES)
     );
     assert_eq!(read(&huge), None);
 

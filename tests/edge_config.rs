@@ -1,6 +1,7 @@
 //! The edge configuration: defaults, routing by issuer, and refusals that name the field.
 
-use jwt_edge::{Algorithm, EdgeConfig, Error, Mode, ReplayMode};
+use jwt_edge::internals::{EdgeConfig, Mode, ReplayMode};
+use jwt_edge::{Algorithm, Error};
 
 const MINIMAL: &str = r#"{"issuers":[{"issuer":"https://issuer.example","jwks_uri":"https://issuer.example/jwks.json"}]}"#;
 
@@ -187,7 +188,7 @@ fn invalid_configurations_name_the_field() {
 /// the development flag allows it.
 #[test]
 fn jwks_uris_are_parsed_not_prefix_matched() {
-    use jwt_edge::jwks_uri_allowed;
+    use jwt_edge::internals::jwks_uri_allowed;
     // (uri, allowed without the dev flag, allowed with it)
     let table: &[(&str, bool, bool)] = &[
         ("https://issuer.example/jwks.json", true, true),

@@ -34,6 +34,8 @@ fn every_variant() -> Vec<Error> {
         Error::JwksUnavailable,
         Error::JwksInvalid(JwksProblem::PrivateKeyMaterial),
         Error::ConfigInvalid("algorithms"),
+        Error::ResponseFailed,
+        Error::RandomnessUnavailable,
     ]
 }
 
@@ -48,7 +50,7 @@ fn codes_are_unique_snake_case_and_stable() {
         .chars()
         .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')));
     // Front ends and users match on these strings: changing one is a breaking change.
-    assert_eq!(codes.join(","), "token_missing,request_malformed,token_too_large,token_malformed,crit_unsupported,b64_unsupported,alg_not_allowed,no_matching_key,key_mismatch,signature_invalid,token_expired,token_not_yet_valid,iat_in_future,lifetime_too_long,claim_missing,claim_invalid,issuer_mismatch,audience_mismatch,subject_mismatch,typ_mismatch,assertion_mismatch,token_replayed,replay_unavailable,jwks_unavailable,jwks_invalid,config_invalid");
+    assert_eq!(codes.join(","), "token_missing,request_malformed,token_too_large,token_malformed,crit_unsupported,b64_unsupported,alg_not_allowed,no_matching_key,key_mismatch,signature_invalid,token_expired,token_not_yet_valid,iat_in_future,lifetime_too_long,claim_missing,claim_invalid,issuer_mismatch,audience_mismatch,subject_mismatch,typ_mismatch,assertion_mismatch,token_replayed,replay_unavailable,jwks_unavailable,jwks_invalid,config_invalid,response_failed,randomness_unavailable");
 }
 
 #[test]
@@ -62,7 +64,9 @@ fn http_mapping_follows_rfc6750() {
             Error::ReplayUnavailable | Error::JwksInvalid(_) | Error::JwksUnavailable => {
                 (503, None)
             }
-            Error::ConfigInvalid(_) => (500, None),
+            Error::ConfigInvalid(_) | Error::ResponseFailed | Error::RandomnessUnavailable => {
+                (500, None)
+            }
             _ => (401, Some("invalid_token")),
         };
         assert_eq!((http.status, http.error), expected, "{err:?}");

@@ -69,7 +69,7 @@ fn config_seeds_parse() {
     for (name, data) in inputs("fuzz/seeds", "config") {
         let text = String::from_utf8(data).unwrap();
         let parsed = if name.starts_with("edge-") {
-            jwt_edge::EdgeConfig::from_json(&text).map(drop)
+            jwt_edge::internals::EdgeConfig::from_json(&text).map(drop)
         } else {
             jwt_edge::VerifyConfig::from_json(&text).map(drop)
         };

@@ -6,9 +6,10 @@
 mod common;
 
 use common::{code, unb64};
+use jwt_edge::internals::EdgeConfig;
 use jwt_edge::{
-    parse_secret_text, Algorithm, EdgeConfig, Error, Jwk, JwkSet, JwksOptions, KeyRejection,
-    KidMatch, Verifier, VerifyConfig, VerifyOptions,
+    parse_secret_text, Algorithm, Error, Jwk, JwkSet, JwksOptions, KeyRejection, KidMatch,
+    Verifier, VerifyConfig, VerifyOptions,
 };
 use serde_json::{json, Value};
 

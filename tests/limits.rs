@@ -7,9 +7,10 @@
 mod common;
 
 use common::{claims, code, hs256, hs256_raw, hs_header, hs_verifier, NOW};
+use jwt_edge::internals::replay_entry;
 use jwt_edge::{
-    replay_entry, ClaimsPolicy, JwkSet, JwksOptions, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES,
-    MAX_JTI_BYTES, MAX_KID_BYTES,
+    ClaimsPolicy, JwkSet, JwksOptions, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES, MAX_JTI_BYTES,
+    MAX_KID_BYTES,
 };
 use serde_json::{json, Value};
 

@@ -3,7 +3,8 @@
 mod common;
 
 use common::{claims, hs256, hs_header, hs_verifier, NOW};
-use jwt_edge::{check_replay, replay_key, Claims, ClaimsPolicy, Error, MemoryReplayStore};
+use jwt_edge::internals::replay_key;
+use jwt_edge::{check_replay, Claims, ClaimsPolicy, Error, MemoryReplayStore};
 use pollster::block_on;
 use serde_json::{json, Value};
 
@@ -135,7 +136,8 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use jwt_edge::{check_replay_entry, ReplayEntry, ReplayMemory, ReplayStore, Reservation};
+use jwt_edge::internals::{check_replay_entry, ReplayEntry, ReplayMemory, Reservation};
+use jwt_edge::ReplayStore;
 
 fn entry(jti: &str, expires_at: i64) -> ReplayEntry {
     ReplayEntry {

@@ -42,6 +42,10 @@ export const EXPLANATIONS = Object.freeze({
     'The key set is not a valid JWKS: not JSON, no “keys” array, a malformed key, or private key material that must never be published.',
   config_invalid:
     'The verification options are invalid, for example no key at all, an HMAC secret shorter than 32 bytes, or an out-of-range value.',
+  response_failed:
+    'The edge worker could not build its answer (the platform refused a header or a response). A server-side failure, not the token’s.',
+  randomness_unavailable:
+    'The edge worker could not draw random bytes for the signed assertion it forwards, so it refused the request rather than send a guessable one.',
 });
 
 /** Every Algorithm of index.d.ts. */

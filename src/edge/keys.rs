@@ -12,7 +12,8 @@ use crate::cache::{
     UnknownKid,
 };
 use crate::error::Error;
-use crate::jwk::{Jwk, KeyRejection};
+use crate::error::KeyRejection;
+use crate::jwk::Jwk;
 use crate::jwks::JwkSet;
 use crate::secret::parse_secret_text;
 use crate::verify::Verifier;

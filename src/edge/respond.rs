@@ -21,7 +21,7 @@ use crate::verify::VerifiedToken;
 use super::keys::Tier;
 
 fn internal(_: worker::Error) -> Error {
-    Error::ConfigInvalid("response")
+    Error::ResponseFailed
 }
 
 /// The refusal for `err`: status and `WWW-Authenticate` from the core's single
@@ -206,7 +206,7 @@ fn sign_assertion(
     }
     let mut id = [0u8; 16];
     // No randomness, no unique `jti`: refuse rather than forward a guessable one.
-    getrandom::getrandom(&mut id).map_err(|_| Error::ConfigInvalid("randomness"))?;
+    getrandom::getrandom(&mut id).map_err(|_| Error::RandomnessUnavailable)?;
     signer.sign(
         token,
         RequestBinding {

@@ -16,6 +16,7 @@
 )]
 
 mod assertion_cmd;
+mod fetch;
 mod files;
 mod jwks_cmd;
 mod pem;

@@ -1,6 +1,5 @@
 //! `serve`: a local dev issuer on loopback. It serves the JWKS with `Cache-Control`
-//! and a strong ETag, and mints test tokens for loopback clients. Also the JWKS fetch
-//! used by `verify --jwks URL`.
+//! and a strong ETag, and mints test tokens for loopback clients.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -17,8 +16,6 @@ use sha2::{Digest, Sha256};
 use crate::files::{load_signing_key, parse_duration, unix_now};
 use crate::{CliResult, Failure};
 
-/// Largest JWKS accepted from a URL, in bytes (the core's default cap).
-const MAX_JWKS_BYTES: u64 = 256 * 1024;
 /// Connections served at once; more wait in the kernel's backlog.
 const MAX_CONNECTIONS: usize = 32;
 
@@ -39,40 +36,6 @@ pub struct ServeArgs {
     /// `iss` of minted tokens.
     #[arg(long)]
     iss: Option<String>,
-}
-
-/// Fetches a JWKS over HTTPS, or HTTP on loopback only; 5 s timeout, size-capped.
-pub fn fetch_jwks(url: &str) -> CliResult<Vec<u8>> {
-    // The core's URI rule: parsed, never a prefix test; no userinfo.
-    if !jwt_edge::jwks_uri_allowed(url, true) {
-        return Err(Failure::new(
-            "a JWKS URL must be https:// (plain http only on 127.0.0.1, [::1] or localhost), without userinfo",
-        ));
-    }
-    // Redirects are not followed: the set comes from this URL or not at all.
-    let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(5)))
-        .max_redirects(0)
-        .build()
-        .new_agent();
-    let mut response = agent
-        .get(url)
-        .call()
-        .map_err(|e| Failure::new(format!("cannot fetch the JWKS: {e}")))?;
-    if response.status() != 200 {
-        return Err(Failure::new(format!(
-            "cannot fetch the JWKS: HTTP {} (redirects are not followed)",
-            response.status().as_u16()
-        )));
-    }
-    let mut body = Vec::new();
-    response
-        .body_mut()
-        .as_reader()
-        .take(MAX_JWKS_BYTES + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| Failure::new(format!("cannot read the JWKS: {e}")))?;
-    Ok(body)
 }
 
 struct Issuer {

@@ -248,7 +248,7 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
     for source in &args.jwks {
         let remote = source.starts_with("https://") || source.starts_with("http://");
         let document = if remote {
-            crate::serve::fetch_jwks(source)?
+            crate::fetch::fetch_jwks(source)?
         } else {
             read_input(source)?
         };

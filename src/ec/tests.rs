@@ -1,0 +1,213 @@
+//! The arithmetic checked on both curves: inverses, the compile-time constants, NAF
+//! recoding, the group law on the base point, and the range checks of ECDSA.
+#![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+use super::curves::{P256, P384};
+use super::ecdsa::{scalar, scalar_reduced, Bytes, Curve, PublicKey};
+use super::field::{inverse_mod, ByteArray, Field};
+use super::point::{naf5, Affine, Point};
+
+/// x·x⁻¹ = 1 modulo `F`'s prime, from 1 and m − 1 through pseudo-random values
+/// below m; zero has no inverse.
+fn inverses_multiply_to_one<F: Field>() {
+    let len = F::Bytes::LEN;
+    let mut m_minus_1 = F::MODULUS;
+    m_minus_1.as_mut()[len - 1] -= 1;
+    let mut one = F::Bytes::ZERO;
+    one.as_mut()[len - 1] = 1;
+    let mut seeds = vec![one, m_minus_1];
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..64 {
+        let mut bytes = F::Bytes::ZERO;
+        for b in bytes.as_mut().iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+        bytes.as_mut()[0] &= 0x7f;
+        seeds.push(bytes);
+    }
+    for bytes in seeds {
+        let a = F::from_be(&bytes).expect("below m");
+        assert!(a.mul(&a.invert()).equals(&F::ONE));
+        assert_eq!(a.to_be().as_ref(), bytes.as_ref(), "round trip");
+    }
+    assert!(F::ZERO.invert().is_zero());
+    let mut out = vec![0u32; F::MODULUS_LIMBS.len()];
+    let zero = vec![0u32; F::MODULUS_LIMBS.len()];
+    assert!(!inverse_mod(&zero, F::MODULUS_LIMBS, &mut out));
+    assert!(!inverse_mod(F::MODULUS_LIMBS, F::MODULUS_LIMBS, &mut out));
+    assert!(F::from_be(&F::MODULUS).is_none());
+}
+
+#[test]
+fn inverses_multiply_to_one_in_every_field() {
+    inverses_multiply_to_one::<<P256 as Curve>::Field>();
+    inverses_multiply_to_one::<<P256 as Curve>::Scalar>();
+    inverses_multiply_to_one::<<P384 as Curve>::Field>();
+    inverses_multiply_to_one::<<P384 as Curve>::Scalar>();
+}
+
+/// The compile-time constants agree with fiat-crypto's own one and with R² computed
+/// at run time.
+#[test]
+fn montgomery_constants() {
+    fn check<F: Field>(fiat_one: F) {
+        assert_eq!(F::ONE.limbs(), fiat_one.limbs());
+        let mut r2 = F::ONE;
+        for _ in 0..32 * F::MODULUS_LIMBS.len() {
+            r2 = r2.add(&r2);
+        }
+        assert_eq!(F::R2.limbs(), r2.limbs());
+        assert_eq!(F::R3.limbs(), r2.mul(&r2).limbs());
+    }
+    let mut one = fiat_crypto::p256_32::fiat_p256_montgomery_domain_field_element([0; 8]);
+    fiat_crypto::p256_32::fiat_p256_set_one(&mut one);
+    check(one);
+    let mut one =
+        fiat_crypto::p256_scalar_32::fiat_p256_scalar_montgomery_domain_field_element([0; 8]);
+    fiat_crypto::p256_scalar_32::fiat_p256_scalar_set_one(&mut one);
+    check(one);
+    let mut one = fiat_crypto::p384_32::fiat_p384_montgomery_domain_field_element([0; 12]);
+    fiat_crypto::p384_32::fiat_p384_set_one(&mut one);
+    check(one);
+    let mut one =
+        fiat_crypto::p384_scalar_32::fiat_p384_scalar_montgomery_domain_field_element([0; 12]);
+    fiat_crypto::p384_scalar_32::fiat_p384_scalar_set_one(&mut one);
+    check(one);
+}
+
+/// Σ dᵢ·2ⁱ = k, digits odd in [−15, 15] or 0, non-zero ones ≥ 5 apart.
+fn naf5_recodes_exactly<C: Curve>() {
+    let len = Bytes::<C>::LEN;
+    let mut seeds = vec![
+        vec![0xffu8; len],
+        C::Scalar::MODULUS.as_ref().to_vec(),
+        vec![0u8; len],
+    ];
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..200 {
+        let mut k = vec![0u8; len];
+        for byte in k.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *byte = x as u8;
+        }
+        seeds.push(k);
+    }
+    for k in seeds {
+        let digits = naf5(&k);
+        assert!(digits[8 * len + 1..].iter().all(|d| *d == 0));
+        // Rebuild k as little-endian bytes from the digits, high to low.
+        let mut value = vec![0i64; len + 2];
+        for d in digits[..8 * len + 1].iter().rev() {
+            let mut carry = 0i64;
+            for limb in value.iter_mut() {
+                let v = *limb * 2 + carry;
+                *limb = v.rem_euclid(256);
+                carry = v.div_euclid(256);
+            }
+            value[0] += i64::from(*d);
+            let mut carry = 0i64;
+            for limb in value.iter_mut() {
+                let v = *limb + carry;
+                *limb = v.rem_euclid(256);
+                carry = v.div_euclid(256);
+            }
+        }
+        let rebuilt: Vec<u8> = value.iter().take(len).rev().map(|b| *b as u8).collect();
+        assert_eq!(rebuilt, k);
+        assert!(value[len..].iter().all(|b| *b == 0));
+        let mut last: Option<usize> = None;
+        for (i, d) in digits.iter().enumerate() {
+            if *d != 0 {
+                assert!(d % 2 != 0 && d.abs() <= 15, "digit {d}");
+                assert!(last.is_none_or(|l| i - l >= 5), "spacing at {i}");
+                last = Some(i);
+            }
+        }
+    }
+}
+
+#[test]
+fn naf5_recodes_exactly_on_both_curves() {
+    naf5_recodes_exactly::<P256>();
+    naf5_recodes_exactly::<P384>();
+}
+
+/// n·G = ∞ and (n − 1)·G = −G: the constants and the arithmetic agree; and the
+/// special cases of both additions.
+fn the_group_order_annihilates_the_base_point<C: Curve>() {
+    let [gx, gy] = C::G;
+    let g = Point::affine(gx, gy);
+    let times = |k: &[u8]| {
+        let mut acc = Point::infinity();
+        for byte in k {
+            for bit in (0..8).rev() {
+                acc = acc.double();
+                if (byte >> bit) & 1 == 1 {
+                    acc = acc.add(&g);
+                }
+            }
+        }
+        acc
+    };
+    let n = C::Scalar::MODULUS;
+    assert!(times(n.as_ref()).is_infinity());
+    let mut n_minus_1 = n;
+    let len = n.as_ref().len();
+    n_minus_1.as_mut()[len - 1] -= 1;
+    let minus_g = times(n_minus_1.as_ref());
+    assert!(!minus_g.is_infinity());
+    assert!(minus_g.add(&g).is_infinity());
+    // P + P is 2P and P + (−P) is infinity, through add's special cases.
+    let two_g = g.double();
+    let sum = g.add(&g);
+    let same = |a: &Point<C::Field>, b: &Point<C::Field>| {
+        // Equal in Jacobian coordinates: X1·Z2² = X2·Z1² and Y1·Z2³ = Y2·Z1³.
+        let (z1, z2) = (a.z.square(), b.z.square());
+        a.x.mul(&z2).equals(&b.x.mul(&z1)) && a.y.mul(&z2.mul(&b.z)).equals(&b.y.mul(&z1.mul(&a.z)))
+    };
+    assert!(same(&sum, &two_g));
+    // The mixed addition's special cases: G + G, G + (−G), ∞ + G.
+    let g_affine = Affine { x: g.x, y: g.y };
+    assert!(same(&g.add_affine(&g_affine, false), &two_g));
+    assert!(g.add_affine(&g_affine, true).is_infinity());
+    assert!(same(&Point::infinity().add_affine(&g_affine, false), &g));
+    assert!(same(&two_g.add_affine(&g_affine, false), &two_g.add(&g)));
+    assert!(two_g.add(&minus_g).add(&minus_g).is_infinity());
+    assert!(same(&Point::infinity().add(&g), &g) && same(&g.add(&Point::infinity()), &g));
+}
+
+#[test]
+fn the_group_order_annihilates_the_base_point_on_both_curves() {
+    the_group_order_annihilates_the_base_point::<P256>();
+    the_group_order_annihilates_the_base_point::<P384>();
+}
+
+/// The base point is a public key; one bit off y is not on the curve.
+fn base_point_is_a_key<C: Curve>() {
+    let [gx, gy] = C::G;
+    let (x, y) = (gx.to_be(), gy.to_be());
+    assert!(PublicKey::<C>::new(x.as_ref(), y.as_ref()).is_some());
+    let mut off = y;
+    let len = off.as_ref().len();
+    off.as_mut()[len - 1] ^= 1;
+    assert!(PublicKey::<C>::new(x.as_ref(), off.as_ref()).is_none());
+    // Scalars: zero and n are out of range, n − 1 is in; n reduces to zero.
+    let n = C::Scalar::MODULUS;
+    assert!(scalar::<C>(&n).is_none());
+    assert!(scalar::<C>(&Bytes::<C>::ZERO).is_none());
+    let mut n_minus_1 = n;
+    n_minus_1.as_mut()[len - 1] -= 1;
+    assert!(scalar::<C>(&n_minus_1).is_some());
+    assert!(scalar_reduced::<C>(&n).is_zero());
+}
+
+#[test]
+fn base_point_is_a_key_on_both_curves() {
+    base_point_is_a_key::<P256>();
+    base_point_is_a_key::<P384>();
+}
