@@ -46,6 +46,7 @@ mod assertion;
 mod cache;
 mod claims;
 mod config;
+mod deploy_check;
 mod ec_verify;
 mod edge_config;
 mod encoding;
@@ -81,6 +82,9 @@ pub use crate::cache::{
 };
 pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
 pub use crate::config::{OneOrMany, VerifyConfig};
+pub use crate::deploy_check::{
+    check_wrangler, key_bindings, secrets_store_bindings, DeployViolation, KeyBinding,
+};
 pub use crate::edge_config::{
     EdgeConfig, IssuerConfig, Mode, PublishJwks, ReplayMode, RESERVED_HEADER_PREFIX,
 };

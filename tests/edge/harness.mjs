@@ -306,6 +306,9 @@ export class Origin {
  * Starts the built worker in workerd. `config` is an object (JSON-encoded into
  * JWT_EDGE_CONFIG) or, with `rawConfig`, the binding's exact text (`null`: no binding).
  * `persist`: a directory for KV, shared by instances started with the same one.
+ * `secretsStore`: `{ BINDING: value }`, each a Cloudflare Secrets Store binding
+ * (`[[secrets_store_secrets]]`) whose secret holds `value` (`undefined`: bound, but no
+ * secret stored under its name).
  */
 export async function startWorker({
   config,
@@ -315,6 +318,7 @@ export async function startWorker({
   durableObjects,
   entry,
   kvNamespaces = ['JWKS_CACHE', 'REPLAY'],
+  secretsStore = {},
 } = {}) {
   for (const f of [WORKER_JS, WORKER_WASM]) {
     if (!existsSync(f)) {
@@ -337,12 +341,18 @@ export async function startWorker({
     durableObjects: durableObjects ?? { REPLAY_GUARD: 'ReplayGuard' },
     bindings: { ...(configText === null ? {} : { JWT_EDGE_CONFIG: configText }), ...bindings },
     handleStructuredLogs: (log) => logs.push(log),
+    secretsStoreSecrets: Object.fromEntries(
+      Object.keys(secretsStore).map((binding) => [binding, { store_id: 'jwt-edge-test', secret_name: binding }]),
+    ),
   };
   if (persist) options.resourcePersistencePath = persist;
   const mf = new Miniflare(convertV4MiniflareOptions(options));
   const worker = new Worker(mf, logs);
   worker.dispose = track(() => mf.dispose());
   await mf.ready;
+  for (const [binding, value] of Object.entries(secretsStore)) {
+    if (value !== undefined) await (await mf.getSecretsStoreSecretAPI(binding))().create(value);
+  }
   return worker;
 }
 
