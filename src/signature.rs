@@ -1,5 +1,8 @@
-//! Signature checks: one dispatch from (algorithm, imported key) to a
-//! `jwt_compact::Algorithm`, plus the ES384 and ES512 implementations jwt-compact lacks.
+//! Signature checks: one dispatch from (algorithm, imported key) to its verifier. RSA
+//! (`rsa_public`) and ES256/ES384 (`ec_verify`) are this crate's own; HMAC, ES512,
+//! ES256K and EdDSA go through `jwt_compact::Algorithm`. The ES384 and ES512
+//! `jwt_compact::Algorithm` types below, which jwt-compact lacks, verify ES512 and
+//! sign ES384/ES512 (`signing`).
 
 use core::num::NonZeroUsize;
 use std::borrow::Cow;
