@@ -2,6 +2,8 @@
 //! key from must not be a `[vars]` entry, in any environment; Secrets Store bindings
 //! are a key source like Worker secrets.
 
+mod common;
+
 use jwt_edge::{check_wrangler, key_bindings, secrets_store_bindings, DeployViolation};
 use serde_json::{json, Value};
 
@@ -178,31 +180,20 @@ fn secrets_store_bindings_are_listed_from_every_environment() {
 }
 
 /// `jwt-edge check-config` (what scripts/build-worker.sh runs): the committed
-/// wrangler.toml passes; a key in an environment's [vars] fails with status 1.
+/// wrangler.toml passes; a key in an environment's [vars] fails with status 1, and so
+/// does a file that is not TOML.
 #[cfg(feature = "cli")]
 #[test]
 fn check_config_reads_wrangler_toml() {
-    use std::process::Command;
-    let bin = env!("CARGO_BIN_EXE_jwt-edge");
-    let ok = Command::new(bin)
-        .args([
-            "check-config",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/wrangler.toml"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    use common::cli::run;
+    let committed = concat!(env!("CARGO_MANIFEST_DIR"), "/wrangler.toml");
+    let r = run(&["check-config", committed]).ok();
+    assert!(r.stdout.contains("no key in [vars]"), "{r:?}");
 
-    let dir = std::env::temp_dir().join(format!("jwt-edge-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let bad = dir.join("wrangler.toml");
-    std::fs::write(
-        &bad,
-        r#"name = "x"
+    let dir = common::TempDir::new("check-config");
+    let bad = dir.file(
+        "wrangler.toml",
+        br#"name = "x"
 [vars]
 JWT_EDGE_CONFIG = '{"issuers":[{"issuer":"https://i.example","hmac_secret":"HMAC_KEY"}]}'
 
@@ -214,25 +205,17 @@ secret_name = "o"
 [env.dev.vars]
 HMAC_KEY = "c2VjcmV0"
 "#,
-    )
-    .unwrap();
-    let refused = Command::new(bin)
-        .args(["check-config", bad.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("env.dev: [vars] holds HMAC_KEY")
-            && stderr.contains("`issuers.hmac_secret`")
-            && stderr.contains("1 problem found"),
-        "{stderr}"
     );
-    std::fs::write(&bad, "not = [toml").unwrap();
-    let unreadable = Command::new(bin)
-        .args(["check-config", bad.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(unreadable.status.code(), Some(1));
-    let _ = std::fs::remove_dir_all(&dir);
+    let r = run(&["check-config", bad.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("env.dev: [vars] holds HMAC_KEY")
+            && r.stderr.contains("`issuers.hmac_secret`")
+            && r.stderr.contains("1 problem found"),
+        "{r:?}"
+    );
+    let not_toml = dir.file("not.toml", b"not = [toml");
+    let r = run(&["check-config", not_toml.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("is not TOML"), "{r:?}");
 }

@@ -23,6 +23,32 @@ export const WORKER_JS = path.join(ROOT, 'build/index.js');
 export const WORKER_WASM = path.join(ROOT, 'build/index_bg.wasm');
 export const COMPATIBILITY_DATE = '2026-11-17';
 
+/** The issuer and audience most tests configure and mint for. */
+export const ISS = 'https://issuer.edge.test';
+export const AUD = 'api://edge';
+/**
+ * The test-only entry modules in front of the built worker (`startWorker({ entry })`):
+ * tests/edge/fault-entry.mjs (fault injection) and the memory probe it imports.
+ */
+export const FAULT_ENTRY = ['fault-entry.mjs', 'memory-probe.mjs'].map((f) => path.join(ROOT, 'tests/edge', f));
+/** The CLI binary (`JWT_EDGE_BIN`, default the debug build). */
+export const CLI_BIN = process.env.JWT_EDGE_BIN || path.join(ROOT, 'target/debug/jwt-edge');
+
+/**
+ * A verdict-mode configuration with one issuer, ISS at `jwks` (a JwksServer or a URI)
+ * with audience AUD, plain http on loopback allowed. `extra` is merged into the
+ * configuration, `issuerExtra` into the issuer.
+ */
+export const verdictConfig = (jwks, extra = {}, issuerExtra = {}) => ({
+  issuers: [{ issuer: ISS, jwks_uri: jwks.uri ?? jwks, audiences: [AUD], ...issuerExtra }],
+  mode: 'verdict',
+  dev_allow_http_loopback: true,
+  ...extra,
+});
+
+/** Claims for ISS and AUD, subject user-1; `extra` overrides or adds. */
+export const claimsFor = (extra = {}) => ({ iss: ISS, sub: 'user-1', aud: AUD, ...extra });
+
 /** Unix seconds, as the worker sees them (the real clock). */
 export const now = () => Math.floor(Date.now() / 1000);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
