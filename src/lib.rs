@@ -55,6 +55,8 @@ mod extract;
 mod forward;
 mod jwk;
 mod jwks;
+#[doc(hidden)]
+pub mod reference;
 mod replay;
 mod rsa_public;
 mod secret;
