@@ -55,6 +55,7 @@ mod extract;
 mod forward;
 mod jwk;
 mod jwks;
+mod policy;
 #[doc(hidden)]
 pub mod reference;
 mod replay;
@@ -83,7 +84,7 @@ pub use crate::cache::{
     KidCooldown, UnknownKid, MAX_REMEMBERED_KIDS, MAX_STORED_SNAPSHOT_BYTES, SNAPSHOT_KEY_PREFIX,
 };
 pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
-pub use crate::config::{OneOrMany, VerifyConfig};
+pub use crate::config::VerifyConfig;
 pub use crate::deploy_check::{
     check_wrangler, key_bindings, secrets_store_bindings, DeployViolation, KeyBinding,
 };
@@ -98,6 +99,7 @@ pub use crate::forward::{
 };
 pub use crate::jwk::{Jwk, KeyRejection, KidMatch, MAX_KID_BYTES, MAX_RSA_BITS};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
+pub use crate::policy::{Field, FrontEnd, KeyKinds, OptionName, PolicyOptions, Profile, OPTIONS};
 pub use crate::replay::{
     check_replay, check_replay_entry, replay_entry, replay_key, MemoryReplayStore, ReplayEntry,
     ReplayMemory, ReplayStore, Reservation, MAX_JTI_BYTES,
