@@ -1,6 +1,7 @@
 //! The reference tables other files copy, rendered from the core: error codes with
 //! their HTTP answer (from [`Error::ALL_KINDS`] and [`Error::http`]) and algorithm names
-//! (from [`Algorithm::ALL`]). `tests/generated.rs` writes them between marker comments
+//! (from [`Algorithm::ALL`]), and the policy options as each front end names them
+//! (from the name table, `crate::policy::OPTIONS`). `tests/generated.rs` writes them between marker comments
 //! into the README and `npm/index.d.ts`, and as `www/reference.js` for the demo page
 //! (`JWT_EDGE_BLESS=1`), and fails when a copy drifts.
 //!
@@ -8,6 +9,7 @@
 
 use crate::alg::{Algorithm, KeyKind};
 use crate::error::Error;
+use crate::policy::{FrontEnd, OptionName, OPTIONS};
 
 /// One error code and how every front end answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +185,39 @@ pub fn www_reference_js() -> String {
         .map(|n| format!("'{n}'"))
         .collect();
     out.push_str(&quoted.join(", "));
+    out.push_str("]);\n\n/** Every policy option as each front end names it. */\nexport const OPTIONS = Object.freeze([\n");
+    for row in options() {
+        out.push_str(&format!(
+            "  Object.freeze({{ core: '{}', edge: '{}', npm: '{}', cli: '{}' }}),\n",
+            row.core, row.edge, row.npm, row.cli
+        ));
+    }
     out.push_str("]);\n");
+    out
+}
+
+/// Every policy option's row of the name table, in table order.
+pub fn options() -> &'static [OptionName] {
+    &OPTIONS
+}
+
+/// The README's option table: each policy option under the name every front end gives
+/// it, with its meaning, unit and default.
+pub fn readme_options() -> String {
+    let mut out = String::from(
+        "| Core (Rust) | Worker (`JWT_EDGE_CONFIG`) | npm | CLI `verify` | Meaning, unit, default |\n\
+         |---|---|---|---|---|\n",
+    );
+    for row in options() {
+        let names: Vec<String> = FrontEnd::ALL
+            .iter()
+            .map(|front| format!("`{}`", row.name(*front)))
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} |\n",
+            names.join(" | "),
+            row.doc.replace('|', "\\|")
+        ));
+    }
     out
 }

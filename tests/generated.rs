@@ -27,6 +27,12 @@ fn regions() -> Vec<Region> {
             required: true,
             text: reference::readme_error_codes(),
         },
+        Region {
+            file: "README.md",
+            name: "options",
+            required: true,
+            text: reference::readme_options(),
+        },
         // The lead places these markers where the README should list algorithms.
         Region {
             file: "README.md",
@@ -190,4 +196,25 @@ fn markers_are_found_only_at_line_starts() {
         "a // generated:n (x)\n// generated:n (x)\nnew\n// /generated:n\nz\n"
     );
     assert_eq!(with_region("no markers\n", &region), None);
+}
+
+/// `VerifyOptions` in `npm/index.d.ts` declares exactly the npm names of the core's
+/// option table (plus `now`, a call argument, not a policy option).
+#[test]
+fn index_d_ts_verify_options_are_the_tables_npm_names() {
+    let dts =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/npm/index.d.ts")).unwrap();
+    let start = dts
+        .find("export interface VerifyOptions {")
+        .expect("VerifyOptions");
+    let body = &dts[start..start + dts[start..].find("\n}").expect("end of VerifyOptions")];
+    let mut declared: Vec<&str> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("  ")?.split_once("?:").map(|(name, _)| name))
+        .filter(|name| !name.starts_with(' ') && *name != "now")
+        .collect();
+    let mut table: Vec<&str> = reference::options().iter().map(|row| row.npm).collect();
+    declared.sort_unstable();
+    table.sort_unstable();
+    assert_eq!(declared, table);
 }

@@ -36,3 +36,21 @@ export const ALL_ALGORITHMS = Object.freeze(['HS256', 'HS384', 'HS512', 'RS256',
 
 /** The default allow-list: every asymmetric algorithm. */
 export const DEFAULT_ALGORITHMS = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA', 'Ed25519']);
+
+/** Every policy option as each front end names it. */
+export const OPTIONS = Object.freeze([
+  Object.freeze({ core: 'jwks', edge: 'issuers.jwks_uri', npm: 'jwks', cli: '--jwks' }),
+  Object.freeze({ core: 'secret', edge: 'issuers.hmac_secret', npm: 'secret', cli: '--secret' }),
+  Object.freeze({ core: 'secrets', edge: 'issuers.hmac_secrets', npm: 'secrets', cli: '--secret-kid' }),
+  Object.freeze({ core: 'algorithms', edge: 'issuers.algorithms', npm: 'algorithms', cli: '--alg' }),
+  Object.freeze({ core: 'issuers', edge: 'issuers.issuer', npm: 'issuer', cli: '--iss' }),
+  Object.freeze({ core: 'audiences', edge: 'issuers.audiences', npm: 'audience', cli: '--aud' }),
+  Object.freeze({ core: 'subject', edge: 'issuers.subject', npm: 'subject', cli: '--sub' }),
+  Object.freeze({ core: 'typ', edge: 'issuers.typ', npm: 'typ', cli: '--typ' }),
+  Object.freeze({ core: 'required_claims', edge: 'issuers.required_claims', npm: 'requiredClaims', cli: '--require-claim' }),
+  Object.freeze({ core: 'clock_skew', edge: 'issuers.clock_skew', npm: 'clockSkewSeconds', cli: '--skew' }),
+  Object.freeze({ core: 'max_lifetime', edge: 'issuers.max_lifetime', npm: 'maxLifetimeSeconds', cli: '--max-lifetime' }),
+  Object.freeze({ core: 'require_exp', edge: 'issuers.require_exp', npm: 'requireExp', cli: '--require-exp' }),
+  Object.freeze({ core: 'require_jti', edge: 'issuers.require_jti', npm: 'requireJti', cli: '--require-jti' }),
+  Object.freeze({ core: 'max_token_bytes', edge: 'max_token_bytes', npm: 'maxTokenBytes', cli: '--max-token-bytes' }),
+]);
