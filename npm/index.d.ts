@@ -1,5 +1,6 @@
 /** jwt-edge: strict JWT/JWKS verification, the same core as the edge worker, in wasm. */
 
+// generated:error-codes (from the core: JWT_EDGE_BLESS=1 cargo test --test generated)
 /** Every stable error code (see the README's error-code table). */
 export type ErrorCode =
   | 'token_missing'
@@ -30,7 +31,9 @@ export type ErrorCode =
   | 'config_invalid'
   | 'response_failed'
   | 'randomness_unavailable';
+// /generated:error-codes
 
+// generated:algorithms (from the core: JWT_EDGE_BLESS=1 cargo test --test generated)
 /** Signature algorithms. There is no `none`. */
 export type Algorithm =
   | 'HS256' | 'HS384' | 'HS512'
@@ -38,6 +41,7 @@ export type Algorithm =
   | 'PS256' | 'PS384' | 'PS512'
   | 'ES256' | 'ES384' | 'ES512' | 'ES256K'
   | 'EdDSA' | 'Ed25519';
+// /generated:algorithms
 
 /** A JSON Web Key (public members; private members make a set invalid). */
 export interface JsonWebKey {

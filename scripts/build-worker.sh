@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Builds the Cloudflare Worker (feature `edge`) into build/index.js + build/index_bg.wasm,
 # offline and without worker-build (it would download wasm-bindgen and wasm-opt). Same
-# pipeline as `worker-build --release` 0.8.7:
+# pipeline as `worker-build --release` 0.8.7, after a deploy check:
 #
+#   0. `jwt-edge check-config wrangler.toml` (native, feature `cli`): refuses a
+#      wrangler.toml whose [vars] (top level or any [env.*]) holds a binding that a
+#      JWT_EDGE_CONFIG in it reads a key from (hmac_secret, hmac_secrets,
+#      assertion.key_secret), or a JWT_EDGE_CONFIG the worker would refuse. Keys
+#      belong in Worker secrets or [[secrets_store_secrets]] bindings.
 #   1. cargo build --lib --release --features edge for wasm32 (scripts/lib.sh's
 #      wasm_cargo: route A, rustup's target, or route B, Debian's rustc-web + build-std)
 #   2. wasm-bindgen --target module --out-name index --no-typescript
@@ -23,6 +28,7 @@
 #   ESBUILD_BIN        esbuild (default: node_modules/.bin/esbuild)
 #   KEEP_NAMES=1       keep the wasm name section (readable Rust frames in panics, ~50% larger)
 #   NO_MINIFY=1        do not minify build/index.js
+#   JWT_EDGE_WRANGLER_TOML   the wrangler.toml the deploy check reads (default: ./wrangler.toml)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -66,6 +72,13 @@ ESBUILD_BIN="${ESBUILD_BIN:-$ROOT/node_modules/.bin/esbuild}"
 [ -x "$ESBUILD_BIN" ] || fail "esbuild not found at $ESBUILD_BIN: run scripts/setup.sh (npm packages)"
 
 t0="$(now_us)"
+
+# ---------------------------------------------------------------- 0. deploy check
+
+wrangler_toml="${JWT_EDGE_WRANGLER_TOML:-$ROOT/wrangler.toml}"
+step "worker: jwt-edge check-config ${wrangler_toml#"$ROOT"/} (no key in [vars])"
+cargo run --quiet --locked --features cli --bin jwt-edge -- check-config "$wrangler_toml" ||
+  fail "deploy check refused ${wrangler_toml#"$ROOT"/} (see above)"
 
 # ---------------------------------------------------------------- 1. cargo
 

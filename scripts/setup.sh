@@ -227,33 +227,23 @@ node_major() {
   echo "${v%%.*}"
 }
 
-# npm ci, and npm install when npm ci refuses. package-lock.json lists workerd's
-# optional per-platform packages for linux only: the registry these machines use does
-# not serve @cloudflare/workerd-darwin-*/-windows-*, so npm install could not record
-# them, and npm ci then calls the lock file "out of sync" (EUSAGE, "Missing:
-# @cloudflare/workerd-darwin-64@ from lock file"). npm install with the same lock file
-# installs exactly the locked versions (it only adds what the lock lacks).
-npm_ci_or_install() {
+# npm ci: exactly the committed package-lock.json, never rewritten. The lock lists the
+# optional per-platform packages of every platform (workerd, esbuild: linux x64/arm64,
+# darwin x64/arm64, win32), so npm ci works on any of them. When it refuses (a lock out
+# of sync with package.json, a registry that does not serve a locked version), set-up
+# stops and says why: it never falls back to `npm install`, which rewrites the lock.
+npm_ci() {
   local log="$STATE_DIR/npm-ci.log"
   note "npm ci --no-audit --no-fund"
   if timeout 900 npm ci --no-audit --no-fund </dev/null >"$log" 2>&1; then
     return 0
   fi
-  local why before
-  why="$(grep -m1 '^npm error Missing:' "$log" || grep -m1 '^npm error' "$log" || tail -n 1 "$log")"
-  warn "npm ci failed (${why#npm error }); full log in ${log#"$ROOT"/}"
-  note "falling back to: npm install --no-audit --no-fund (installs the versions locked in package-lock.json)"
-  before="$(cksum <"$ROOT/package-lock.json")"
-  cp "$ROOT/package-lock.json" "$STATE_DIR/package-lock.json.orig"
-  timeout 900 npm install --no-audit --no-fund </dev/null || die "npm install failed too"
-  if [ "$(cksum <"$ROOT/package-lock.json")" != "$before" ]; then
-    # Depending on what npm's cache holds, npm install may add the other platforms'
-    # optional workerd entries to the lock. The installed versions are the locked ones
-    # either way; set-up never rewrites a tracked file, so the lock is put back.
-    cp "$STATE_DIR/package-lock.json.orig" "$ROOT/package-lock.json"
-    note "npm install added entries to package-lock.json; restored the committed lock file"
-  fi
-  rm -f "$STATE_DIR/package-lock.json.orig"
+  local why
+  why="$(grep -m1 '^npm error' "$log" || tail -n 1 "$log")"
+  sed -n '/^npm error/p' "$log" | head -n 20 >&2
+  die "npm ci failed (${why#npm error }); full log in ${log#"$ROOT"/}. package-lock.json must match \
+package.json: after changing package.json run 'npm install --package-lock-only' and commit \
+package-lock.json. Set-up does not rewrite it."
 }
 
 setup_node() {
@@ -287,7 +277,7 @@ setup_node() {
     local t0
     t0="$(now_us)"
     rm -f "$stamp"
-    npm_ci_or_install
+    npm_ci
     touch "$stamp"
     note "npm took $(since "$t0")"
   fi

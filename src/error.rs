@@ -246,6 +246,44 @@ impl fmt::Display for KeyRejection {
 }
 
 impl Error {
+    /// One error of every kind, in declaration order: the list generated references
+    /// (README, `index.d.ts`, `www/`) take codes and HTTP answers from
+    /// (`crate::reference`). A test below fails to compile when a variant is missing
+    /// from its exhaustive match, and fails when this list lacks the variant.
+    #[doc(hidden)]
+    pub const ALL_KINDS: &'static [Error] = &[
+        Error::TokenMissing,
+        Error::RequestMalformed("request"),
+        Error::TokenTooLarge { limit: 0 },
+        Error::TokenMalformed(Malformed::SegmentCount),
+        Error::CritUnsupported,
+        Error::B64Unsupported,
+        Error::AlgorithmNotAllowed,
+        Error::NoMatchingKey,
+        Error::KeyMismatch,
+        Error::SignatureInvalid,
+        Error::TokenExpired,
+        Error::TokenNotYetValid,
+        Error::IssuedInFuture,
+        Error::LifetimeTooLong,
+        Error::ClaimMissing("exp"),
+        Error::ClaimInvalid("exp"),
+        Error::IssuerMismatch,
+        Error::AudienceMismatch,
+        Error::SubjectMismatch,
+        Error::TypeMismatch,
+        Error::AssertionMismatch("method"),
+        Error::TokenReplayed,
+        Error::ReplayUnavailable,
+        Error::JwksUnavailable,
+        Error::JwksInvalid(JwksProblem::Malformed),
+        Error::ConfigInvalid("config"),
+        Error::ResponseFailed,
+        Error::RandomnessUnavailable,
+    ];
+}
+
+impl Error {
     /// The stable, machine-readable code of this error.
     pub fn code(&self) -> &'static str {
         match self {
@@ -437,4 +475,56 @@ fn quote_escape(s: &str) -> String {
             _ => vec![c],
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The position of `e`'s variant in the enum. Exhaustive: a new variant does not
+    /// compile until it is numbered here. Number it next and add it to `ALL_KINDS` at the
+    /// same position: the generated references (tests/generated.rs) then list its code.
+    fn ordinal(e: &Error) -> usize {
+        match e {
+            Error::TokenMissing => 0,
+            Error::RequestMalformed(_) => 1,
+            Error::TokenTooLarge { .. } => 2,
+            Error::TokenMalformed(_) => 3,
+            Error::CritUnsupported => 4,
+            Error::B64Unsupported => 5,
+            Error::AlgorithmNotAllowed => 6,
+            Error::NoMatchingKey => 7,
+            Error::KeyMismatch => 8,
+            Error::SignatureInvalid => 9,
+            Error::TokenExpired => 10,
+            Error::TokenNotYetValid => 11,
+            Error::IssuedInFuture => 12,
+            Error::LifetimeTooLong => 13,
+            Error::ClaimMissing(_) => 14,
+            Error::ClaimInvalid(_) => 15,
+            Error::IssuerMismatch => 16,
+            Error::AudienceMismatch => 17,
+            Error::SubjectMismatch => 18,
+            Error::TypeMismatch => 19,
+            Error::AssertionMismatch(_) => 20,
+            Error::TokenReplayed => 21,
+            Error::ReplayUnavailable => 22,
+            Error::JwksUnavailable => 23,
+            Error::JwksInvalid(_) => 24,
+            Error::ConfigInvalid(_) => 25,
+            Error::ResponseFailed => 26,
+            Error::RandomnessUnavailable => 27,
+        }
+    }
+
+    #[test]
+    fn all_kinds_lists_every_variant_once_in_order() {
+        let ordinals: Vec<usize> = Error::ALL_KINDS.iter().map(ordinal).collect();
+        let expected: Vec<usize> = (0..ordinals.len()).collect();
+        assert_eq!(ordinals, expected);
+        let mut codes: Vec<&str> = Error::ALL_KINDS.iter().map(Error::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Error::ALL_KINDS.len(), "codes are unique");
+    }
 }

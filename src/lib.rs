@@ -46,6 +46,7 @@ mod assertion;
 mod cache;
 mod claims;
 mod config;
+mod deploy_check;
 mod ec;
 mod edge_config;
 mod encoding;
@@ -55,6 +56,8 @@ mod forward;
 mod jwk;
 mod jwks;
 mod policy;
+#[doc(hidden)]
+pub mod reference;
 mod replay;
 mod rsa_emsa;
 mod rsa_public;
@@ -101,6 +104,9 @@ pub mod internals {
     pub use crate::cache::{
         max_age_from_cache_control, snapshot_key, FetchFailures, KidCooldown, UnknownKid,
         MAX_REMEMBERED_KIDS, MAX_STORED_SNAPSHOT_BYTES, SNAPSHOT_KEY_PREFIX,
+    };
+    pub use crate::deploy_check::{
+        check_wrangler, key_bindings, secrets_store_bindings, DeployViolation, KeyBinding,
     };
     pub use crate::edge_config::{
         EdgeConfig, IssuerConfig, Mode, PublishJwks, ReplayMode, RESERVED_HEADER_PREFIX,

@@ -5,22 +5,17 @@
 //! wait; servers bind 127.0.0.1 port 0 and are killed when their guard drops.
 #![cfg(feature = "cli")]
 
+mod common;
+
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::Duration;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
+use common::cli::*;
+use common::{
+    b64, header_of, payload_of, read_json, thumbprint_rfc7638 as thumbprint, unb64, TempDir,
+};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-
-const BIN: &str = env!("CARGO_BIN_EXE_jwt-edge");
 
 /// The fixed clock of these tests: 2023-11-14T22:13:20Z.
 const T0: i64 = 1_700_000_000;
@@ -38,179 +33,6 @@ const ALGS: [&str; 15] = [
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 // ------------------------------------------------------------------ helpers
-
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!(
-            "jwt-edge-cli-{tag}-{}-{}-{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn file(&self, name: &str, contents: &[u8]) -> PathBuf {
-        let path = self.join(name);
-        fs::write(&path, contents).expect("write temp file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The outcome of one run of the binary.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(self) -> Self {
-        assert_eq!(self.code, 0, "expected success: {self:?}");
-        self
-    }
-
-    /// The verdict `verify` prints on stdout.
-    fn verdict(&self) -> Value {
-        serde_json::from_str(self.stdout.trim())
-            .unwrap_or_else(|e| panic!("stdout is not a JSON verdict ({e}): {self:?}"))
-    }
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 temp path")
-}
-
-fn run(args: &[&str]) -> Run {
-    run_full(args, None, Duration::from_secs(120))
-}
-
-fn run_stdin(args: &[&str], stdin: &[u8]) -> Run {
-    run_full(args, Some(stdin), Duration::from_secs(120))
-}
-
-/// Runs the binary with a bounded wait; fails on a timeout, a signal or a panic message.
-fn run_full(args: &[&str], stdin: Option<&[u8]>, timeout: Duration) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {BIN}: {e}"));
-    if let Some(input) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin pipe");
-        let data = input.to_vec();
-        thread::spawn(move || {
-            let _ = pipe.write_all(&data);
-        });
-    }
-    let mut out = child.stdout.take().expect("stdout pipe");
-    let mut err = child.stderr.take().expect("stderr pipe");
-    let out_reader = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_reader = thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait().expect("wait") {
-            Some(status) => break status,
-            None if Instant::now() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("jwt-edge {args:?} did not finish within {timeout:?}");
-            }
-            None => thread::sleep(Duration::from_millis(10)),
-        }
-    };
-    let stdout = String::from_utf8_lossy(&out_reader.join().unwrap_or_default()).into_owned();
-    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
-    let code = status
-        .code()
-        .unwrap_or_else(|| panic!("jwt-edge {args:?} killed by a signal; stderr: {stderr}"));
-    assert!(
-        !stderr.contains("panicked") && !stdout.contains("panicked"),
-        "jwt-edge {args:?} panicked: {stderr}"
-    );
-    Run {
-        code,
-        stdout,
-        stderr,
-    }
-}
-
-fn b64(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
-
-fn unb64(text: &str) -> Vec<u8> {
-    Base64UrlUnpadded::decode_vec(text).unwrap_or_else(|_| panic!("not base64url: {text}"))
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path:?}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?} is not JSON ({e}): {text}"))
-}
-
-fn mode(path: &Path) -> u32 {
-    fs::metadata(path)
-        .unwrap_or_else(|e| panic!("stat {path:?}: {e}"))
-        .permissions()
-        .mode()
-        & 0o777
-}
-
-/// RFC 7638 §3 thumbprint, computed here independently of the crate.
-fn thumbprint(jwk: &Value) -> String {
-    let names: &[&str] = match jwk["kty"].as_str() {
-        Some("RSA") => &["e", "kty", "n"],
-        Some("EC") => &["crv", "kty", "x", "y"],
-        Some("OKP") => &["crv", "kty", "x"],
-        Some("oct") => &["k", "kty"],
-        other => panic!("unexpected kty {other:?}"),
-    };
-    let members: Vec<String> = names
-        .iter()
-        .map(|n| {
-            let v = jwk[*n]
-                .as_str()
-                .unwrap_or_else(|| panic!("member {n} missing"));
-            format!("\"{n}\":\"{v}\"")
-        })
-        .collect();
-    b64(&Sha256::digest(
-        format!("{{{}}}", members.join(",")).as_bytes(),
-    ))
-}
 
 fn is_thumbprint_shaped(kid: &str) -> bool {
     kid.len() == 43
@@ -240,106 +62,6 @@ fn expected_kind(alg: &str) -> (&'static str, Option<&'static str>) {
         "EdDSA" | "Ed25519" => ("OKP", Some("Ed25519")),
         other => panic!("unknown alg {other}"),
     }
-}
-
-fn is_hmac(alg: &str) -> bool {
-    alg.starts_with("HS")
-}
-
-/// `keygen --alg ALG --out DIR/NAME`: returns the private key path and the printed
-/// public JWK (`Value::Null` for HS*).
-fn keygen(dir: &TempDir, alg: &str, name: &str) -> (PathBuf, Value) {
-    let out = dir.join(name);
-    let r = run(&["keygen", "--alg", alg, "--out", p(&out)]).ok();
-    let public = if is_hmac(alg) {
-        Value::Null
-    } else {
-        serde_json::from_str(r.stdout.trim())
-            .unwrap_or_else(|e| panic!("keygen {alg} stdout is not a JWK ({e}): {r:?}"))
-    };
-    (out, public)
-}
-
-fn write_jwks(dir: &TempDir, name: &str, keys: &[&Value]) -> PathBuf {
-    dir.file(name, json!({ "keys": keys }).to_string().as_bytes())
-}
-
-fn now_arg(t: i64) -> String {
-    t.to_string()
-}
-
-/// `--now T sign ARGS...`, returning the token.
-fn sign_at(t: i64, args: &[&str]) -> String {
-    let now = now_arg(t);
-    let mut all = vec!["--now", now.as_str(), "sign"];
-    all.extend_from_slice(args);
-    let r = run(&all).ok();
-    let token = r.stdout.trim().to_owned();
-    assert_eq!(
-        token.split('.').count(),
-        3,
-        "sign printed no compact JWS: {r:?}"
-    );
-    token
-}
-
-/// `--now T verify ARGS... TOKEN`.
-fn verify_at(t: i64, args: &[&str], token: &str) -> Run {
-    let now = now_arg(t);
-    let mut all = vec!["--now", now.as_str(), "verify"];
-    all.extend_from_slice(args);
-    all.push(token);
-    run(&all)
-}
-
-/// Asserts a refusal: exit status, `valid: false`, code and family; the message never
-/// echoes the token's payload.
-fn assert_refused(r: &Run, exit: i32, code: &str, family: &str, token: &str) {
-    assert_eq!(r.code, exit, "exit status for {code}: {r:?}");
-    let v = r.verdict();
-    assert_eq!(v["valid"], json!(false), "{r:?}");
-    assert_eq!(v["code"], json!(code), "{r:?}");
-    assert_eq!(v["family"], json!(family), "{r:?}");
-    let message = v["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no message: {r:?}"));
-    assert!(!message.is_empty(), "{r:?}");
-    if let Some(payload) = token.split('.').nth(1) {
-        if payload.len() > 8 {
-            assert!(
-                !message.contains(payload),
-                "message echoes the token: {r:?}"
-            );
-        }
-    }
-}
-
-fn payload_of(token: &str) -> Value {
-    let segment = token.split('.').nth(1).expect("payload segment");
-    serde_json::from_slice(&unb64(segment)).expect("payload JSON")
-}
-
-fn header_of(token: &str) -> Value {
-    let segment = token.split('.').next().expect("header segment");
-    serde_json::from_slice(&unb64(segment)).expect("header JSON")
-}
-
-fn assert_usage_or_io_error(r: &Run, what: &str) {
-    assert!(
-        r.code == 1 || r.code == 2,
-        "{what}: expected exit 1 or 2: {r:?}"
-    );
-    assert!(
-        !r.stderr.trim().is_empty(),
-        "{what}: no message on stderr: {r:?}"
-    );
-}
-
-/// An ES256 key, its public JWKS file and its private JWK path, in `dir`.
-fn es256_setup(dir: &TempDir) -> (PathBuf, PathBuf, Value) {
-    let (key, public) = keygen(dir, "ES256", "es256.jwk");
-    let jwks = write_jwks(dir, "es256.jwks.json", &[&public]);
-    (key, jwks, public)
 }
 
 // ------------------------------------------------------------------ help
@@ -811,57 +533,11 @@ fn verify_verdicts_and_exit_statuses() {
     assert_eq!(r.code, 0, "token on stdin: {r:?}");
     assert_eq!(r.verdict()["valid"], json!(true));
 
-    // Claims: 14.
-    let r = verify_at(T0 + 3600, &base, &token);
-    assert_refused(&r, 14, "token_expired", "claims", &token);
-    let r = verify_at(T0 - 3600, &base, &token);
-    assert_refused(&r, 14, "iat_in_future", "claims", &token);
-    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--aud", "api://other"], &token);
-    assert_refused(&r, 14, "audience_mismatch", "claims", &token);
-    let r = verify_at(
-        T0 + 5,
-        &["--jwks", &jwks, "--iss", "https://evil.example"],
-        &token,
-    );
-    assert_refused(&r, 14, "issuer_mismatch", "claims", &token);
-    // Several --iss / --aud: one must match.
-    let r = verify_at(
-        T0 + 5,
-        &[
-            "--jwks",
-            &jwks,
-            "--iss",
-            "https://x",
-            "--iss",
-            ISS,
-            "--aud",
-            "x",
-            "--aud",
-            AUD,
-        ],
-        &token,
-    );
-    assert_eq!(r.code, 0, "{r:?}");
-    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--sub", "user-2"], &token);
-    assert_refused(&r, 14, "subject_mismatch", "claims", &token);
-    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--typ", "at+jwt"], &token);
-    assert_refused(&r, 14, "typ_mismatch", "claims", &token);
-    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--max-lifetime", "30s"], &token);
-    assert_refused(&r, 14, "lifetime_too_long", "claims", &token);
-    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--max-lifetime", "2m"], &token);
-    assert_eq!(r.code, 0, "{r:?}");
+    // One row per run: the clock, the options after `--jwks FILE`, the token, and the
+    // refusal expected (exit status, code, family), or `None` for a valid verdict.
+    let (_, other_public) = keygen(&dir, "ES256", "other.jwk");
+    let other_jwks = write_jwks(&dir, "other.jwks.json", &[&other_public]);
     let no_jti = sign_at(T0, &["--key", &key, "--jti", "none"]);
-    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--require-jti"], &no_jti);
-    assert_refused(&r, 14, "claim_missing", "claims", &no_jti);
-    let r = verify_at(T0 + 5, &base, &no_jti);
-    assert_eq!(r.code, 0, "jti is not required by default: {r:?}");
-    // Clock skew: 60 s by default, configurable.
-    let r = verify_at(T0 + 100, &base, &token);
-    assert_eq!(r.code, 0, "within the default 60 s skew: {r:?}");
-    let r = verify_at(T0 + 100, &["--jwks", &jwks, "--skew", "0"], &token);
-    assert_refused(&r, 14, "token_expired", "claims", &token);
-
-    // Signature: 13.
     let parts: Vec<&str> = token.split('.').collect();
     let mut claims = payload_of(&token);
     claims["sub"] = json!("admin");
@@ -871,27 +547,55 @@ fn verify_verdicts_and_exit_statuses() {
         b64(claims.to_string().as_bytes()),
         parts[2]
     );
-    let r = verify_at(T0 + 5, &base, &tampered);
-    assert_refused(&r, 13, "signature_invalid", "signature", &tampered);
     let mut sig = unb64(parts[2]);
     sig[5] ^= 0x01;
     let flipped = format!("{}.{}.{}", parts[0], parts[1], b64(&sig));
-    let r = verify_at(T0 + 5, &base, &flipped);
-    assert_refused(&r, 13, "signature_invalid", "signature", &flipped);
-
-    // Key: 12.
-    let (_, other_public) = keygen(&dir, "ES256", "other.jwk");
-    let other_jwks = write_jwks(&dir, "other.jwks.json", &[&other_public]);
-    let r = verify_at(T0 + 5, &["--jwks", p(&other_jwks)], &token);
-    assert_refused(&r, 12, "no_matching_key", "key", &token);
-    let r = verify_at(T0 + 5, &["--jwks", &jwks, "--alg", "RS256"], &token);
-    assert_refused(&r, 12, "alg_not_allowed", "key", &token);
-    let r = verify_at(
-        T0 + 5,
-        &["--jwks", &jwks, "--alg", "RS256", "--alg", "ES256"],
-        &token,
-    );
-    assert_eq!(r.code, 0, "{r:?}");
+    const VALID: Option<(i32, &str, &str)> = None;
+    let claims_refusal = |code| Some((14, code, "claims"));
+    type Row<'a> = (i64, Vec<&'a str>, &'a str, Option<(i32, &'a str, &'a str)>);
+    #[rustfmt::skip]
+    let rows: Vec<Row> = vec![
+        // Claims: 14.
+        (T0 + 3600, vec![], &token, claims_refusal("token_expired")),
+        (T0 - 3600, vec![], &token, claims_refusal("iat_in_future")),
+        (T0 + 5, vec!["--aud", "api://other"], &token, claims_refusal("audience_mismatch")),
+        (T0 + 5, vec!["--iss", "https://evil.example"], &token, claims_refusal("issuer_mismatch")),
+        // Several --iss / --aud: one must match.
+        (T0 + 5, vec!["--iss", "https://x", "--iss", ISS, "--aud", "x", "--aud", AUD], &token, VALID),
+        (T0 + 5, vec!["--sub", "user-2"], &token, claims_refusal("subject_mismatch")),
+        (T0 + 5, vec!["--typ", "at+jwt"], &token, claims_refusal("typ_mismatch")),
+        (T0 + 5, vec!["--max-lifetime", "30s"], &token, claims_refusal("lifetime_too_long")),
+        (T0 + 5, vec!["--max-lifetime", "2m"], &token, VALID),
+        (T0 + 5, vec!["--require-jti"], &no_jti, claims_refusal("claim_missing")),
+        // jti is not required by default.
+        (T0 + 5, vec![], &no_jti, VALID),
+        // Clock skew: 60 s by default, configurable.
+        (T0 + 100, vec![], &token, VALID),
+        (T0 + 100, vec!["--skew", "0"], &token, claims_refusal("token_expired")),
+        // Signature: 13.
+        (T0 + 5, vec![], &tampered, Some((13, "signature_invalid", "signature"))),
+        (T0 + 5, vec![], &flipped, Some((13, "signature_invalid", "signature"))),
+        // Key: 12.
+        (T0 + 5, vec!["--jwks", p(&other_jwks)], &token, Some((12, "no_matching_key", "key"))),
+        (T0 + 5, vec!["--alg", "RS256"], &token, Some((12, "alg_not_allowed", "key"))),
+        (T0 + 5, vec!["--alg", "RS256", "--alg", "ES256"], &token, VALID),
+    ];
+    for (at, options, token, expected) in rows {
+        // A later `--jwks` (another file) replaces the first.
+        let args: Vec<&str> = if options.first() == Some(&"--jwks") {
+            options.clone()
+        } else {
+            base.iter()
+                .copied()
+                .chain(options.iter().copied())
+                .collect()
+        };
+        let r = verify_at(at, &args, token);
+        match expected {
+            None => assert_eq!(r.code, 0, "{args:?} at {at}: {r:?}"),
+            Some((exit, code, family)) => assert_refused(&r, exit, code, family, token),
+        }
+    }
     let claims_b64 = b64(payload_of(&token).to_string().as_bytes());
     for none_header in [
         r#"{"alg":"none"}"#,
@@ -1326,35 +1030,6 @@ fn rotation_refuses_retention_shorter_than_token_lifetime() {
     assert_eq!(kids_of(&jwks), [r.stdout.trim().to_owned()]);
 }
 
-/// Every file and directory under `root` (relative path → SHA-256 of the bytes and the
-/// mode, `None` for a directory), to compare a tree before and after a command.
-fn tree(root: &Path) -> std::collections::BTreeMap<String, Option<(String, u32)>> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut todo = vec![root.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.expect("dir entry").path();
-            let name = path
-                .strip_prefix(root)
-                .expect("under root")
-                .display()
-                .to_string();
-            if path.is_dir() {
-                out.insert(name, None);
-                todo.push(path);
-            } else {
-                let digest = Sha256::digest(fs::read(&path).expect("read file"));
-                let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
-                out.insert(name, Some((hex, mode(&path))));
-            }
-        }
-    }
-    out
-}
-
 /// README "The issuer's side", step 1, on a fresh directory: `public/` does not exist yet.
 #[test]
 fn rotation_in_a_fresh_directory_creates_the_jwks_directory() {
@@ -1370,7 +1045,7 @@ fn rotation_in_a_fresh_directory_creates_the_jwks_directory() {
     .ok();
     let kid = r.stdout.trim().to_owned();
     assert_eq!(kids_of(&jwks), [kid.as_str()]);
-    assert_eq!(read_json(&keys.join("current.jwk"))["kid"], json!(kid));
+    assert_eq!(read_json(keys.join("current.jwk"))["kid"], json!(kid));
     assert_eq!(mode(&keys.join(format!("{kid}.jwk"))), 0o600);
     let files: Vec<String> = tree(&dir.0).into_keys().collect();
     let mut expected = vec![
@@ -1437,157 +1112,6 @@ fn a_failed_rotation_changes_nothing() {
 }
 
 // ------------------------------------------------------------------ serve
-
-/// A running `jwt-edge serve`, killed on drop.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> Server {
-    let mut all = vec!["serve", "--addr", "127.0.0.1:0"];
-    all.extend_from_slice(args);
-    let mut child = Command::new(BIN)
-        .args(&all)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                let _ = tx.send(rest.trim().to_owned());
-            }
-        }
-    });
-    let mut server = Server {
-        child,
-        addr: String::new(),
-    };
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(addr) => server.addr = addr,
-        Err(_) => panic!("serve {args:?} printed no `listening on http://` line within 30 s"),
-    }
-    assert!(
-        server.addr.starts_with("127.0.0.1:"),
-        "addr {}",
-        server.addr
-    );
-    assert_ne!(server.addr, "127.0.0.1:0", "the actual port is not shown");
-    server
-}
-
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn http_get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Response {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        request.push_str(&format!("{n}: {v}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 8192];
-    // Read until the server closes, or until a complete Content-Length body is in.
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => raw.extend_from_slice(&buf[..n]),
-            Err(e) => panic!("read from {addr}{path}: {e}"),
-        }
-        if let Some(end) = find(&raw, b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
-            let len = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok());
-            let bodyless = head.starts_with("http/1.1 304") || head.starts_with("http/1.0 304");
-            if bodyless || len.is_some_and(|len| raw.len() >= end + 4 + len) {
-                break;
-            }
-        }
-    }
-    let end = find(&raw, b"\r\n\r\n").expect("HTTP head");
-    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[end + 4..].to_vec();
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    if chunked {
-        body = dechunk(&body);
-    } else if let Some(len) = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-    {
-        body.truncate(len);
-    }
-    Response {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = find(data, b"\r\n") {
-        let size_text = String::from_utf8_lossy(&data[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .expect("chunk size");
-        if size == 0 {
-            break;
-        }
-        let start = eol + 2;
-        out.extend_from_slice(&data[start..start + size]);
-        data = &data[start + size + 2..];
-    }
-    out
-}
 
 #[test]
 fn serve_jwks_with_caching_headers_and_local_tokens() {
@@ -1859,10 +1383,20 @@ fn bad_inputs_are_clear_errors_not_panics() {
             "{what}: exit {} is neither 1 nor 2: {r:?}",
             r.code
         );
-        assert!(
-            !r.stderr.trim().is_empty(),
-            "{what}: no message on stderr: {r:?}"
-        );
+        if r.code == 17 {
+            // The core refused the options (config_invalid naming the flag): a verdict
+            // on stdout, like every refusal of `verify`.
+            assert_eq!(
+                r.verdict()["code"],
+                json!("config_invalid"),
+                "{what}: {r:?}"
+            );
+        } else {
+            assert!(
+                !r.stderr.trim().is_empty(),
+                "{what}: no message on stderr: {r:?}"
+            );
+        }
         assert!(
             !r.stdout.contains("\"valid\":true") && !r.stdout.contains("eyJ"),
             "{what}: printed a result: {r:?}"

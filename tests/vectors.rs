@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{code, read_json};
+use common::{b64, code, read_json, unb64};
 use jwt_edge::{Algorithm, ClaimsPolicy, Jwk, JwkSet, JwksOptions, Verifier, VerifyOptions};
 use serde_json::{json, Value};
 
@@ -68,9 +68,12 @@ fn jwt_vector(name: &str) {
         code(verifier.verify(jws, 1_300_819_380 + 60)),
         "token_expired"
     );
-    // One flipped character in the payload breaks the signature.
+    // One changed claim (iss "joe" → "jof", re-encoded) breaks the signature.
     let mut parts: Vec<String> = jws.split('.').map(str::to_owned).collect();
-    parts[1] = parts[1].replacen("joe", "jof", 1).replacen('e', "f", 1);
+    let payload = String::from_utf8(unb64(&parts[1])).unwrap();
+    let forged = payload.replacen("\"joe\"", "\"jof\"", 1);
+    assert_ne!(forged, payload, "the payload names iss joe");
+    parts[1] = b64(forged.as_bytes());
     assert_eq!(
         code(verifier.verify(&parts.join("."), BEFORE_EXP)),
         "signature_invalid"

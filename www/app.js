@@ -2,7 +2,10 @@
 // (vendored by scripts/build-npm.sh into ./vendor/jwt-edge). The token never leaves the
 // page: the only network request this script makes is for a JWKS URL the user gives.
 
-/** Every ErrorCode of index.d.ts, in plain language. */
+// Codes and algorithm names come from the core, generated into ./reference.js.
+import { ALL_ALGORITHMS, DEFAULT_ALGORITHMS } from './reference.js';
+
+/** Every ErrorCode (index.d.ts, www/reference.js's ERROR_CODES), in plain language. */
 export const EXPLANATIONS = Object.freeze({
   token_missing: 'No token was given. Paste a compact JWT: three base64url parts separated by dots.',
   request_malformed:
@@ -48,11 +51,10 @@ export const EXPLANATIONS = Object.freeze({
     'The edge worker could not draw random bytes for the signed assertion it forwards, so it refused the request rather than send a guessable one.',
 });
 
-/** Every Algorithm of index.d.ts. */
+/** Every algorithm the core verifies, the default allow-list first (www/reference.js). */
 export const ALGORITHMS = Object.freeze([
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
-  'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA', 'Ed25519',
-  'HS256', 'HS384', 'HS512',
+  ...DEFAULT_ALGORITHMS,
+  ...ALL_ALGORITHMS.filter((alg) => !DEFAULT_ALGORITHMS.includes(alg)),
 ]);
 
 const $ = (id) => document.getElementById(id);

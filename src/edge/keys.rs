@@ -94,21 +94,22 @@ fn kv_key(isolate: &Isolate, issuer: &str, uri: &str) -> String {
     snapshot_key(issuer, uri, &isolate.config.jwks_options())
 }
 
-/// The configured HMAC secrets of an issuer, from Worker secrets (never from config):
+/// The configured HMAC secrets of an issuer, from Worker secrets or Secrets Store
+/// bindings read once per isolate (`super::secrets`), never from the configuration:
 /// `hmac_secret` unnamed (any `kid`), each of `hmac_secrets` named by its `kid`. A
 /// binding that is missing, not base64url, a placeholder, or too short is
 /// `config_invalid` naming the field (and logged with the reason, never the value).
-fn hmac_keys(isolate: &Isolate, env: &Env, index: usize) -> Result<Vec<Jwk>, Error> {
+fn hmac_keys(isolate: &Isolate, index: usize) -> Result<Vec<Jwk>, Error> {
     let (issuer, _) = isolate.issuer(index)?;
     let mut keys = Vec::new();
     if let Some(name) = &issuer.hmac_secret {
-        let key = secret_bytes(env, name)
+        let key = secret_bytes(isolate, name)
             .and_then(|bytes| Jwk::unnamed_hmac_secret(bytes).map_err(KeyRejection::code))
             .map_err(|why| refused_secret("issuers.hmac_secret", name, why))?;
         keys.push(key);
     }
     for (kid, name) in &issuer.hmac_secrets {
-        let key = secret_bytes(env, name)
+        let key = secret_bytes(isolate, name)
             .and_then(|bytes| {
                 Jwk::named_hmac_secret(kid.clone(), bytes).map_err(KeyRejection::code)
             })
@@ -118,15 +119,10 @@ fn hmac_keys(isolate: &Isolate, env: &Env, index: usize) -> Result<Vec<Jwk>, Err
     Ok(keys)
 }
 
-/// The bytes of the secret in binding `name`, read by the core's parser; on failure,
+/// The bytes of the secret in binding `name`, parsed by the core; on failure,
 /// the reason's code.
-fn secret_bytes(env: &Env, name: &str) -> Result<Vec<u8>, &'static str> {
-    let value = env
-        .secret(name)
-        .map(|s| s.to_string())
-        .or_else(|_| env.var(name).map(|v| v.to_string()))
-        .map_err(|_| "missing_binding")?;
-    parse_secret_text(&value).map_err(KeyRejection::code)
+fn secret_bytes(isolate: &Isolate, name: &str) -> Result<Vec<u8>, &'static str> {
+    parse_secret_text(isolate.secrets.text(name)?).map_err(KeyRejection::code)
 }
 
 fn refused_secret(field: &'static str, binding: &str, why: &'static str) -> Error {
@@ -143,7 +139,7 @@ fn refused_secret(field: &'static str, binding: &str, why: &'static str) -> Erro
 /// HMAC secrets. Done once per snapshot, never per request. The set's hygiene runs here
 /// for a snapshot read from KV as for a fetched one, and a set with no usable key of
 /// its own is refused (a configured secret does not make it usable).
-fn build(isolate: &Isolate, env: &Env, index: usize, snapshot: JwksSnapshot) -> FetchResult {
+fn build(isolate: &Isolate, index: usize, snapshot: JwksSnapshot) -> FetchResult {
     let (issuer, _) = isolate.issuer(index)?;
     let mut keys = JwkSet::parse_fetched(snapshot.jwks.as_bytes(), &isolate.config.jwks_options())?;
     for skipped in keys.skipped() {
@@ -154,7 +150,7 @@ fn build(isolate: &Isolate, env: &Env, index: usize, snapshot: JwksSnapshot) -> 
             skipped.reason.code()
         );
     }
-    for secret in hmac_keys(isolate, env, index)? {
+    for secret in hmac_keys(isolate, index)? {
         keys.push(secret);
     }
     let verifier = Verifier::new(keys, isolate.config.verify_options(issuer)?)?;
@@ -183,7 +179,7 @@ pub async fn verifier_for(
             return Ok((Rc::clone(v), Tier::Secret));
         }
         let mut keys = JwkSet::new();
-        for secret in hmac_keys(isolate, env, index)? {
+        for secret in hmac_keys(isolate, index)? {
             keys.push(secret);
         }
         let verifier = Rc::new(Verifier::new(keys, isolate.config.verify_options(issuer)?)?);
@@ -199,7 +195,7 @@ pub async fn verifier_for(
         let key = kv_key(isolate, &issuer.issuer, &uri);
         if let Some(snapshot) = read_kv(env, &key, &uri, policy, now).await {
             if snapshot.freshness(policy, now) != Freshness::Expired {
-                if let Ok(keys) = build(isolate, env, index, snapshot) {
+                if let Ok(keys) = build(isolate, index, snapshot) {
                     *state.cached.borrow_mut() = Some(Rc::clone(&keys));
                     current = Some(keys);
                     tier = Tier::Kv;
@@ -482,7 +478,7 @@ async fn fetch_and_store(
         _ => return Err(Error::JwksUnavailable),
     };
     // Hygiene before anything is stored: a set that fails it never replaces a good one.
-    let keys = build(isolate, env, index, snapshot)?;
+    let keys = build(isolate, index, snapshot)?;
     if previous
         .as_ref()
         .is_some_and(|p| keys.snapshot.replaces_every_key_of(p))

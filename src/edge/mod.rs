@@ -5,6 +5,7 @@
 mod keys;
 mod replay;
 mod respond;
+mod secrets;
 mod strict;
 
 use std::cell::RefCell;
@@ -35,6 +36,8 @@ pub(crate) struct Isolate {
     pub replay: Vec<RefCell<ReplayMemory>>,
     /// The signer of origin assertions, when configured.
     pub assertion: Option<AssertionSigner>,
+    /// The key material the configuration names, read once.
+    pub secrets: secrets::Secrets,
 }
 
 thread_local! {
@@ -55,19 +58,21 @@ impl Isolate {
     }
 }
 
-/// Validates the configuration once per isolate.
-fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
-    ISOLATE.with(|cell| {
-        if let Some(state) = cell.borrow().as_ref() {
-            return state.clone();
-        }
-        let loaded = env
-            .var("JWT_EDGE_CONFIG")
-            .map_err(|_| Error::ConfigInvalid("JWT_EDGE_CONFIG"))
-            .and_then(|v| EdgeConfig::from_json(&v.to_string()))
-            .and_then(|config| {
-                let assertion = assertion_signer(env, &config)?;
-                Ok(Rc::new(Isolate {
+/// Validates the configuration and reads its key bindings once per isolate. Two first
+/// requests may both load it; the first to finish is kept.
+async fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
+    if let Some(state) = ISOLATE.with(|cell| cell.borrow().clone()) {
+        return state;
+    }
+    let config = env
+        .var("JWT_EDGE_CONFIG")
+        .map_err(|_| Error::ConfigInvalid("JWT_EDGE_CONFIG"))
+        .and_then(|v| EdgeConfig::from_json(&v.to_string()));
+    let loaded = match config {
+        Ok(config) => {
+            let secrets = secrets::load(env, &config).await;
+            assertion_signer(&secrets, &config).map(|assertion| {
+                Rc::new(Isolate {
                     keys: config
                         .issuers
                         .iter()
@@ -80,8 +85,16 @@ fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
                         .collect(),
                     config,
                     assertion,
-                }))
-            });
+                    secrets,
+                })
+            })
+        }
+        Err(err) => Err(err),
+    };
+    ISOLATE.with(|cell| {
+        if let Some(state) = cell.borrow().as_ref() {
+            return state.clone();
+        }
         if let Err(err) = &loaded {
             worker::console_error!("{{\"event\":\"config_invalid\",\"detail\":\"{err}\"}}");
         }
@@ -90,18 +103,20 @@ fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
     })
 }
 
-/// The assertion signer, its key read from a Worker secret once per isolate. A missing
-/// or unusable key fails every request closed rather than forwarding unsigned.
-fn assertion_signer(env: &Env, config: &EdgeConfig) -> Result<Option<AssertionSigner>, Error> {
+/// The assertion signer, its key read from a Worker secret or a Secrets Store binding
+/// once per isolate. A missing or unusable key fails every request closed rather than
+/// forwarding unsigned.
+fn assertion_signer(
+    secrets: &secrets::Secrets,
+    config: &EdgeConfig,
+) -> Result<Option<AssertionSigner>, Error> {
     let Some(settings) = &config.assertion else {
         return Ok(None);
     };
-    let missing = Error::ConfigInvalid("assertion.key_secret");
-    let text = env
-        .secret(&settings.key_secret)
-        .map_err(|_| missing.clone())?
-        .to_string();
-    let jwk = parse_private_jwk(&text)?;
+    let text = secrets
+        .text(&settings.key_secret)
+        .map_err(|_| Error::ConfigInvalid("assertion.key_secret"))?;
+    let jwk = parse_private_jwk(text)?;
     AssertionSigner::new(&jwk, settings.clone()).map(Some)
 }
 
@@ -121,7 +136,7 @@ struct Decision {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let started = worker::Date::now().as_millis();
-    let state = match isolate(&env) {
+    let state = match isolate(&env).await {
         Ok(state) => state,
         Err(err) => return respond::refusal(&err, "jwt-edge"),
     };

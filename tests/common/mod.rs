@@ -1,7 +1,15 @@
-//! Shared helpers for the integration tests: fixture loading, base64url, and a
-//! test-only HS256/ES256 signer built on jwt-compact and p256 (independent of the
-//! code under test, which only verifies).
+//! Shared helpers for the integration tests: fixture loading, base64url, token and
+//! JWK inspection (an RFC 7638 thumbprint computed here, independently of the crate),
+//! temporary directories, and a test-only HS256 signer built on jwt-compact
+//! (independent of the code under test, which only verifies). `cli` (feature `cli`)
+//! runs the `jwt-edge` binary.
 #![allow(dead_code)]
+
+#[cfg(feature = "cli")]
+pub mod cli;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use jwt_compact::alg::{Hs256, Hs256Key};
@@ -20,7 +28,81 @@ pub fn b64(bytes: &[u8]) -> String {
 }
 
 pub fn unb64(text: &str) -> Vec<u8> {
-    Base64UrlUnpadded::decode_vec(text).expect("test base64")
+    Base64UrlUnpadded::decode_vec(text).unwrap_or_else(|_| panic!("not base64url: {text}"))
+}
+
+/// The decoded JSON payload of a compact token (no verification).
+pub fn payload_of(token: &str) -> Value {
+    let segment = token.split('.').nth(1).expect("payload segment");
+    serde_json::from_slice(&unb64(segment)).expect("payload JSON")
+}
+
+/// The decoded JSON header of a compact token (no verification).
+pub fn header_of(token: &str) -> Value {
+    let segment = token.split('.').next().expect("header segment");
+    serde_json::from_slice(&unb64(segment)).expect("header JSON")
+}
+
+/// RFC 7638 §3 thumbprint (SHA-256), computed here independently of the crate: the
+/// required members of the key type, in lexicographic order, no whitespace.
+pub fn thumbprint_rfc7638(jwk: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let names: &[&str] = match jwk["kty"].as_str() {
+        Some("RSA") => &["e", "kty", "n"],
+        Some("EC") => &["crv", "kty", "x", "y"],
+        Some("OKP") => &["crv", "kty", "x"],
+        Some("oct") => &["k", "kty"],
+        other => panic!("unexpected kty {other:?}"),
+    };
+    let members: Vec<String> = names
+        .iter()
+        .map(|n| {
+            let v = jwk[*n]
+                .as_str()
+                .unwrap_or_else(|| panic!("member {n} missing"));
+            format!("\"{n}\":\"{v}\"")
+        })
+        .collect();
+    b64(&Sha256::digest(
+        format!("{{{}}}", members.join(",")).as_bytes(),
+    ))
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = std::env::temp_dir().join(format!(
+            "jwt-edge-test-{tag}-{}-{}-{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Writes `contents` to `name` in the directory; returns its path.
+    pub fn file(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.join(name);
+        std::fs::write(&path, contents).expect("write temp file");
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Signs raw header and payload bytes with HS256 over [`SECRET`].
@@ -64,9 +146,10 @@ pub fn code<T: std::fmt::Debug>(r: Result<T, jwt_edge::Error>) -> &'static str {
     }
 }
 
-pub fn read_json(path: &str) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).expect("fixture json")
+pub fn read_json(path: impl AsRef<Path>) -> Value {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path:?}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?} is not JSON ({e}): {text}"))
 }
 
 /// The jose fixture file: `JWT_EDGE_FIXTURES` when set (fresh tokens minted by the

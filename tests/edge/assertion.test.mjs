@@ -11,6 +11,8 @@ import net from 'node:net';
 import path from 'node:path';
 import * as jose from 'jose';
 import {
+  CLI_BIN,
+  ISS,
   JwksServer,
   Origin,
   ROOT,
@@ -26,9 +28,7 @@ import {
   waitFor,
 } from './harness.mjs';
 
-const ISS = 'https://issuer.edge.test';
 const TYP = 'jwt-edge-assertion+jwt';
-const BIN = process.env.JWT_EDGE_BIN || path.join(ROOT, 'target/debug/jwt-edge');
 const EXAMPLE = path.join(ROOT, 'examples/origin.mjs');
 
 let issuerKey;
@@ -158,7 +158,7 @@ test('the assertion fails at the origin when the path, a claim or the timestamp 
   );
 });
 
-test('the CLI verify-assertion agrees with jose', { skip: !existsSync(BIN) && 'no target/debug/jwt-edge' }, async () => {
+test('the CLI verify-assertion agrees with jose', { skip: !existsSync(CLI_BIN) && 'no target/debug/jwt-edge' }, async () => {
   const { seen, assertion } = await forwardOnce('/cli/check?q=1');
   const dir = tempDir();
   const keyFile = path.join(dir, 'assertion.pub.jwk');
@@ -166,7 +166,7 @@ test('the CLI verify-assertion agrees with jose', { skip: !existsSync(BIN) && 'n
   assert.ok(d);
   writeFileSync(keyFile, JSON.stringify(pub));
   const run = (...args) => {
-    const r = spawnSync(BIN, ['verify-assertion', '--key', keyFile, ...args, assertion], { encoding: 'utf8' });
+    const r = spawnSync(CLI_BIN, ['verify-assertion', '--key', keyFile, ...args, assertion], { encoding: 'utf8' });
     return { status: r.status, verdict: JSON.parse(r.stdout || '{}'), stderr: r.stderr };
   };
   const ok = run('--method', 'GET', '--path', seen.url);
@@ -180,7 +180,7 @@ test('the CLI verify-assertion agrees with jose', { skip: !existsSync(BIN) && 'n
   const later = run('--method', 'GET', '--path', seen.url, '--now', String(Math.floor(Date.now() / 1000) + 70));
   assert.deepEqual([later.status, later.verdict.code], [14, 'token_expired']);
   const forged = spawnSync(
-    BIN,
+    CLI_BIN,
     ['verify-assertion', '--key', keyFile, '--method', 'GET', '--path', seen.url, tamperPayload(assertion, (p) => (p.claims.sub = 'x'))],
     { encoding: 'utf8' },
   );

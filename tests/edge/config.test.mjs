@@ -3,9 +3,7 @@
 // worker fetches nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { JwksServer, closeAll, mint, newKey, startWorker } from './harness.mjs';
-
-const ISS = 'https://issuer.edge.test';
+import { ISS, JwksServer, closeAll, mint, newKey, startWorker } from './harness.mjs';
 
 let key;
 let jwks;

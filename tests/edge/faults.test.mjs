@@ -6,36 +6,28 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
 import {
+  AUD,
+  FAULT_ENTRY,
+  ISS,
   JwksServer,
-  ROOT,
   assertRefused,
   assertVerdict,
   b64u,
+  claimsFor,
   closeAll,
   mint,
   newKey,
   now,
   sleep,
   startWorker,
+  verdictConfig,
   waitFor,
 } from './harness.mjs';
 
-const ISS = 'https://issuer.edge.test';
-const AUD = 'api://edge';
-const ENTRY = ['fault-entry.mjs', 'memory-probe.mjs'].map((f) => path.join(ROOT, 'tests/edge', f));
-
 after(closeAll);
 
-const config = (jwks, extra = {}) => ({
-  issuers: [{ issuer: ISS, jwks_uri: jwks.uri, audiences: [AUD] }],
-  mode: 'verdict',
-  dev_allow_http_loopback: true,
-  fetch_timeout_ms: 2000,
-  ...extra,
-});
-const claims = (extra = {}) => ({ iss: ISS, sub: 'user-1', aud: AUD, ...extra });
+const config = (jwks, extra = {}) => verdictConfig(jwks, { fetch_timeout_ms: 2000, ...extra });
 const warnings = (worker, event) => worker.jsonLogs('warn').filter((l) => l.event === event);
 
 test('every key replaced at once: the new set is used, and it is logged as a warning', async () => {
@@ -44,20 +36,20 @@ test('every key replaced at once: the new set is used, and it is logged as a war
   const c = await newKey('EdDSA');
   const jwks = await JwksServer.start([a]);
   const worker = await startWorker({ config: config(jwks, { cache: { unknown_kid_cooldown: 0 } }) });
-  assertVerdict(await worker.fetch('/', { token: await mint(a, claims()) }), { jwks_source: 'issuer' });
+  assertVerdict(await worker.fetch('/', { token: await mint(a, claimsFor()) }), { jwks_source: 'issuer' });
 
   // Ordinary rotation overlaps: b is published next to a. No warning.
   jwks.setKeys(a, b);
-  assertVerdict(await worker.fetch('/', { token: await mint(b, claims()) }), { jwks_source: 'issuer' });
+  assertVerdict(await worker.fetch('/', { token: await mint(b, claimsFor()) }), { jwks_source: 'issuer' });
   assert.equal(warnings(worker, 'jwks_all_keys_changed').length, 0);
 
   // Then every key at once.
   jwks.setKeys(c);
-  assertVerdict(await worker.fetch('/', { token: await mint(c, claims()) }), { jwks_source: 'issuer' });
+  assertVerdict(await worker.fetch('/', { token: await mint(c, claimsFor()) }), { jwks_source: 'issuer' });
   await waitFor(() => warnings(worker, 'jwks_all_keys_changed').length === 1, { what: 'the warning' });
   const [warning] = warnings(worker, 'jwks_all_keys_changed');
   assert.equal(warning.iss, ISS);
-  assertRefused(await worker.fetch('/', { token: await mint(a, claims()) }), { status: 401, code: 'no_matching_key' });
+  assertRefused(await worker.fetch('/', { token: await mint(a, claimsFor()) }), { status: 401, code: 'no_matching_key' });
 });
 
 for (const mode of ['huge', 'huge-chunked']) {
@@ -69,7 +61,7 @@ for (const mode of ['huge', 'huge-chunked']) {
     fresh.mode = mode;
     const cold = await startWorker({ config: config(fresh) });
     const t0 = Date.now();
-    assertRefused(await cold.fetch('/', { token: await mint(key, claims()) }), { status: 503, code: 'jwks_unavailable' });
+    assertRefused(await cold.fetch('/', { token: await mint(key, claimsFor()) }), { status: 503, code: 'jwks_unavailable' });
     assert.ok(Date.now() - t0 < 2000, 'refused without waiting for the whole body');
     assert.ok(warnings(cold, 'jwks_fetch_failed').some((w) => w.code === 'jwks_invalid'), 'logged as jwks_invalid');
     if (mode === 'huge-chunked') {
@@ -84,10 +76,10 @@ for (const mode of ['huge', 'huge-chunked']) {
     const worker = await startWorker({
       config: config(jwks, { cache: { min_max_age: 1, default_max_age: 1, max_staleness: 60 } }),
     });
-    assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'issuer' });
+    assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
     jwks.mode = mode;
     await sleep(1300);
-    assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }));
+    assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }));
     await waitFor(
       () => warnings(worker, 'jwks_fetch_failed').some((w) => w.code === 'jwks_invalid'),
       { what: 'jwks_fetch_failed with jwks_invalid' },
@@ -99,9 +91,9 @@ for (const fault of ['reads', 'writes', 'both']) {
   test(`KV ${fault} failing: the worker fetches from the issuer and keeps serving`, async () => {
     const key = await newKey('ES256');
     const jwks = await JwksServer.start([key]);
-    const worker = await startWorker({ config: config(jwks), entry: ENTRY, bindings: { FAULT_KV: fault } });
+    const worker = await startWorker({ config: config(jwks), entry: FAULT_ENTRY, bindings: { FAULT_KV: fault } });
     for (let i = 0; i < 20; i++) {
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }));
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }));
     }
     // Isolate memory carries the set: one fetch for all 20.
     assert.equal(jwks.count, 1, 'one fetch from the issuer');
@@ -123,11 +115,11 @@ for (const fault of ['reads', 'writes', 'both']) {
     const jwks = await JwksServer.start([key]);
     const worker = await startWorker({
       config: config(jwks, { issuers: [{ issuer: ISS, jwks_uri: jwks.uri, audiences: [AUD], replay: 'best-effort' }] }),
-      entry: ENTRY,
+      entry: FAULT_ENTRY,
       bindings: { FAULT_KV: fault, FAULT_KV_BINDING: 'REPLAY' },
     });
     const replayWarnings = (event) => warnings(worker, event).filter((w) => w.binding === 'REPLAY');
-    const tokens = await Promise.all(Array.from({ length: 5 }, () => mint(key, claims({ jti: randomUUID() }))));
+    const tokens = await Promise.all(Array.from({ length: 5 }, () => mint(key, claimsFor({ jti: randomUUID() }))));
     for (const token of tokens) assertVerdict(await worker.fetch('/', { token }));
     for (const token of tokens) {
       assertRefused(await worker.fetch('/', { token }), { status: 401, code: 'token_replayed' });
@@ -140,7 +132,7 @@ for (const fault of ['reads', 'writes', 'both']) {
       assert.equal((await (await worker.kv('REPLAY')).list()).keys.length, 5, 'writes still land');
     }
     // A token without jti is still refused: the mode requires one.
-    assertRefused(await worker.fetch('/', { token: await mint(key, claims({ jti: undefined })) }), { status: 401, code: 'claim_missing' });
+    assertRefused(await worker.fetch('/', { token: await mint(key, claimsFor({ jti: undefined })) }), { status: 401, code: 'claim_missing' });
   });
 }
 
@@ -148,16 +140,16 @@ test('no JWKS_CACHE binding at all: keys come from the issuer and memory', async
   const key = await newKey('ES256');
   const jwks = await JwksServer.start([key]);
   const worker = await startWorker({ config: config(jwks), kvNamespaces: ['REPLAY'] });
-  for (let i = 0; i < 5; i++) assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }));
+  for (let i = 0; i < 5; i++) assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }));
   assert.equal(jwks.count, 1);
 });
 
 test('clock jumps: back a day serves the cached set without refetching; forward two days refetches', async () => {
   const key = await newKey('ES256');
   const jwks = await JwksServer.start([key]);
-  const worker = await startWorker({ config: config(jwks), entry: ENTRY });
+  const worker = await startWorker({ config: config(jwks), entry: FAULT_ENTRY });
   const at = (offset, token) => worker.fetch('/', { token, headers: { 'x-test-clock-offset': String(offset) } });
-  const mintAt = (offset, extra) => mint(key, claims({ iat: now() + offset, exp: now() + offset + 300, ...extra }));
+  const mintAt = (offset, extra) => mint(key, claimsFor({ iat: now() + offset, exp: now() + offset + 300, ...extra }));
 
   assertVerdict(await at(0, await mintAt(0)), { jwks_source: 'issuer' });
   assert.equal(jwks.count, 1);
@@ -169,7 +161,7 @@ test('clock jumps: back a day serves the cached set without refetching; forward 
   assertRefused(await at(back, await mintAt(0)), { status: 401, code: 'iat_in_future' });
   // Unknown kids while the clock is back: still at most one refetch per cooldown.
   for (let i = 0; i < 20; i++) {
-    const other = await mint(key, claims({ iat: now() + back, exp: now() + back + 300 }), { header: { kid: randomUUID() } });
+    const other = await mint(key, claimsFor({ iat: now() + back, exp: now() + back + 300 }), { header: { kid: randomUUID() } });
     assertRefused(await at(back, other), { status: 401, code: 'no_matching_key' });
   }
   assert.ok(jwks.count <= 2, `at most one refetch for 20 unknown kids (fetches: ${jwks.count})`);
@@ -187,13 +179,13 @@ test('10,000 requests with random unknown kids: at most one fetch per cooldown, 
   const key = await newKey('ES256');
   const jwks = await JwksServer.start([key]);
   const cooldown = 30;
-  const worker = await startWorker({ config: config(jwks, { cache: { unknown_kid_cooldown: cooldown } }), entry: ENTRY });
+  const worker = await startWorker({ config: config(jwks, { cache: { unknown_kid_cooldown: cooldown } }), entry: FAULT_ENTRY });
   const wasmMemory = async () => (await worker.fetch('/__test/wasm-memory')).json.bytes;
-  assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }));
+  assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }));
   const before = jwks.count;
 
   // Unsigned-by-anyone tokens that name a random kid: refused before any signature check.
-  const payload = b64u(claims({ iat: now(), exp: now() + 300 }));
+  const payload = b64u(claimsFor({ iat: now(), exp: now() + 300 }));
   const forged = () => `${b64u({ alg: 'ES256', kid: randomBytes(12).toString('base64url') })}.${payload}.${b64u(randomBytes(64))}`;
   const TOTAL = 10_000;
   const CONCURRENCY = 32;
@@ -231,5 +223,5 @@ test('10,000 requests with random unknown kids: at most one fetch per cooldown, 
   assert.ok(after - warm <= 128 * 1024, `wasm memory grew by ${after - warm} B from 1,000 to ${TOTAL} unknown kids`);
 
   // The worker is unharmed: a valid token is accepted from memory.
-  assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'memory' });
+  assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'memory' });
 });

@@ -13,11 +13,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, JwksServer, startWorker, closeAll, assertRefused } from './harness.mjs';
+import { FAULT_ENTRY, JwksServer, ROOT, assertRefused, closeAll, startWorker } from './harness.mjs';
 
 after(closeAll);
 
-const ENTRY = ['fault-entry.mjs', 'memory-probe.mjs'].map((f) => path.join(ROOT, 'tests/edge', f));
 const fixture = JSON.parse(readFileSync(path.join(ROOT, 'tests/fixtures/fuzz/parity.json'), 'utf8'));
 const B64TOKEN = /^[A-Za-z0-9\-._~+/=]+$/;
 
@@ -37,7 +36,7 @@ test('the worker gives the native verdict on every fuzzer input a header can car
       mode: 'verdict',
       dev_allow_http_loopback: true,
     },
-    entry: ENTRY,
+    entry: FAULT_ENTRY,
     bindings: { HS_SECRET: o.secret },
   });
 

@@ -23,6 +23,32 @@ export const WORKER_JS = path.join(ROOT, 'build/index.js');
 export const WORKER_WASM = path.join(ROOT, 'build/index_bg.wasm');
 export const COMPATIBILITY_DATE = '2026-11-17';
 
+/** The issuer and audience most tests configure and mint for. */
+export const ISS = 'https://issuer.edge.test';
+export const AUD = 'api://edge';
+/**
+ * The test-only entry modules in front of the built worker (`startWorker({ entry })`):
+ * tests/edge/fault-entry.mjs (fault injection) and the memory probe it imports.
+ */
+export const FAULT_ENTRY = ['fault-entry.mjs', 'memory-probe.mjs'].map((f) => path.join(ROOT, 'tests/edge', f));
+/** The CLI binary (`JWT_EDGE_BIN`, default the debug build). */
+export const CLI_BIN = process.env.JWT_EDGE_BIN || path.join(ROOT, 'target/debug/jwt-edge');
+
+/**
+ * A verdict-mode configuration with one issuer, ISS at `jwks` (a JwksServer or a URI)
+ * with audience AUD, plain http on loopback allowed. `extra` is merged into the
+ * configuration, `issuerExtra` into the issuer.
+ */
+export const verdictConfig = (jwks, extra = {}, issuerExtra = {}) => ({
+  issuers: [{ issuer: ISS, jwks_uri: jwks.uri ?? jwks, audiences: [AUD], ...issuerExtra }],
+  mode: 'verdict',
+  dev_allow_http_loopback: true,
+  ...extra,
+});
+
+/** Claims for ISS and AUD, subject user-1; `extra` overrides or adds. */
+export const claimsFor = (extra = {}) => ({ iss: ISS, sub: 'user-1', aud: AUD, ...extra });
+
 /** Unix seconds, as the worker sees them (the real clock). */
 export const now = () => Math.floor(Date.now() / 1000);
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -306,6 +332,9 @@ export class Origin {
  * Starts the built worker in workerd. `config` is an object (JSON-encoded into
  * JWT_EDGE_CONFIG) or, with `rawConfig`, the binding's exact text (`null`: no binding).
  * `persist`: a directory for KV, shared by instances started with the same one.
+ * `secretsStore`: `{ BINDING: value }`, each a Cloudflare Secrets Store binding
+ * (`[[secrets_store_secrets]]`) whose secret holds `value` (`undefined`: bound, but no
+ * secret stored under its name).
  */
 export async function startWorker({
   config,
@@ -315,6 +344,7 @@ export async function startWorker({
   durableObjects,
   entry,
   kvNamespaces = ['JWKS_CACHE', 'REPLAY'],
+  secretsStore = {},
 } = {}) {
   for (const f of [WORKER_JS, WORKER_WASM]) {
     if (!existsSync(f)) {
@@ -337,12 +367,18 @@ export async function startWorker({
     durableObjects: durableObjects ?? { REPLAY_GUARD: 'ReplayGuard' },
     bindings: { ...(configText === null ? {} : { JWT_EDGE_CONFIG: configText }), ...bindings },
     handleStructuredLogs: (log) => logs.push(log),
+    secretsStoreSecrets: Object.fromEntries(
+      Object.keys(secretsStore).map((binding) => [binding, { store_id: 'jwt-edge-test', secret_name: binding }]),
+    ),
   };
   if (persist) options.resourcePersistencePath = persist;
   const mf = new Miniflare(convertV4MiniflareOptions(options));
   const worker = new Worker(mf, logs);
   worker.dispose = track(() => mf.dispose());
   await mf.ready;
+  for (const [binding, value] of Object.entries(secretsStore)) {
+    if (value !== undefined) await (await mf.getSecretsStoreSecretAPI(binding))().create(value);
+  }
   return worker;
 }
 

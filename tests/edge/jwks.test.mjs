@@ -6,27 +6,20 @@ import {
   JwksServer,
   assertRefused,
   assertVerdict,
+  claimsFor,
   closeAll,
   mint,
   newKey,
   now,
   startWorker,
   tempDir,
+  verdictConfig,
   waitFor,
 } from './harness.mjs';
 
-const ISS = 'https://issuer.edge.test';
-const AUD = 'api://edge';
-
 after(closeAll);
 
-const config = (jwks, extra = {}) => ({
-  issuers: [{ issuer: ISS, jwks_uri: jwks.uri, audiences: [AUD] }],
-  mode: 'verdict',
-  dev_allow_http_loopback: true,
-  ...extra,
-});
-const claims = (extra = {}) => ({ iss: ISS, sub: 'user-1', aud: AUD, ...extra });
+const config = (jwks, extra = {}) => verdictConfig(jwks, extra);
 
 /** The JWKS_CACHE entries, once the (possibly waitUntil) write has landed. */
 async function kvSnapshots(worker) {
@@ -51,7 +44,7 @@ test('20 requests → one JWKS fetch; a second instance on the same KV serves fr
   const a = await startWorker({ config: config(jwks), persist });
   const sources = [];
   for (let i = 0; i < 20; i++) {
-    const v = assertVerdict(await a.fetch('/', { token: await mint(key, claims({ n: i })) }), { kid: key.kid });
+    const v = assertVerdict(await a.fetch('/', { token: await mint(key, claimsFor({ n: i })) }), { kid: key.kid });
     sources.push(v.jwks_source);
   }
   assert.equal(jwks.count, 1, 'exactly one JWKS fetch for 20 requests');
@@ -59,7 +52,7 @@ test('20 requests → one JWKS fetch; a second instance on the same KV serves fr
   assert.deepEqual(new Set(sources.slice(1)), new Set(['memory']), `later requests from memory: ${sources}`);
 
   // 20 more at once: still from memory.
-  const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => mint(key, claims({ n: 100 + i }))));
+  const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => mint(key, claimsFor({ n: 100 + i }))));
   const burst = await Promise.all(tokens.map((token) => a.fetch('/', { token })));
   for (const r of burst) assertVerdict(r, { jwks_source: 'memory' });
   assert.equal(jwks.count, 1, 'still one fetch after a concurrent burst');
@@ -79,10 +72,10 @@ test('20 requests → one JWKS fetch; a second instance on the same KV serves fr
   await a.dispose();
 
   const b = await startWorker({ config: config(jwks), persist });
-  const v = assertVerdict(await b.fetch('/', { token: await mint(key, claims()) }), { kid: key.kid });
+  const v = assertVerdict(await b.fetch('/', { token: await mint(key, claimsFor()) }), { kid: key.kid });
   assert.equal(v.jwks_source, 'kv', 'the second instance found the keys in KV');
   assert.equal(jwks.count, 1, 'the second instance made no JWKS fetch');
-  const v2 = assertVerdict(await b.fetch('/', { token: await mint(key, claims()) }));
+  const v2 = assertVerdict(await b.fetch('/', { token: await mint(key, claimsFor()) }));
   assert.equal(v2.jwks_source, 'memory', 'then from its own memory');
   assert.equal(jwks.count, 1);
 });
@@ -91,7 +84,7 @@ test('a cold isolate hit by 20 concurrent requests: one JWKS fetch, every reques
   const key = await newKey('ES256');
   const jwks = await JwksServer.start([key]);
   const w = await startWorker({ config: config(jwks) });
-  const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => mint(key, claims({ n: i }))));
+  const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => mint(key, claimsFor({ n: i }))));
   const results = await Promise.all(tokens.map((token) => w.fetch('/', { token })));
   const summary = results.map((r) => `${r.status} ${r.json?.jwks_source ?? r.json?.code ?? r.text.slice(0, 120)}`);
   assert.equal(jwks.count, 1, 'one JWKS fetch shared by the burst');
@@ -115,7 +108,7 @@ test('max-age below min_max_age is clamped up (default floor 60)', async () => {
   const jwks = await JwksServer.start([key]);
   jwks.cacheControl = 'max-age=5';
   const w = await startWorker({ config: config(jwks) });
-  assertVerdict(await w.fetch('/', { token: await mint(key, claims()) }));
+  assertVerdict(await w.fetch('/', { token: await mint(key, claimsFor()) }));
   const [{ value }] = await kvSnapshots(w);
   assert.equal(value.max_age, 60);
   await w.dispose();
@@ -126,31 +119,31 @@ test('rotation: a new kid causes exactly one refetch; then 50 unknown kids at mo
   const jwks = await JwksServer.start([oldKey]);
   const w = await startWorker({ config: config(jwks) });
 
-  assertVerdict(await w.fetch('/', { token: await mint(oldKey, claims()) }), { kid: oldKey.kid });
+  assertVerdict(await w.fetch('/', { token: await mint(oldKey, claimsFor()) }), { kid: oldKey.kid });
   assert.equal(jwks.count, 1);
   const firstEtag = jwks.etag;
 
   const rotated = await newKey('RS256');
   jwks.setKeys(rotated);
-  const v = assertVerdict(await w.fetch('/', { token: await mint(rotated, claims()) }), { kid: rotated.kid });
+  const v = assertVerdict(await w.fetch('/', { token: await mint(rotated, claimsFor()) }), { kid: rotated.kid });
   assert.equal(v.jwks_source, 'issuer');
   assert.equal(jwks.count, 2, 'exactly one refetch for the new kid');
   assert.equal(jwks.requests[1].headers['if-none-match'], firstEtag, 'the refetch sends If-None-Match with the stored ETag');
   for (let i = 0; i < 3; i++) {
-    assertVerdict(await w.fetch('/', { token: await mint(rotated, claims()) }), { jwks_source: 'memory' });
+    assertVerdict(await w.fetch('/', { token: await mint(rotated, claimsFor()) }), { jwks_source: 'memory' });
   }
   assert.equal(jwks.count, 2);
 
   const stranger = await newKey('RS256');
   for (let i = 0; i < 50; i++) {
-    const token = await mint(stranger, claims(), { header: { kid: `unknown-${i}-${Math.random().toString(36).slice(2)}` } });
+    const token = await mint(stranger, claimsFor(), { header: { kid: `unknown-${i}-${Math.random().toString(36).slice(2)}` } });
     assertRefused(await w.fetch('/', { token }), { status: 401, code: 'no_matching_key' });
   }
   assert.ok(jwks.count <= 3, `at most one fetch for 50 unknown kids (fetches: ${jwks.count - 2})`);
 
   // The rotated-out key is gone too (and asks for nothing within the cooldown).
   const before = jwks.count;
-  assertRefused(await w.fetch('/', { token: await mint(oldKey, claims()) }), { status: 401, code: 'no_matching_key' });
+  assertRefused(await w.fetch('/', { token: await mint(oldKey, claimsFor()) }), { status: 401, code: 'no_matching_key' });
   assert.equal(jwks.count, before, 'no fetch within the cooldown');
   await w.dispose();
 });
@@ -159,12 +152,12 @@ test('50 concurrent tokens with unknown kids → at most one refetch', async () 
   const key = await newKey('ES256');
   const jwks = await JwksServer.start([key]);
   const w = await startWorker({ config: config(jwks) });
-  assertVerdict(await w.fetch('/', { token: await mint(key, claims()) }));
+  assertVerdict(await w.fetch('/', { token: await mint(key, claimsFor()) }));
   assert.equal(jwks.count, 1);
 
   const stranger = await newKey('ES256');
   const tokens = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => mint(stranger, claims(), { header: { kid: `burst-${i}` } })),
+    Array.from({ length: 50 }, (_, i) => mint(stranger, claimsFor(), { header: { kid: `burst-${i}` } })),
   );
   const results = await Promise.all(tokens.map((token) => w.fetch('/', { token })));
   const summary = results.map((r) => `${r.status} ${r.json?.code ?? r.text.slice(0, 120)}`);
@@ -172,6 +165,6 @@ test('50 concurrent tokens with unknown kids → at most one refetch', async () 
   for (const r of results) assertRefused(r, { status: 401, code: 'no_matching_key' });
   assert.ok(jwks.count <= 2, `at most one refetch for a concurrent burst of unknown kids (fetches: ${jwks.count - 1})`);
   // The known key still works, from memory.
-  assertVerdict(await w.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'memory' });
+  assertVerdict(await w.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'memory' });
   await w.dispose();
 });

@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import {
+  ISS,
   JwksServer,
   assertRefused,
   assertVerdict,
+  claimsFor,
   closeAll,
   mint,
   newHmacKey,
@@ -17,22 +19,14 @@ import {
   sleep,
   startWorker,
   tempDir,
+  verdictConfig,
   waitFor,
 } from './harness.mjs';
 
-const ISS = 'https://issuer.edge.test';
-const AUD = 'api://edge';
-
 after(closeAll);
 
-const config = (uri, extra = {}, issuerExtra = {}) => ({
-  issuers: [{ issuer: ISS, jwks_uri: uri, audiences: [AUD], ...issuerExtra }],
-  mode: 'verdict',
-  dev_allow_http_loopback: true,
-  fetch_timeout_ms: 1000,
-  ...extra,
-});
-const claims = () => ({ iss: ISS, sub: 'user-1', aud: AUD });
+const config = (uri, extra = {}, issuerExtra = {}) =>
+  verdictConfig(uri, { fetch_timeout_ms: 1000, ...extra }, issuerExtra);
 const warnings = (worker, event) => worker.jsonLogs('warn').filter((l) => l.event === event);
 
 /** The one JWKS_CACHE snapshot entry (`jwks:` keys), once written. */
@@ -79,18 +73,18 @@ describe('KV snapshots (findings 6 and 7)', { concurrency: true, timeout: 60_000
     const persist = tempDir('jwt-edge-kv-');
 
     const a = await startWorker({ config: config(oldJwks.uri), persist });
-    assertVerdict(await a.fetch('/', { token: await mint(oldKey, claims()) }), { jwks_source: 'issuer' });
+    assertVerdict(await a.fetch('/', { token: await mint(oldKey, claimsFor()) }), { jwks_source: 'issuer' });
     const { value } = await snapshotEntry(a);
     assert.equal(value.jwks_uri, oldJwks.uri, 'the snapshot records its URI');
     await a.dispose();
 
     // Same issuer, same KV, the configuration now names another jwks_uri.
     const b = await startWorker({ config: config(newJwks.uri), persist });
-    assertVerdict(await b.fetch('/', { token: await mint(newer, claims()) }), { jwks_source: 'issuer', kid: newer.kid });
+    assertVerdict(await b.fetch('/', { token: await mint(newer, claimsFor()) }), { jwks_source: 'issuer', kid: newer.kid });
     assert.equal(newJwks.count, 1, 'the new URI was fetched');
     assert.equal(newJwks.requests[0].headers['if-none-match'], undefined, 'no If-None-Match from the old URI');
     // The old URI's keys are not this issuer's any more.
-    assertRefused(await b.fetch('/', { token: await mint(oldKey, claims()) }), { status: 401, code: 'no_matching_key' });
+    assertRefused(await b.fetch('/', { token: await mint(oldKey, claimsFor()) }), { status: 401, code: 'no_matching_key' });
     assert.equal(oldJwks.count, 1, 'the old URI was never asked again');
     await b.dispose();
   });
@@ -108,7 +102,7 @@ describe('KV snapshots (findings 6 and 7)', { concurrency: true, timeout: 60_000
       const cache = { min_max_age: 1, default_max_age: 1, max_max_age: 2, max_staleness: 60 };
 
       const a = await startWorker({ config: config(jwks.uri, { cache }), persist });
-      assertVerdict(await a.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'issuer' });
+      assertVerdict(await a.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
       const { kv, name, value } = await snapshotEntry(a);
       // Whoever can write JWKS_CACHE plants a snapshot of their own key, for this URI.
       await kv.put(
@@ -119,10 +113,10 @@ describe('KV snapshots (findings 6 and 7)', { concurrency: true, timeout: 60_000
 
       const fetchesBefore = jwks.count;
       const b = await startWorker({ config: config(jwks.uri, { cache }), persist });
-      const res = await b.fetch('/', { token: await mint(attacker, claims()) });
+      const res = await b.fetch('/', { token: await mint(attacker, claimsFor()) });
       assertRefused(res, { status: 401, code: 'no_matching_key' });
       assert.ok(jwks.count > fetchesBefore, 'the issuer was asked');
-      assertVerdict(await b.fetch('/', { token: await mint(key, claims()) }), { kid: key.kid });
+      assertVerdict(await b.fetch('/', { token: await mint(key, claimsFor()) }), { kid: key.kid });
       await b.dispose();
     });
   }
@@ -149,13 +143,13 @@ describe('answers with no usable key (finding 8)', { concurrency: true, timeout:
         config: config(jwks.uri, { cache: { min_max_age: 1, default_max_age: 1, max_staleness: 60 } }, issuerExtra),
         bindings: issuerExtra.hmac_secret ? { ISSUER_SECRET: newHmacKey().binding } : {},
       });
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'issuer' });
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
       await sleep(150); // any refresh-ahead started by the first request lands
       jwks.setKeys(...bad());
       const fetchesBefore = jwks.count;
       await sleep(1300); // past max_age (1 s): the next request asks the issuer
 
-      const res = await worker.fetch('/', { token: await mint(key, claims()) });
+      const res = await worker.fetch('/', { token: await mint(key, claimsFor()) });
       assertVerdict(res, { jwks_source: 'stale', kid: key.kid });
       assert.ok(jwks.count > fetchesBefore, 'the issuer was asked');
       const logged = warnings(worker, 'jwks_fetch_failed');
@@ -164,7 +158,7 @@ describe('answers with no usable key (finding 8)', { concurrency: true, timeout:
         `logged: ${JSON.stringify(logged)}`,
       );
       // And again: still the good set.
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { kid: key.kid });
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { kid: key.kid });
       await worker.dispose();
     });
   }
@@ -173,7 +167,7 @@ describe('answers with no usable key (finding 8)', { concurrency: true, timeout:
     const key = await newKey('ES256');
     const jwks = await JwksServer.start([]);
     const worker = await startWorker({ config: config(jwks.uri) });
-    assertRefused(await worker.fetch('/', { token: await mint(key, claims()) }), { status: 503, code: 'jwks_unavailable' });
+    assertRefused(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { status: 503, code: 'jwks_unavailable' });
     assert.ok(warnings(worker, 'jwks_fetch_failed').some((l) => l.problem === 'no_usable_keys'));
     await worker.dispose();
   });
@@ -187,7 +181,7 @@ describe('redirects (finding 9)', { concurrency: true, timeout: 60_000 }, () => 
       const issuer = await redirector(status, target.uri);
       t.after(issuer.close);
       const worker = await startWorker({ config: config(issuer.uri) });
-      const res = await worker.fetch('/', { token: await mint(attacker, claims()) });
+      const res = await worker.fetch('/', { token: await mint(attacker, claimsFor()) });
       assertRefused(res, { status: 503, code: 'jwks_unavailable' });
       assert.ok(issuer.requests >= 1, 'jwks_uri was asked');
       assert.equal(target.count, 0, 'the redirect target was never contacted');
@@ -205,7 +199,7 @@ describe('redirects (finding 9)', { concurrency: true, timeout: 60_000 }, () => 
     const worker = await startWorker({
       config: config(jwks.uri, { cache: { min_max_age: 1, default_max_age: 1, max_staleness: 60 } }),
     });
-    assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'issuer' });
+    assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
     await sleep(150);
     // The issuer now redirects every request to the attacker's set.
     jwks.handle = (req, res) => {
@@ -215,8 +209,8 @@ describe('redirects (finding 9)', { concurrency: true, timeout: 60_000 }, () => 
       res.end();
     };
     await sleep(1300);
-    assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'stale' });
-    assertRefused(await worker.fetch('/', { token: await mint(attacker, claims()) }), { status: 401, code: 'no_matching_key' });
+    assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'stale' });
+    assertRefused(await worker.fetch('/', { token: await mint(attacker, claimsFor()) }), { status: 401, code: 'no_matching_key' });
     assert.equal(target.count, 0, 'the redirect target was never contacted');
     await worker.dispose();
   });

@@ -5,6 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  AUD,
+  ISS,
   JwksServer,
   Origin,
   assertRefused,
@@ -17,8 +19,6 @@ import {
   tamperPayload,
 } from './harness.mjs';
 
-const ISS = 'https://issuer.edge.test';
-const AUD = 'api://edge';
 const REALM = 'proxy-test';
 
 let key;

@@ -7,21 +7,20 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as jose from 'jose';
-import { ROOT, closeAll, startWorker, tempDir } from './harness.mjs';
+import { CLI_BIN, closeAll, startWorker, tempDir } from './harness.mjs';
 
 after(closeAll);
 
-const BIN = process.env.JWT_EDGE_BIN ?? path.join(ROOT, 'target/debug/jwt-edge');
 const config = {
   issuers: [{ issuer: 'https://issuer.test', jwks_uri: 'https://issuer.test/jwks.json' }],
   publish_jwks: { kv_key: 'published-jwks', max_age: 120 },
 };
 
 test('a set made by `jwt-edge jwks rotate` is served with Cache-Control and an ETag', async () => {
-  assert.ok(existsSync(BIN), `${BIN} missing: cargo build --features cli`);
+  assert.ok(existsSync(CLI_BIN), `${CLI_BIN} missing: cargo build --features cli`);
   const dir = tempDir();
   const jwksPath = path.join(dir, 'jwks.json');
-  execFileSync(BIN, ['jwks', 'rotate', '--jwks', jwksPath, '--keys-dir', path.join(dir, 'keys'), '--alg', 'ES256']);
+  execFileSync(CLI_BIN, ['jwks', 'rotate', '--jwks', jwksPath, '--keys-dir', path.join(dir, 'keys'), '--alg', 'ES256']);
   const text = readFileSync(jwksPath, 'utf8');
   const worker = await startWorker({ config });
   await (await worker.kv('JWKS_CACHE')).put('published-jwks', text);

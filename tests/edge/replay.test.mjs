@@ -5,10 +5,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import {
+  AUD,
+  FAULT_ENTRY,
+  ISS,
   JwksServer,
-  ROOT,
   assertRefused,
   assertVerdict,
   closeAll,
@@ -22,11 +23,8 @@ import {
   waitFor,
 } from './harness.mjs';
 
-const ISS = 'https://issuer.edge.test';
 const ISS_OFF = 'https://no-replay.edge.test';
-const AUD = 'api://edge';
 const SKEW = 5;
-const ENTRY = ['fault-entry.mjs', 'memory-probe.mjs'].map((f) => path.join(ROOT, 'tests/edge', f));
 // The authority of each mode, made to fail for one request by tests/edge/fault-entry.mjs.
 const STORE_FAULT = { 'best-effort': 'no-replay-kv', strict: 'replay-guard' };
 
@@ -158,7 +156,7 @@ test('a second instance on the same KV refuses a jti the first one accepted', as
 });
 
 test('a 503 does not use up the jti (REPLAY unbound once): 503, the retry 200, a third use 401', async () => {
-  const w = await startWorker({ config, entry: ENTRY });
+  const w = await startWorker({ config, entry: FAULT_ENTRY });
   const token = await mint(key, claims());
   const broken = { 'x-test-fault': STORE_FAULT['best-effort'] };
   assertRefused(await w.fetch('/', { token, headers: broken }), { status: 503, code: 'replay_unavailable' });
@@ -181,7 +179,7 @@ for (const mode of ['best-effort', 'strict']) {
           { issuer: B, jwks_uri: jwks.uri, audiences: [AUD], replay: mode },
         ],
       },
-      entry: ENTRY,
+      entry: FAULT_ENTRY,
     });
     const storeDown = { 'x-test-fault': STORE_FAULT[mode] };
     const bToken = await mint(key, claims({ iss: B }));

@@ -9,31 +9,28 @@ import {
   JwksServer,
   assertRefused,
   assertVerdict,
+  claimsFor,
   closeAll,
   mint,
   newKey,
   sleep,
   startWorker,
+  verdictConfig,
   waitFor,
 } from './harness.mjs';
 
-const ISS = 'https://issuer.edge.test';
-const AUD = 'api://edge';
 const TIMEOUT_MS = 300;
 /** A request that waited for a failing fetch must still end well within this. */
 const BOUND_MS = 2000;
 
 after(closeAll);
 
-const config = (jwks, extra = {}) => ({
-  issuers: [{ issuer: ISS, jwks_uri: jwks.uri, audiences: [AUD] }],
-  mode: 'verdict',
-  dev_allow_http_loopback: true,
-  fetch_timeout_ms: TIMEOUT_MS,
-  cache: { min_max_age: 1, default_max_age: 1, max_staleness: 3 },
-  ...extra,
-});
-const claims = () => ({ iss: ISS, sub: 'user-1', aud: AUD });
+const config = (jwks, extra = {}) =>
+  verdictConfig(jwks, {
+    fetch_timeout_ms: TIMEOUT_MS,
+    cache: { min_max_age: 1, default_max_age: 1, max_staleness: 3 },
+    ...extra,
+  });
 const sleepUntil = (t) => sleep(Math.max(0, t - Date.now()));
 
 /** A worker whose only issuer has served its keys once; returns the times around it. */
@@ -42,7 +39,7 @@ async function primed(extra) {
   const jwks = await JwksServer.start([key]);
   const worker = await startWorker({ config: config(jwks, extra) });
   const tA = Date.now();
-  assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'issuer' });
+  assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
   await sleep(150); // any refresh-ahead started by the first request lands
   const tB = Date.now();
   return { key, jwks, worker, tA, tB };
@@ -59,20 +56,20 @@ describe('last-known-good', { concurrency: true, timeout: 30_000 }, () => {
       // Past max_age (1 s), well within max_age + max_staleness (4 s).
       await sleepUntil(tB + 1300);
       assert.ok(Date.now() - tA < 2900, 'test timing: still within the staleness window');
-      const stale = await worker.fetch('/', { token: await mint(key, claims()) });
+      const stale = await worker.fetch('/', { token: await mint(key, claimsFor()) });
       assertVerdict(stale, { jwks_source: 'stale', kid: key.kid });
       assert.ok(stale.ms < BOUND_MS, `served stale in ${stale.ms} ms`);
       assert.ok(jwks.count > fetchesBefore, 'the stale set made the worker try the issuer');
 
       // Past max_age + max_staleness: fail closed.
       await sleepUntil(tB + 4300);
-      const expired = await worker.fetch('/', { token: await mint(key, claims()) });
+      const expired = await worker.fetch('/', { token: await mint(key, claimsFor()) });
       assertRefused(expired, { status: 503, code: 'jwks_unavailable' });
       assert.ok(expired.ms < BOUND_MS, `refused in ${expired.ms} ms`);
 
       // The issuer is back: accepted again, from the issuer.
       jwks.mode = 'ok';
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'issuer' });
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
       await worker.dispose();
     });
   }
@@ -86,24 +83,24 @@ describe('last-known-good', { concurrency: true, timeout: 30_000 }, () => {
       jwks.delayMs = 10_000;
       await sleepUntil(tB + 1300); // past max_age: stale
       const before = jwks.count;
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'stale' });
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'stale' });
       assert.equal(jwks.count, before + 1, 'the first stale request asks the issuer');
       const t0 = Date.now();
       for (let i = 0; i < 10; i++) {
-        assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'stale' });
+        assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'stale' });
       }
       assert.ok(Date.now() - t0 < 1500, 'test timing: still within the failure cooldown');
       assert.equal(jwks.count, before + 1, 'not asked again within failure_cooldown');
 
       // After the cooldown the issuer is asked again (still failing: stale again).
       await sleepUntil(t0 + 2300);
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'stale' });
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'stale' });
       assert.equal(jwks.count, before + 2, 'asked again after failure_cooldown');
 
       // Back, and asked after the next cooldown: the fresh set replaces the stale one.
       jwks.mode = 'ok';
       await sleepUntil(t0 + 4600);
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }), { jwks_source: 'issuer' });
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
       await worker.dispose();
     });
   }
@@ -111,13 +108,13 @@ describe('last-known-good', { concurrency: true, timeout: 30_000 }, () => {
   test('304 Not Modified revalidates the set (If-None-Match with the stored ETag)', async () => {
     const { key, jwks, worker, tB } = await primed();
     await sleepUntil(tB + 1300);
-    const r1 = await worker.fetch('/', { token: await mint(key, claims()) });
+    const r1 = await worker.fetch('/', { token: await mint(key, claimsFor()) });
     assertVerdict(r1);
     const revalidation = jwks.requests.at(-1);
     assert.equal(revalidation.headers['if-none-match'], jwks.etag, 'If-None-Match carries the stored ETag');
     // Past the first fetch's max_age + max_staleness: still accepted, the 304s renewed it.
     await sleepUntil(tB + 4300);
-    assertVerdict(await worker.fetch('/', { token: await mint(key, claims()) }));
+    assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }));
     await worker.dispose();
   });
 
@@ -133,13 +130,13 @@ describe('last-known-good', { concurrency: true, timeout: 30_000 }, () => {
     jwks.mode = 'slow';
     jwks.delayMs = 800;
 
-    const fresh = await worker.fetch('/', { token: await mint(key, claims()) });
+    const fresh = await worker.fetch('/', { token: await mint(key, claimsFor()) });
     assertVerdict(fresh, { jwks_source: 'memory' });
     assert.equal(jwks.count, 1, 'no refresh while fresh');
 
     await sleepUntil(tB + 8100);
     assert.ok(Date.now() - tA < 8950, 'test timing: still before max_age');
-    const ahead = await worker.fetch('/', { token: await mint(key, claims()) });
+    const ahead = await worker.fetch('/', { token: await mint(key, claimsFor()) });
     assertVerdict(ahead, { jwks_source: 'memory' });
     assert.ok(ahead.ms < jwks.delayMs, `answered from memory without waiting for the refresh (${ahead.ms} ms)`);
     const refresh = await waitFor(() => jwks.requests[1], { what: 'the background refresh' });
@@ -165,7 +162,7 @@ describe('last-known-good', { concurrency: true, timeout: 30_000 }, () => {
       jwks.delayMs = 10_000;
       const worker = await startWorker({ config: config(jwks) });
       assertRefused(await worker.fetch('/'), { status: 401, code: 'token_missing' }); // warm the isolate
-      const res = await worker.fetch('/', { token: await mint(key, claims()) });
+      const res = await worker.fetch('/', { token: await mint(key, claimsFor()) });
       assert.equal(res.status, 503, res.text);
       assertRefused(res, { status: 503, code: 'jwks_unavailable' });
       assert.ok(res.ms < BOUND_MS, `answered in ${res.ms} ms (fetch_timeout_ms ${TIMEOUT_MS})`);

@@ -4,10 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import {
+  AUD,
+  FAULT_ENTRY,
   JwksServer,
-  ROOT,
   assertRefused,
   assertVerdict,
   closeAll,
@@ -19,8 +19,6 @@ import {
 } from './harness.mjs';
 
 const ISS = 'https://strict.edge.test';
-const ENTRY = ['fault-entry.mjs', 'memory-probe.mjs'].map((f) => path.join(ROOT, 'tests/edge', f));
-const AUD = 'api://edge';
 
 let key;
 let jwks;
@@ -107,7 +105,7 @@ test('the KV pre-filter refuses a jti already recorded in KV without asking the 
 // Only what the object accepted is remembered: a 503 leaves the jti unused.
 for (const prefilter of [false, true]) {
   test(`the object failing once${prefilter ? ' (with the KV pre-filter)' : ''}: 503, the retry 200, a third use 401`, async () => {
-    const w = await startWorker({ config: config({ replay_kv_prefilter: prefilter }), entry: ENTRY });
+    const w = await startWorker({ config: config({ replay_kv_prefilter: prefilter }), entry: FAULT_ENTRY });
     const broken = { 'x-test-fault': 'replay-guard' };
     const token = await mint(key, claims());
     assertRefused(await w.fetch('/', { token, headers: broken }), { status: 503, code: 'replay_unavailable' });

@@ -6,11 +6,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
+  AUD,
+  ISS,
   JwksServer,
   algNone,
-  b64u,
   assertRefused,
   assertVerdict,
+  b64u,
   closeAll,
   mint,
   newHmacKey,
@@ -23,9 +25,7 @@ import {
   waitFor,
 } from './harness.mjs';
 
-const ISS = 'https://issuer.edge.test';
 const HMAC_ISS = 'https://hmac.edge.test';
-const AUD = 'api://edge';
 const REALM = 'edge-test';
 // ES256K is not in jose 6; its tokens (from node:crypto) are verified natively in tests/interop.rs.
 const ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];

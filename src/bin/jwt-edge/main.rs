@@ -16,6 +16,7 @@
 )]
 
 mod assertion_cmd;
+mod check_cmd;
 mod fetch;
 mod files;
 mod jwks_cmd;
@@ -106,6 +107,12 @@ enum Command {
         after_help = "Examples:\n  jwt-edge serve --jwks jwks.json --addr 127.0.0.1:8788\n  jwt-edge serve --jwks jwks.json --key keys/current.jwk --iss http://127.0.0.1:8788\n  curl 'http://127.0.0.1:8788/token?sub=alice&aud=api&ttl=5m'"
     )]
     Serve(serve::ServeArgs),
+    /// Check a worker's wrangler.toml before build and deploy: no key in [vars].
+    #[command(
+        name = "check-config",
+        after_help = "Refuses a wrangler.toml whose [vars] (top level or any [env.NAME]) holds a name that a\nJWT_EDGE_CONFIG in it uses as hmac_secret, a value of hmac_secrets or assertion.key_secret,\nand a JWT_EDGE_CONFIG in [vars] that the worker would refuse.\n\nExamples:\n  jwt-edge check-config\n  jwt-edge check-config path/to/wrangler.toml\n\nExit status: 0 nothing found; 1 a problem found, or the file unreadable; 2 usage."
+    )]
+    CheckConfig(check_cmd::CheckConfigArgs),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +126,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => token_cmd::verify(args, now),
         Command::VerifyAssertion(args) => assertion_cmd::verify_assertion(args, now),
         Command::Serve(args) => serve::run(args, cli.now),
+        Command::CheckConfig(args) => check_cmd::check_config(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -132,6 +140,8 @@ fn main() -> ExitCode {
 }
 
 #[cfg(test)]
+// The crate-level no-panic lints are for the CLI's own code; a test may expect.
+#[allow(clippy::expect_used)]
 mod tests {
     use clap::CommandFactory;
 
