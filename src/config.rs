@@ -95,10 +95,15 @@ impl VerifyConfig {
     /// `RemoteJwks`) instead of `jwks`: a published set is public, so its `oct` keys
     /// are skipped ([`JwksOptions::allow_oct`] false).
     pub fn build_with_remote_jwks(&self, document: &[u8]) -> Result<Verifier, Error> {
+        self.build_with_remote_keys(JwkSet::parse(document, &JwksOptions::default())?)
+    }
+
+    /// Builds the verifier with a key set already fetched and parsed from an issuer.
+    pub fn build_with_remote_keys(&self, keys: JwkSet) -> Result<Verifier, Error> {
         if self.jwks.is_some() {
             return Err(Error::ConfigInvalid("jwks"));
         }
-        self.build_with_keys(JwkSet::parse(document, &JwksOptions::default())?)
+        self.build_with_keys(keys)
     }
 
     fn build_with_keys(&self, mut keys: JwkSet) -> Result<Verifier, Error> {

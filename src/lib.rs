@@ -54,6 +54,7 @@ mod extract;
 mod forward;
 mod jwk;
 mod jwks;
+mod keysource;
 mod replay;
 mod rsa_public;
 mod secret;
@@ -92,6 +93,9 @@ pub use crate::forward::{
 };
 pub use crate::jwk::{Jwk, KeyRejection, KidMatch, MAX_KID_BYTES, MAX_RSA_BITS};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
+pub use crate::keysource::{
+    storage_ttl, Answer, Conditional, Event, FetchReason, KeySource, Lookup, Report, Step, Tier,
+};
 pub use crate::replay::{
     check_replay, check_replay_entry, replay_entry, replay_key, MemoryReplayStore, ReplayEntry,
     ReplayMemory, ReplayStore, Reservation, MAX_JTI_BYTES,
