@@ -115,6 +115,14 @@ else
   skip "no tests/npm/**/*.test.mjs files"
 fi
 
+# k2. one differential test across the four front ends (issue 15): generated policies ×
+#     tokens through the native core, the npm package, the worker in workerd and the CLI;
+#     every pair must get the same verdict. Seeded (JWT_EDGE_DIFF_SEED, JWT_EDGE_DIFF_POLICIES).
+run_step "cargo build --locked --features cli --example differential" \
+  cargo build --locked --features cli --example differential
+run_step "node --test tests/differential (native = npm = worker = CLI, seed ${JWT_EDGE_DIFF_SEED:-15})" \
+  timeout --kill-after=15 900 node --test --test-force-exit 'tests/differential/**/*.test.mjs'
+
 # l. the demo page (www/) in headless Chromium: tests/browser/**/*.test.mjs
 run_step "node --test 'tests/browser/**/*.test.mjs' (demo page, headless Chromium)" \
   timeout --kill-after=15 600 node --test --test-force-exit 'tests/browser/**/*.test.mjs'

@@ -22,14 +22,14 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::alg::{Algorithm, KeyKind};
-use crate::claims::ClaimsPolicy;
 use crate::encoding::{base64url_decode, base64url_encode, parse_object, MAX_JSON_DEPTH};
 use crate::error::Error;
 use crate::jwk::Jwk;
 use crate::jwks::{JwkSet, JwksOptions};
+use crate::policy::{FrontEnd, KeyKinds, PolicyOptions, Profile};
 use crate::signing::SigningKey;
 use crate::signing::{alg_and_kid, compact_jws, ed25519_key, ed25519_sign, hmac, oct_secret};
-use crate::verify::{VerifiedToken, Verifier, VerifyOptions};
+use crate::verify::{VerifiedToken, Verifier};
 
 /// The header `typ` of every assertion (RFC 8725 §3.11).
 pub const ASSERTION_TYP: &str = "jwt-edge-assertion+jwt";
@@ -328,22 +328,24 @@ impl AssertionVerifier {
         };
         let mut keys = JwkSet::new();
         keys.push(key);
-        let options = VerifyOptions {
-            // The key decides: an Ed25519 key verifies EdDSA only, a secret its HS alg only.
-            algorithms: vec![algorithm],
-            max_candidates: 1,
-            claims: ClaimsPolicy {
-                issuers: vec![policy.issuer],
-                audiences: policy.audience.into_iter().collect(),
-                typ: Some(ASSERTION_TYP.into()),
-                clock_skew: policy.clock_skew,
-                max_lifetime: Some(policy.max_age),
-                require_exp: true,
-                required_claims: vec!["iat".into(), "jti".into()],
-                ..ClaimsPolicy::default()
-            },
-            ..VerifyOptions::default()
+        // The key decides: an Ed25519 key verifies EdDSA only, a secret its HS alg only.
+        let kinds = KeyKinds {
+            public_keys: !algorithm.is_symmetric(),
+            shared_secret: algorithm.is_symmetric(),
         };
+        let mut options = PolicyOptions {
+            algorithms: Some(vec![algorithm]),
+            issuers: Some(vec![policy.issuer]),
+            audiences: policy.audience.map(|a| vec![a]),
+            typ: Some(ASSERTION_TYP.into()),
+            clock_skew: Some(policy.clock_skew),
+            max_lifetime: Some(Some(policy.max_age)),
+            require_exp: Some(true),
+            required_claims: Some(vec!["iat".into(), "jti".into()]),
+            ..PolicyOptions::default()
+        }
+        .resolve(FrontEnd::Core, Profile::Library, kinds)?;
+        options.max_candidates = 1;
         Ok(Self {
             verifier: Verifier::new(keys, options)?,
         })

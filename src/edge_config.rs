@@ -5,15 +5,13 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::alg::Algorithm;
 use crate::assertion::AssertionConfig;
 use crate::cache::{CachePolicy, SNAPSHOT_KEY_PREFIX};
-use crate::claims::ClaimsPolicy;
 use crate::error::Error;
 use crate::extract::TokenSource;
 use crate::forward::{fold_header_name, ProtectedHeaders};
 use crate::jwks::JwksOptions;
-use crate::token::DEFAULT_MAX_TOKEN_BYTES;
+use crate::policy::{parse_config_object, FrontEnd, KeyKinds, PolicyOptions};
 use crate::uri::{jwks_uri_allowed, origin_allowed};
 use crate::verify::VerifyOptions;
 
@@ -53,28 +51,18 @@ pub struct IssuerConfig {
     /// `dev_allow_http_loopback` is set. Optional when only an HMAC secret is used.
     #[serde(default)]
     pub jwks_uri: Option<String>,
-    /// Allowed audiences; empty means `aud` is not checked. Default empty.
-    #[serde(default)]
-    pub audiences: Vec<String>,
-    /// Algorithm allow-list. Default: every asymmetric algorithm; HS256/384/512 instead
-    /// when `hmac_secret` or `hmac_secrets` is set.
-    #[serde(default)]
-    pub algorithms: Option<Vec<String>>,
-    /// Longest token lifetime, in seconds. Default 86 400: no day-long-plus tokens.
-    #[serde(default = "default_max_lifetime")]
-    pub max_lifetime: Option<u64>,
-    /// Clock skew, in seconds. Default 60.
-    #[serde(default = "default_clock_skew")]
+    /// The verification policy options of this issuer, read through the core's name
+    /// table ([`crate::policy::OPTIONS`], `issuers.` rows): `audiences`, `algorithms`,
+    /// `max_lifetime`, `clock_skew`, `required_claims`, `typ`, `subject`,
+    /// `require_exp`, `require_jti`. Defaults: the core's gateway profile.
+    #[serde(skip)]
+    pub policy: PolicyOptions,
+    /// The resolved verification options (set by [`EdgeConfig::from_json`]).
+    #[serde(skip)]
+    pub options: VerifyOptions,
+    /// Clock skew in seconds, as resolved (for the replay entry's lifetime).
+    #[serde(skip)]
     pub clock_skew: u64,
-    /// Claims that must be present. Default none.
-    #[serde(default)]
-    pub required_claims: Vec<String>,
-    /// Required header `typ` (RFC 8725 §3.11). Default none.
-    #[serde(default)]
-    pub typ: Option<String>,
-    /// Required `sub`. Default none.
-    #[serde(default)]
-    pub subject: Option<String>,
     /// Replay protection. Default off.
     #[serde(default)]
     pub replay: ReplayMode,
@@ -153,14 +141,6 @@ fn default_replay_memory() -> usize {
 /// Largest `replay_memory`: about 65 MB of an isolate's 128 MB.
 const MAX_REPLAY_MEMORY: usize = 500_000;
 
-fn default_max_lifetime() -> Option<u64> {
-    Some(86_400)
-}
-
-fn default_clock_skew() -> u64 {
-    ClaimsPolicy::default().clock_skew
-}
-
 /// The whole worker configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -200,8 +180,11 @@ pub struct EdgeConfig {
     /// Timeout of a JWKS fetch, in milliseconds. Default 5000.
     #[serde(default = "default_fetch_timeout_ms")]
     pub fetch_timeout_ms: u64,
-    /// Largest token accepted, in bytes. Default 16 384.
-    #[serde(default = "default_max_token_bytes")]
+    /// Largest token accepted, in bytes, 1 to 65 536, as given (`max_token_bytes`).
+    #[serde(default, rename = "max_token_bytes")]
+    max_token_bytes_given: Option<usize>,
+    /// Largest token accepted, in bytes, as resolved by the core's policy. Default 16 384.
+    #[serde(skip)]
     pub max_token_bytes: usize,
     /// Let `OPTIONS` preflight requests (with `Access-Control-Request-Method`) through
     /// unauthenticated. Default false.
@@ -247,9 +230,6 @@ fn default_claims_header() -> Option<String> {
 fn default_fetch_timeout_ms() -> u64 {
     5000
 }
-fn default_max_token_bytes() -> usize {
-    DEFAULT_MAX_TOKEN_BYTES
-}
 
 /// Headers a client may never send through: anything the worker sets for the origin.
 pub const RESERVED_HEADER_PREFIX: &str = "x-jwt-";
@@ -257,13 +237,27 @@ pub const RESERVED_HEADER_PREFIX: &str = "x-jwt-";
 impl EdgeConfig {
     /// Parses and validates the configuration. The error names the field, never a value.
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        let config: EdgeConfig = serde_json::from_str(text)
+        let mut value = serde_json::Value::Object(parse_config_object(text)?);
+        // The policy options of each issuer are read through the core's name table;
+        // serde then reads the rest and refuses any name left unknown.
+        let mut policies = Vec::new();
+        if let Some(issuers) = value.get_mut("issuers").and_then(|v| v.as_array_mut()) {
+            for issuer in issuers.iter_mut() {
+                if let Some(object) = issuer.as_object_mut() {
+                    policies.push(PolicyOptions::take_from(FrontEnd::Edge, object)?);
+                }
+            }
+        }
+        let mut config: EdgeConfig = serde_json::from_value(value)
             .map_err(|e| Error::ConfigInvalid(field_of(&e.to_string())))?;
+        for (issuer, policy) in config.issuers.iter_mut().zip(policies) {
+            issuer.policy = policy;
+        }
         config.validate()?;
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), Error> {
+    fn validate(&mut self) -> Result<(), Error> {
         let bad = Error::ConfigInvalid;
         if self.issuers.is_empty() {
             return Err(bad("issuers"));
@@ -302,8 +296,25 @@ impl EdgeConfig {
             if issuer.replay_memory > MAX_REPLAY_MEMORY {
                 return Err(bad("issuers.replay_memory"));
             }
-            self.verify_options(issuer)?;
         }
+        let max_token_bytes = self.max_token_bytes_given;
+        for issuer in &mut self.issuers {
+            let mut policy = issuer.policy.clone();
+            // The worker routes a token by its `iss`: the issuer is always checked.
+            policy.issuers = Some(vec![issuer.issuer.clone()]);
+            policy.max_token_bytes = max_token_bytes;
+            let kinds = KeyKinds {
+                public_keys: issuer.jwks_uri.is_some(),
+                shared_secret: issuer.has_hmac_secret(),
+            };
+            issuer.options = policy.resolve(FrontEnd::Edge, FrontEnd::Edge.profile(), kinds)?;
+            issuer.clock_skew = issuer.options.claims.clock_skew;
+        }
+        // One value for every issuer: the token is read before its issuer is known.
+        self.max_token_bytes = self
+            .issuers
+            .first()
+            .map_or(0, |issuer| issuer.options.max_token_bytes);
         if self.sources.is_empty() {
             return Err(bad("sources"));
         }
@@ -349,9 +360,6 @@ impl EdgeConfig {
         if self.fetch_timeout_ms == 0 || self.fetch_timeout_ms > 30_000 {
             return Err(bad("fetch_timeout_ms"));
         }
-        if self.max_token_bytes == 0 || self.max_token_bytes > 64 * 1024 {
-            return Err(bad("max_token_bytes"));
-        }
         Ok(())
     }
 
@@ -381,39 +389,11 @@ impl EdgeConfig {
         }
     }
 
-    /// Verification options for one issuer: its allow-list and claims policy. The
-    /// issuer is always required to match.
+    /// Verification options for one issuer: its allow-list and claims policy, as
+    /// resolved by the core when the configuration was read. The issuer is always
+    /// required to match.
     pub fn verify_options(&self, issuer: &IssuerConfig) -> Result<VerifyOptions, Error> {
-        let algorithms = match &issuer.algorithms {
-            Some(names) => Algorithm::parse_all(names)
-                .map_err(|_| Error::ConfigInvalid("issuers.algorithms"))?,
-            None if issuer.has_hmac_secret() => {
-                vec![Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512]
-            }
-            None => Algorithm::ASYMMETRIC.to_vec(),
-        };
-        if algorithms.is_empty() {
-            return Err(Error::ConfigInvalid("issuers.algorithms"));
-        }
-        if algorithms.iter().any(|a| a.is_symmetric()) && !issuer.has_hmac_secret() {
-            // HMAC keys never come from a JWKS here: without a secret, HS* cannot verify.
-            return Err(Error::ConfigInvalid("issuers.algorithms"));
-        }
-        Ok(VerifyOptions {
-            algorithms,
-            max_token_bytes: self.max_token_bytes,
-            claims: ClaimsPolicy {
-                issuers: vec![issuer.issuer.clone()],
-                audiences: issuer.audiences.clone(),
-                subject: issuer.subject.clone(),
-                typ: issuer.typ.clone(),
-                clock_skew: issuer.clock_skew,
-                max_lifetime: issuer.max_lifetime,
-                required_claims: issuer.required_claims.clone(),
-                ..ClaimsPolicy::default()
-            },
-            ..VerifyOptions::default()
-        })
+        Ok(issuer.options.clone())
     }
 
     /// Options for parsing an issuer's JWKS (never `oct` keys).

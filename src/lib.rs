@@ -55,6 +55,7 @@ mod forward;
 mod jwk;
 mod jwks;
 mod keysource;
+mod policy;
 mod replay;
 mod rsa_public;
 mod secret;
@@ -81,7 +82,7 @@ pub use crate::cache::{
     KidCooldown, UnknownKid, MAX_REMEMBERED_KIDS, MAX_STORED_SNAPSHOT_BYTES, SNAPSHOT_KEY_PREFIX,
 };
 pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
-pub use crate::config::{OneOrMany, VerifyConfig};
+pub use crate::config::VerifyConfig;
 pub use crate::edge_config::{
     EdgeConfig, IssuerConfig, Mode, PublishJwks, ReplayMode, RESERVED_HEADER_PREFIX,
 };
@@ -96,6 +97,7 @@ pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
 pub use crate::keysource::{
     storage_ttl, Answer, Conditional, Event, FetchReason, KeySource, Lookup, Report, Step, Tier,
 };
+pub use crate::policy::{Field, FrontEnd, KeyKinds, OptionName, PolicyOptions, Profile, OPTIONS};
 pub use crate::replay::{
     check_replay, check_replay_entry, replay_entry, replay_key, MemoryReplayStore, ReplayEntry,
     ReplayMemory, ReplayStore, Reservation, MAX_JTI_BYTES,

@@ -213,14 +213,26 @@ fn a_local_jwks_imports_oct_keys_by_exact_kid_and_a_remote_one_does_not() {
         code(local.verify(&token(&f, "jose_hs256_kid_rsa"), now)),
         "key_mismatch"
     );
-    // npm RemoteJwks: the same document fetched from an issuer keeps skipping oct.
-    let remote = VerifyConfig::from_json(r#"{"algorithms":["HS256","RS256"]}"#)
-        .unwrap()
-        .build_with_remote_jwks(jwks.to_string().as_bytes())
-        .unwrap();
+    // npm RemoteJwks: the same document fetched from an issuer keeps skipping oct, so
+    // without a configured secret HS256 is not even allowed (no key could verify it)…
+    assert_eq!(
+        VerifyConfig::from_json(r#"{"algorithms":["HS256","RS256"]}"#)
+            .unwrap()
+            .build_with_remote_jwks(jwks.to_string().as_bytes())
+            .unwrap_err(),
+        Error::ConfigInvalid("algorithms")
+    );
+    // …and with one, the fetched set's oct key is still not used.
+    let remote = VerifyConfig::from_json(
+        r#"{"algorithms":["HS256","RS256"],"secret":"c2VjcmV0LW5vdC11c2VkLWhlcmUtMzItYnl0ZXMtbG9uZw"}"#,
+    )
+    .unwrap()
+    .build_with_remote_jwks(jwks.to_string().as_bytes())
+    .unwrap();
+    // Only the configured (unnamed) secret is tried, and it is not client-7's.
     assert_eq!(
         code(remote.verify(&token(&f, "jose_hs256_client7"), now)),
-        "no_matching_key"
+        "signature_invalid"
     );
     assert_eq!(
         JwkSet::parse(jwks.to_string().as_bytes(), &JwksOptions::default())
@@ -327,7 +339,7 @@ fn worker_config_hmac_secrets() {
     let twice = r#"{"issuers":[{"issuer":"a","hmac_secrets":{"client-7":"A","client-7":"B"}}]}"#;
     assert_eq!(
         EdgeConfig::from_json(twice).unwrap_err(),
-        Error::ConfigInvalid("hmac_secrets")
+        Error::ConfigInvalid("duplicate member")
     );
     // Without any secret, neither HS* nor a missing jwks_uri is allowed.
     assert_eq!(

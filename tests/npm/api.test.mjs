@@ -146,7 +146,11 @@ test('secret: Uint8Array, Buffer and base64url text; wrong, short or padded secr
   refuses(token, { secret: new ArrayBuffer(32), now: NOW }, 'config_invalid', 'ArrayBuffer');
   // HMAC is off without a secret, and the secret does not switch it on against `algorithms`.
   refuses(token, { jwks, now: NOW }, 'alg_not_allowed', 'no secret');
-  refuses(token, { secret: secretBytes, algorithms: ['ES256'], now: NOW }, 'alg_not_allowed', 'HS256 not listed');
+  refuses(token, { secret: secretBytes, jwks, algorithms: ['ES256'], now: NOW }, 'alg_not_allowed', 'HS256 not listed');
+  // An allow-list naming an algorithm no configured key can verify is a configuration
+  // error, as in the worker and the CLI: ES256 with a secret only, HS256 without one.
+  refuses(token, { secret: secretBytes, algorithms: ['ES256'], now: NOW }, 'config_invalid', 'ES256 without public keys');
+  refuses(token, { jwks, algorithms: ['HS256'], now: NOW }, 'config_invalid', 'HS256 without a secret');
   // Longer secrets work for HS384/HS512.
   const long = crypto.getRandomValues(new Uint8Array(64));
   const hs512 = await new jose.SignJWT(standard()).setProtectedHeader({ alg: 'HS512' }).sign(long);
@@ -181,8 +185,13 @@ test('secrets (named, one per client), an oct key in jwks, and RemoteJwks skippi
     fetch: async () => new Response(JSON.stringify(local.jwks), { headers: { 'content-type': 'application/json' } }),
   });
   const remoteToken = await hs(c7, 'client-7');
+  // Without a configured secret HS256 is not even allowed (the fetched oct key never counts)…
   await assert.rejects(remote.verify(remoteToken, { algorithms: ['ES256', 'HS256'], now: NOW }), (err) => {
-    checkError(assert, JwtEdgeError, err, 'no_matching_key', remoteToken, 'remote oct');
+    checkError(assert, JwtEdgeError, err, 'config_invalid', remoteToken, 'remote oct, HS256 listed');
+    return true;
+  });
+  await assert.rejects(remote.verify(remoteToken, { now: NOW }), (err) => {
+    checkError(assert, JwtEdgeError, err, 'alg_not_allowed', remoteToken, 'remote oct');
     return true;
   });
   assert.equal((await remote.verify(await es256(), { now: NOW })).keyId, 'es-1');
@@ -199,8 +208,8 @@ test('jwks: object or JSON text; invalid sets → jwks_invalid', async () => {
   refuses(token, { jwks: { keys: [{ ...esJwk, d: 'AAAA' }] }, now: NOW }, 'jwks_invalid', 'private member');
   // A key set without the token's kid.
   refuses(token, { jwks: { keys: [{ ...esJwk, kid: 'es-2' }] }, now: NOW }, 'no_matching_key');
-  // No keys at all.
-  refuses(token, { now: NOW }, 'no_matching_key', 'no keys');
+  // No keys at all: nothing could verify a token, so the options are refused.
+  refuses(token, { now: NOW }, 'config_invalid', 'no keys');
 });
 
 test('issuer and audience: a string or an array; they make iss/aud required', async () => {
@@ -292,7 +301,7 @@ test('algorithms: the allow-list decides, and there is no none', async () => {
   assert.equal(names.length, 15);
   for (const name of names) {
     try {
-      verify(token, { ...base, algorithms: [name] });
+      verify(token, { ...base, secret: secretBytes, algorithms: [name] });
     } catch (err) {
       assert.notEqual(err.code, 'config_invalid', `${name} refused as a name`);
     }

@@ -32,6 +32,9 @@ for (const path of fixturePaths) {
     const options = { jwks: fixture.jwks, ...policy };
     const secret = fixture.secrets.find((s) => s.alg === c.alg);
     if (secret) options.secret = secret.k;
+    // The core refuses an allow-list naming an algorithm no configured key can verify:
+    // HS* only with a secret.
+    else options.algorithms = ALL_ALGORITHMS.filter((a) => !a.startsWith('HS'));
     return options;
   };
 
@@ -96,7 +99,7 @@ test('RFC 7515 A.1–A.3 JWTs verify at now = 1300819000 (and expire at exp + sk
     await t.test(v.name, () => {
       assert.ok(v.payload_is_json);
       const keys = v.jwk.kty === 'oct' ? { secret: v.jwk.k } : { jwks: { keys: [v.jwk] } };
-      const options = { ...keys, algorithms: ALL_ALGORITHMS, issuer: 'joe', now: 1300819000 };
+      const options = { ...keys, algorithms: [v.alg], issuer: 'joe', now: 1300819000 };
       const result = verify(v.jws, options);
       assert.equal(result.algorithm, v.alg);
       assert.deepEqual(result.header, v.protected_header);

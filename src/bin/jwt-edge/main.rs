@@ -129,3 +129,31 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// `jwt-edge verify` has a flag for every policy option, under the name the core's
+    /// table gives it (the table is the one declaration; this checks clap agrees).
+    #[test]
+    fn verify_flags_are_the_core_tables_cli_names() {
+        let command = super::Cli::command();
+        let verify = command
+            .get_subcommands()
+            .find(|c| c.get_name() == "verify")
+            .expect("a verify subcommand");
+        let longs: Vec<String> = verify
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        for row in jwt_edge::OPTIONS {
+            assert!(
+                longs.iter().any(|l| l == row.cli),
+                "{} has no flag {}",
+                row.core,
+                row.cli
+            );
+        }
+    }
+}

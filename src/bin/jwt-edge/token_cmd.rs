@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use jwt_edge::{
-    Algorithm, ClaimsPolicy, ErrorFamily, Jwk, JwkSet, JwksOptions, KeyKind, SigningKey, Verifier,
-    VerifyOptions,
+    Algorithm, ErrorFamily, Field, FrontEnd, Jwk, JwkSet, JwksOptions, KeyKind, KeyKinds,
+    PolicyOptions, SigningKey, Verifier,
 };
 use serde_json::{json, Map, Value};
 
@@ -218,25 +218,32 @@ pub struct VerifyArgs {
     typ: Option<String>,
     /// Allowed algorithm; repeatable. Default: every asymmetric one, plus HS* with a
     /// shared secret (--secret, or an `oct` key in a --jwks file).
-    #[arg(long, value_parser = parse_alg)]
-    alg: Vec<Algorithm>,
-    /// Longest accepted lifetime.
+    /// An unknown name is refused as the other front ends refuse it (`config_invalid`).
+    #[arg(long, value_name = "ALG")]
+    alg: Vec<String>,
+    /// Longest accepted lifetime. Default: none (the library profile).
     #[arg(long, value_parser = parse_seconds)]
     max_lifetime: Option<u64>,
-    /// Clock skew.
-    #[arg(long, default_value = "60s", value_parser = parse_seconds)]
-    skew: u64,
+    /// Clock skew, at most 1d. Default 60s.
+    #[arg(long, value_parser = parse_seconds)]
+    skew: Option<u64>,
+    /// A claim that must be present; repeatable.
+    #[arg(long, value_name = "CLAIM")]
+    require_claim: Vec<String>,
+    /// Whether `exp` is required. Default true.
+    #[arg(long, value_name = "BOOL")]
+    require_exp: Option<bool>,
     /// Require a `jti` claim.
     #[arg(long)]
     require_jti: bool,
+    /// Largest token accepted, in bytes (1 to 65536). Default 16384.
+    #[arg(long, value_name = "BYTES")]
+    max_token_bytes: Option<usize>,
     /// The token, or - for stdin.
     token: String,
 }
 
 pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
-    if args.jwks.is_empty() && args.secret.is_none() {
-        return Err(Failure::new("give --jwks or --secret"));
-    }
     let mut keys = JwkSet::new();
     for source in &args.jwks {
         let remote = source.starts_with("https://") || source.starts_with("http://");
@@ -268,7 +275,7 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
             keys.push(key);
         }
     }
-    let mut algorithms = args.alg.clone();
+    let has_key_set = !args.jwks.is_empty();
     if let Some(secret) = &args.secret {
         let bytes = read_secret(secret)?;
         let key = match args.secret_kid.clone() {
@@ -278,29 +285,32 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
         .map_err(|why| Failure::new(format!("--secret refused: {why}")))?;
         keys.push(key);
     }
-    if algorithms.is_empty() {
-        algorithms = Algorithm::ASYMMETRIC.to_vec();
-        if keys.keys().iter().any(|k| k.kind() == KeyKind::Oct) {
-            algorithms.extend([Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512]);
-        }
-    }
-    let mut required_claims = Vec::new();
-    if args.require_jti {
-        required_claims.push("jti".to_owned());
-    }
-    let options = VerifyOptions {
-        algorithms,
-        claims: ClaimsPolicy {
-            issuers: args.iss,
-            audiences: args.aud,
-            subject: args.sub,
-            typ: args.typ,
-            clock_skew: args.skew,
-            max_lifetime: args.max_lifetime,
-            required_claims,
-            ..ClaimsPolicy::default()
+    // The flags map onto the core's one policy (its name table's CLI column); every
+    // default and every check of a bad value is the core's.
+    let given = |list: Vec<String>| (!list.is_empty()).then_some(list);
+    let policy = PolicyOptions {
+        algorithms: match Algorithm::parse_all(&args.alg) {
+            Ok(list) => (!list.is_empty()).then_some(list),
+            Err(_) => return Err(refused(&Field::Algorithms.invalid(FrontEnd::Cli))),
         },
-        ..VerifyOptions::default()
+        issuers: given(args.iss),
+        audiences: given(args.aud),
+        subject: args.sub,
+        typ: args.typ,
+        required_claims: given(args.require_claim),
+        clock_skew: args.skew,
+        max_lifetime: args.max_lifetime.map(Some),
+        require_exp: args.require_exp,
+        require_jti: args.require_jti.then_some(true),
+        max_token_bytes: args.max_token_bytes,
+    };
+    let kinds = KeyKinds {
+        public_keys: has_key_set,
+        shared_secret: keys.keys().iter().any(|k| k.kind() == KeyKind::Oct),
+    };
+    let options = match policy.resolve(FrontEnd::Cli, FrontEnd::Cli.profile(), kinds) {
+        Ok(options) => options,
+        Err(err) => return Err(refused(&err)),
     };
     let verifier = Verifier::new(keys, options)?;
     let token = if args.token == "-" {
