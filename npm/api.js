@@ -14,7 +14,7 @@ const OPTION_NAMES = new Set([
  */
 const MAX_JWKS_BYTES = 256 * 1024;
 
-/** The body as text, or `null` (and the body cancelled) once it passes `limit` bytes. */
+/** The body's bytes, or `null` (and the body cancelled) once it passes `limit` bytes. */
 async function readCapped(response, limit) {
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > limit) {
@@ -23,8 +23,10 @@ async function readCapped(response, limit) {
   }
   if (typeof response.body?.getReader !== 'function') {
     // A custom `fetch` without a WHATWG stream body: the core still enforces the limit.
-    const text = await response.text();
-    return text.length > limit ? null : text;
+    const bytes = typeof response.arrayBuffer === 'function'
+      ? new Uint8Array(await response.arrayBuffer())
+      : new TextEncoder().encode(await response.text());
+    return bytes.byteLength > limit ? null : bytes;
   }
   const reader = response.body.getReader();
   const chunks = [];
@@ -45,7 +47,7 @@ async function readCapped(response, limit) {
     bytes.set(chunk, at);
     at += chunk.byteLength;
   }
-  return new TextDecoder().decode(bytes);
+  return bytes;
 }
 
 function base64url(bytes) {
@@ -120,15 +122,6 @@ export function makeApi(wasm) {
     }
   }
 
-  /** A verifier over a set fetched from an issuer: the core skips its `oct` keys. */
-  function compileRemote(optionsJson, jwks) {
-    try {
-      return wasm.CompiledVerifier.withRemoteJwks(optionsJson, jwks);
-    } catch (thrown) {
-      return rethrow(thrown);
-    }
-  }
-
   function run(compiled, token, now) {
     if (typeof token !== 'string') throw new JwtEdgeError('token_malformed', 'malformed token: not a string');
     if (now !== undefined && !Number.isSafeInteger(now)) {
@@ -180,11 +173,7 @@ export function makeApi(wasm) {
     return unwrap(wasm.decodeUnverifiedJson(token));
   }
 
-  /**
-   * A remote JWKS, fetched with the platform's `fetch`, cached, and refetched for an
-   * unknown `kid` at most once per cooldown, as the edge worker does.
-   */
-  const REMOTE_OPTION_NAMES = new Set(['cacheMaxAgeSeconds', 'cooldownSeconds', 'timeoutMs', 'fetch', 'devAllowHttpLoopback']);
+  const REMOTE_OPTION_NAMES = new Set(['cacheMaxAgeSeconds', 'cooldownSeconds', 'timeoutMs', 'fetch', 'devAllowHttpLoopback', 'onEvent']);
 
   function positiveInteger(name, value, fallback) {
     if (value === undefined) return fallback;
@@ -196,8 +185,10 @@ export function makeApi(wasm) {
 
   /**
    * A remote JWKS, fetched with the platform's `fetch`, cached, and refetched for an
-   * unknown `kid` at most once per cooldown, as the edge worker does. The timing
-   * decisions are the core's (JwksCache).
+   * unknown `kid` at most once per cooldown, as the edge worker does. Every decision is
+   * the core's key source (wasm `RemoteKeys`), with the edge's defaults; this class
+   * only performs the fetches it asks for. The set's keys stay in wasm: each answer's
+   * body is handed over once, as bytes, and parsed once.
    */
   class RemoteJwks {
     constructor(url, options = {}) {
@@ -224,7 +215,13 @@ export function makeApi(wasm) {
           'invalid configuration: `url` must be https:// without userinfo (http:// only to 127.0.0.1, [::1] or localhost, with `devAllowHttpLoopback`)',
         );
       }
+      if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: `onEvent`');
+      }
       this.url = parsed.href;
+      // cacheMaxAgeSeconds: the core's default_max_age and max_max_age; cooldownSeconds:
+      // its unknown_kid_cooldown. The rest (max-age floor, failure cooldown, staleness)
+      // are the core's defaults, as in the worker.
       const maxAge = positiveInteger('cacheMaxAgeSeconds', options.cacheMaxAgeSeconds, 600);
       const cooldown = positiveInteger('cooldownSeconds', options.cooldownSeconds, 30);
       this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, 5000);
@@ -232,32 +229,18 @@ export function makeApi(wasm) {
         throw new JwtEdgeError('config_invalid', 'invalid configuration: duration too long');
       }
       this.fetchCount = 0;
-      this.cache = new wasm.JwksCache(maxAge, cooldown);
+      this.keys = new wasm.RemoteKeys(this.url, maxAge, cooldown);
       this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+      this.onEvent = options.onEvent;
       this.inflight = null;
     }
 
-    /** Fetches the set once at a time; resolves to `true` on success, never rejects. */
-    reload(now) {
-      if (!this.inflight) {
-        this.inflight = this.fetchOnce(now)
-          .catch(() => false)
-          .then((ok) => {
-            if (!ok) this.cache.failed(now);
-            return ok;
-          })
-          .finally(() => {
-            this.inflight = null;
-          });
-      }
-      return this.inflight;
-    }
-
-    async fetchOnce(now) {
+    /** One fetch with the validators the key source gave: an answer, never a rejection. */
+    async request(ifNoneMatch, ifModifiedSince) {
       this.fetchCount += 1;
       const headers = { accept: 'application/json, application/jwk-set+json' };
-      const etag = this.cache.etag();
-      if (etag) headers['if-none-match'] = etag;
+      if (ifNoneMatch) headers['if-none-match'] = ifNoneMatch;
+      if (ifModifiedSince) headers['if-modified-since'] = ifModifiedSince;
       try {
         // Redirects are not followed: the set comes from this URL or not at all (a 3xx,
         // or a `fetch` that followed one anyway, is a failed fetch).
@@ -266,33 +249,65 @@ export function makeApi(wasm) {
           redirect: 'manual',
           signal: AbortSignal.timeout(this.timeoutMs),
         });
-        if (response.redirected) return false;
-        const cacheControl = response.headers.get('cache-control') ?? undefined;
-        if (response.status === 304 && this.cache.jwks(now)) {
-          this.cache.revalidated(now, cacheControl);
-          return true;
+        if (response.redirected) return { failed: true, tooLarge: false };
+        let body = new Uint8Array(0);
+        if (response.status === 200) {
+          body = await readCapped(response, MAX_JWKS_BYTES);
+          if (body === null) return { failed: true, tooLarge: true };
         }
-        if (response.status !== 200) return false;
-        const text = await readCapped(response, MAX_JWKS_BYTES);
-        if (text === null) return false;
-        return this.cache.store(text, now, cacheControl, response.headers.get('etag') ?? undefined) === '';
+        const header = (name) => response.headers.get(name) ?? undefined;
+        return {
+          status: response.status,
+          body,
+          cacheControl: header('cache-control'),
+          etag: header('etag'),
+          lastModified: header('last-modified'),
+        };
       } catch {
-        return false;
+        return { failed: true, tooLarge: false };
       }
     }
 
-    /** Verifies with the set's keys, imported once per (set, options) and then reused. */
-    verifyWith(jwks, token, options, now) {
-      const { now: _ignored, ...rest } = options ?? {};
-      const policy = toJson(rest);
-      const cached = this.compiled;
-      if (!cached || cached.jwks !== jwks || cached.policy !== policy) {
-        this.compiled = null;
-        cached?.verifier.free();
-        const verifier = compileRemote(policy, jwks);
-        this.compiled = { jwks, policy, verifier };
+    /** The key source's events (JSON) to `onEvent`, if given; its errors are ignored. */
+    emit(json) {
+      if (!this.onEvent) return;
+      for (const event of JSON.parse(json)) {
+        try {
+          this.onEvent(event);
+        } catch {
+          // a logger's failure is not the verification's
+        }
       }
-      return run(this.compiled.verifier, token, now);
+    }
+
+    /** Remembers the fetch in flight, for the lookups told to wait for it. */
+    track(promise) {
+      const settled = promise.catch(() => this.keys.abandoned());
+      this.inflight = settled;
+      settled.finally(() => {
+        if (this.inflight === settled) this.inflight = null;
+      });
+      return settled;
+    }
+
+    /** The fetch a lookup was told to make, its answer handed to the key source. */
+    fetchFor(lookup) {
+      const answered = this.request(lookup.ifNoneMatch, lookup.ifModifiedSince).then((a) => {
+        this.emit(a.failed
+          ? this.keys.fetchFailed(lookup, a.tooLarge)
+          : this.keys.fetched(lookup, a.status, a.body, a.cacheControl, a.etag, a.lastModified));
+      });
+      return this.track(answered);
+    }
+
+    /** A background refresh: its outcome lands in the key source, never as a rejection. */
+    refresh(lookup, policy, now) {
+      const answered = this.request(lookup.ifNoneMatch, lookup.ifModifiedSince).then((a) => {
+        this.emit(a.failed
+          ? this.keys.refreshFailed(now, a.tooLarge)
+          : this.keys.refreshed(now, policy, a.status, a.body, a.cacheControl, a.etag, a.lastModified));
+      });
+      void this.track(answered);
     }
 
     /** Verifies `token` against the remote set; the same options as `verify` but `jwks`. */
@@ -300,43 +315,36 @@ export function makeApi(wasm) {
       if (options && 'jwks' in options) {
         throw new JwtEdgeError('config_invalid', 'invalid configuration: RemoteJwks provides `jwks`');
       }
+      if (typeof token !== 'string') throw new JwtEdgeError('token_malformed', 'malformed token: not a string');
       const now = options?.now ?? Math.floor(Date.now() / 1000);
-      const state = this.cache.state(now);
-      if (state === 'refresh_ahead') {
-        if (this.cache.fetchAllowed(now)) void this.reload(now);
-      } else if (state !== 'fresh' && this.cache.fetchAllowed(now)) {
-        // empty, stale or expired: fetch now; a stale set keeps serving if it fails.
-        await this.reload(now);
-      }
-      const jwks = this.cache.jwks(now);
-      if (!jwks) throw new JwtEdgeError('jwks_unavailable', "the issuer's keys are unavailable");
+      if (!Number.isSafeInteger(now)) throw new JwtEdgeError('config_invalid', 'invalid configuration: `now`');
+      const { now: _ignored, ...rest } = options ?? {};
+      const policy = toJson(rest);
+      let lookup;
       try {
-        return this.verifyWith(jwks, token, options, now);
-      } catch (err) {
-        const kid = err?.code === 'no_matching_key' ? safeKid(token) : undefined;
-        if (!kid || !this.cache.mayRefetchFor(kid, now)) throw err;
-        const ok = await this.reload(now);
-        const retried = this.cache.jwks(now);
-        let result;
-        try {
-          if (!retried) throw err;
-          result = this.verifyWith(retried, token, options, now);
-        } catch (again) {
-          this.cache.refetched(now, again?.code === 'no_matching_key' ? kid : undefined);
-          throw ok ? again : err;
-        }
-        this.cache.refetched(now, undefined);
-        return result;
+        lookup = this.keys.lookup(token, policy, now);
+      } catch (thrown) {
+        rethrow(thrown);
       }
-    }
-  }
-
-  function safeKid(token) {
-    try {
-      const kid = decodeUnverified(token).header.kid;
-      return typeof kid === 'string' ? kid : undefined;
-    } catch {
-      return undefined;
+      try {
+        for (;;) {
+          const step = this.keys.step(lookup);
+          if (step === 'fetch') {
+            await this.fetchFor(lookup);
+          } else if (step === 'wait') {
+            await this.inflight;
+            lookup.waited();
+          } else {
+            if (step === 'refresh') this.refresh(lookup, policy, now);
+            break;
+          }
+        }
+        const result = unwrap(this.keys.verify(lookup, token));
+        if (result.keyId === null) delete result.keyId;
+        return result;
+      } finally {
+        lookup.free();
+      }
     }
   }
 

@@ -157,9 +157,16 @@ export function decodeUnverified(token: string): {
 };
 
 export interface RemoteJwksOptions {
-  /** Freshness when the response has no `Cache-Control: max-age`, and its ceiling. Default 600. */
+  /**
+   * Freshness when the response has no `Cache-Control: max-age`, and its ceiling. Default
+   * 600. A `max-age` (or this value) below 60 counts as 60, as in the edge worker.
+   */
   cacheMaxAgeSeconds?: number;
-  /** At most one refetch per this many seconds for unknown `kid`s. Default 30. */
+  /**
+   * At most one refetch per this many seconds for unknown `kid`s. Default 30. (After a
+   * failed fetch, while a stale set serves, the issuer is asked again at most every 30 s,
+   * whatever this is.)
+   */
   cooldownSeconds?: number;
   /** Fetch timeout in milliseconds. Default 5000. */
   timeoutMs?: number;
@@ -170,6 +177,23 @@ export interface RemoteJwksOptions {
    * or `localhost`. Default false: only `https://` (never with userinfo).
    */
   devAllowHttpLoopback?: boolean;
+  /**
+   * Called with each key-source event, for logging: `jwks_fetch_failed` (`code`, `problem`,
+   * `action`), `jwks_redirect_refused` (`status`), `jwks_key_skipped` (`index`, `reason`),
+   * `jwks_all_keys_changed`. Its exceptions are ignored.
+   */
+  onEvent?: (event: RemoteJwksEvent) => void;
+}
+
+/** An event of a `RemoteJwks` key source (the worker logs the same ones). */
+export interface RemoteJwksEvent {
+  event: 'jwks_fetch_failed' | 'jwks_redirect_refused' | 'jwks_key_skipped' | 'jwks_all_keys_changed';
+  code?: string;
+  problem?: string;
+  action?: string;
+  status?: number;
+  index?: number;
+  reason?: string;
 }
 
 /** A JWKS fetched from a URL and cached, as the edge worker does. */

@@ -55,6 +55,7 @@ mod extract;
 mod forward;
 mod jwk;
 mod jwks;
+mod keysource;
 mod policy;
 #[doc(hidden)]
 pub mod reference;
@@ -87,6 +88,9 @@ pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, KeyRejection,
 pub use crate::extract::{extract_token, TokenSource};
 pub use crate::jwk::{Jwk, KidMatch, MAX_KID_BYTES};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
+pub use crate::keysource::{
+    storage_ttl, Answer, Conditional, Event, FetchReason, KeySource, Lookup, Report, Step, Tier,
+};
 pub use crate::policy::{Field, FrontEnd, KeyKinds, OptionName, PolicyOptions, Profile, OPTIONS};
 pub use crate::replay::{check_replay, MemoryReplayStore, ReplayStore, MAX_JTI_BYTES};
 pub use crate::rsa_public::MAX_RSA_BITS;

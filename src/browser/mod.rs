@@ -6,14 +6,15 @@
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
-use crate::cache::{
-    max_age_from_cache_control, CachePolicy, FetchFailures, Freshness, JwksSnapshot, KidCooldown,
-    UnknownKid,
-};
+use std::rc::Rc;
+
+use crate::alg::Algorithm;
+use crate::cache::CachePolicy;
 use crate::config::VerifyConfig;
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
 use crate::error::Error;
 use crate::jwks::{JwkSet, JwksOptions};
+use crate::keysource::{Answer, Conditional, Event, KeySource, Lookup, Step, Tier};
 use crate::token::{UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
 use crate::verify::Verifier;
 
@@ -74,21 +75,6 @@ impl CompiledVerifier {
         build().map_err(|err| JsValue::from_str(&failure(&err).to_string()))
     }
 
-    /// Builds the verifier of a `RemoteJwks`: options as JSON text (without `jwks`) and
-    /// the set fetched from the issuer, whose `oct` keys are skipped
-    /// (`VerifyConfig::build_with_remote_jwks`). Throws like the constructor.
-    #[wasm_bindgen(js_name = withRemoteJwks)]
-    pub fn with_remote_jwks(options_json: &str, jwks: &str) -> Result<CompiledVerifier, JsValue> {
-        let build = || -> Result<CompiledVerifier, Error> {
-            let config = VerifyConfig::from_json(options_json)?;
-            Ok(CompiledVerifier {
-                verifier: config.build_with_remote_jwks(jwks.as_bytes())?,
-                now: config.now,
-            })
-        };
-        build().map_err(|err| JsValue::from_str(&failure(&err).to_string()))
-    }
-
     /// Verifies `token` at `now` (Unix seconds; NaN: the options' `now`, else the
     /// JavaScript clock). Returns the same JSON verdict as `verifyJson`.
     pub fn verify(&self, token: &str, now: f64) -> String {
@@ -125,122 +111,281 @@ pub fn jwks_uri_allowed(uri: &str, allow_http_loopback: bool) -> bool {
     crate::uri::jwks_uri_allowed(uri, allow_http_loopback)
 }
 
-/// The JWKS cache of a `RemoteJwks`: the core's snapshot and cooldown decisions, with
-/// the fetching left to JavaScript.
-#[wasm_bindgen]
-pub struct JwksCache {
-    policy: CachePolicy,
-    snapshot: Option<JwksSnapshot>,
-    cooldown: KidCooldown,
-    failures: FetchFailures,
+/// The key source of a `RemoteJwks`: the core's state machine (`crate::keysource`)
+/// with the parsed keys held here, in wasm. JavaScript only performs the fetches it
+/// asks for and hands each answer over once (status, headers, body bytes); tokens are
+/// verified against the keys held, and the set never goes back to JavaScript.
+#[wasm_bindgen(js_name = RemoteKeys)]
+pub struct RemoteKeys {
+    source: KeySource<Rc<Verifier>>,
+    /// The options text the held verifier was built with.
+    built_with: Option<String>,
+    /// The options text last found valid.
+    checked: Option<String>,
 }
 
-#[wasm_bindgen]
-impl JwksCache {
-    /// `max_age` is used when the response has no `Cache-Control: max-age` (and as its
-    /// ceiling); `cooldown` bounds refetches for unknown `kid`s.
+/// One token's way through a `RemoteKeys`: made by `RemoteKeys.lookup`, stepped with
+/// `RemoteKeys.step`, then `RemoteKeys.verify`.
+#[wasm_bindgen(js_name = KeyLookup)]
+pub struct KeyLookup {
+    lookup: Lookup,
+    options: String,
+    conditional: Conditional,
+    served: Option<(Rc<Verifier>, Tier)>,
+    refused: Option<Error>,
+}
+
+#[wasm_bindgen(js_class = KeyLookup)]
+impl KeyLookup {
+    /// `If-None-Match` for the fetch the last step asked for.
+    #[wasm_bindgen(getter, js_name = ifNoneMatch)]
+    pub fn if_none_match(&self) -> Option<String> {
+        self.conditional.if_none_match.clone()
+    }
+
+    /// `If-Modified-Since` for the fetch the last step asked for.
+    #[wasm_bindgen(getter, js_name = ifModifiedSince)]
+    pub fn if_modified_since(&self) -> Option<String> {
+        self.conditional.if_modified_since.clone()
+    }
+
+    /// Where the keys came from (`memory`, `issuer`, `stale`), once served.
+    #[wasm_bindgen(getter)]
+    pub fn source(&self) -> Option<String> {
+        self.served.as_ref().map(|(_, tier)| tier.name().to_owned())
+    }
+
+    /// The fetch this lookup waited for has ended.
+    pub fn waited(&mut self) {
+        self.lookup.waited();
+    }
+}
+
+/// The verifier for a fetched set with the options as JSON text (`oct` keys skipped).
+fn build_remote(options_json: &str, keys: JwkSet) -> Result<Rc<Verifier>, Error> {
+    VerifyConfig::from_json(options_json)?
+        .build_with_remote_keys(keys)
+        .map(Rc::new)
+}
+
+fn events_json(events: &[Event]) -> String {
+    serde_json::to_string(events).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn seconds(now: f64) -> i64 {
+    if now.is_finite() {
+        now.floor() as i64
+    } else {
+        js_now()
+    }
+}
+
+#[wasm_bindgen(js_class = RemoteKeys)]
+impl RemoteKeys {
+    /// The key source for the set at `url`, with the core's cache defaults except:
+    /// `max_age` is the freshness when the answer has no `Cache-Control: max-age` and
+    /// its ceiling; `kid_cooldown` bounds refetches for unknown `kid`s.
     #[wasm_bindgen(constructor)]
-    pub fn new(max_age: u32, cooldown: u32) -> JwksCache {
-        let max_age = u64::from(max_age.max(1));
-        JwksCache {
-            policy: CachePolicy {
-                default_max_age: max_age,
-                min_max_age: 1,
-                max_max_age: max_age,
-                unknown_kid_cooldown: u64::from(cooldown),
-                failure_cooldown: u64::from(cooldown.max(1)),
-                ..CachePolicy::default()
-            },
-            snapshot: None,
-            cooldown: KidCooldown::default(),
-            failures: FetchFailures::default(),
+    pub fn new(url: &str, max_age: u32, kid_cooldown: u32) -> RemoteKeys {
+        let policy = CachePolicy {
+            default_max_age: u64::from(max_age),
+            max_max_age: u64::from(max_age),
+            unknown_kid_cooldown: u64::from(kid_cooldown),
+            ..CachePolicy::default()
+        };
+        RemoteKeys {
+            source: KeySource::new(url, policy, JwksOptions::default(), false),
+            built_with: None,
+            checked: None,
         }
     }
 
-    /// Whether a fetch may start now: always without a usable set; with one (stale),
-    /// not within a cooldown of the last failed fetch, so an issuer that is down is not
-    /// asked again on every verification.
-    #[wasm_bindgen(js_name = fetchAllowed)]
-    pub fn fetch_allowed(&self, now: f64) -> bool {
-        self.failures
-            .may_fetch(self.snapshot.as_ref(), &self.policy, now as i64)
+    /// A lookup for `token`, to be verified with the options as JSON text (without
+    /// `jwks`) at `now` (NaN: the JavaScript clock). Throws the JSON failure text for
+    /// bad options, before anything is fetched.
+    pub fn lookup(
+        &mut self,
+        token: &str,
+        options_json: &str,
+        now: f64,
+    ) -> Result<KeyLookup, JsValue> {
+        if self.checked.as_deref() != Some(options_json) {
+            VerifyConfig::from_json(options_json)
+                .and_then(|config| config.build_with_remote_keys(JwkSet::new()))
+                .map_err(|err| JsValue::from_str(&failure(&err).to_string()))?;
+            self.checked = Some(options_json.to_owned());
+        }
+        // The `kid` and `alg` decide whether an unknown `kid` may refetch; a token that
+        // does not parse never does (verification refuses it).
+        let (kid, algorithm) = match UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_BYTES) {
+            Ok(untrusted) => (
+                untrusted.header().key_id.clone(),
+                untrusted.header().algorithm.parse::<Algorithm>().ok(),
+            ),
+            Err(_) => (None, None),
+        };
+        Ok(KeyLookup {
+            lookup: Lookup::new(kid.as_deref(), algorithm, seconds(now)),
+            options: options_json.to_owned(),
+            conditional: Conditional::default(),
+            served: None,
+            refused: None,
+        })
     }
 
-    /// Records a failed fetch at `now`.
-    pub fn failed(&mut self, now: f64) {
-        self.failures.failed(now as i64);
-    }
-
-    /// `"empty"`, `"fresh"`, `"refresh_ahead"`, `"stale"` or `"expired"` at `now`.
-    pub fn state(&self, now: f64) -> String {
-        match &self.snapshot {
-            None => "empty",
-            Some(s) => match s.freshness(&self.policy, now as i64) {
-                Freshness::Fresh => "fresh",
-                Freshness::RefreshAhead => "refresh_ahead",
-                Freshness::Stale => "stale",
-                Freshness::Expired => "expired",
-            },
+    /// The next step for `lookup`: `"fetch"` (with the lookup's conditional headers,
+    /// then `fetched` or `fetchFailed`), `"wait"` (for the fetch in flight, then
+    /// `lookup.waited()` and step again), `"serve"`, `"refresh"` (serve, and fetch in the
+    /// background, then `refreshed` or `refreshFailed`), or `"refuse"`.
+    pub fn step(&mut self, lookup: &mut KeyLookup) -> String {
+        match self.source.step(&mut lookup.lookup) {
+            Step::Fetch(conditional) => {
+                lookup.conditional = conditional;
+                "fetch"
+            }
+            Step::Wait => "wait",
+            Step::Serve {
+                keys,
+                tier,
+                refresh,
+            } => {
+                lookup.served = Some((keys, tier));
+                match refresh {
+                    Some(conditional) => {
+                        lookup.conditional = conditional;
+                        "refresh"
+                    }
+                    None => "serve",
+                }
+            }
+            Step::Refuse(err) => {
+                lookup.refused = Some(err);
+                "refuse"
+            }
+            // No shared store here, so never asked.
+            Step::ReadStored => {
+                lookup.refused = Some(Error::JwksUnavailable);
+                "refuse"
+            }
         }
         .to_owned()
     }
 
-    /// Stores a fetched JWKS after the core's checks. Returns `""` on success or the
-    /// stable error code when the set is refused (the previous set is kept).
-    pub fn store(
+    /// The answer to the fetch `lookup` was told to make (`body`: the bytes of a 200).
+    /// Returns the key source's events as a JSON array.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fetched(
         &mut self,
-        jwks: String,
-        now: f64,
+        lookup: &mut KeyLookup,
+        status: u16,
+        body: &[u8],
         cache_control: Option<String>,
         etag: Option<String>,
+        last_modified: Option<String>,
     ) -> String {
-        // An answer with no usable key never replaces the set held.
-        if let Err(err) = JwkSet::parse_fetched(jwks.as_bytes(), &JwksOptions::default()) {
-            return err.code().to_owned();
-        }
-        self.failures.succeeded();
-        self.snapshot = Some(JwksSnapshot {
-            jwks,
-            fetched_at: now as i64,
-            max_age: max_age_from_cache_control(cache_control.as_deref(), &self.policy),
-            etag,
-            last_modified: None,
-            jwks_uri: None,
+        let answer = Answer::Response {
+            status,
+            body,
+            cache_control: cache_control.as_deref(),
+            etag: etag.as_deref(),
+            last_modified: last_modified.as_deref(),
+        };
+        let options = lookup.options.clone();
+        let mut built = false;
+        let report = self.source.fetched(&mut lookup.lookup, answer, |set| {
+            let verifier = build_remote(&options, set)?;
+            built = true;
+            Ok(verifier)
         });
-        String::new()
-    }
-
-    /// A `304 Not Modified` answer: the stored set is fresh again.
-    pub fn revalidated(&mut self, now: f64, cache_control: Option<String>) {
-        self.failures.succeeded();
-        let max_age = max_age_from_cache_control(cache_control.as_deref(), &self.policy);
-        if let Some(s) = &self.snapshot {
-            self.snapshot = Some(s.revalidated(now as i64, max_age));
+        if built {
+            self.built_with = Some(options);
         }
+        events_json(&report.events)
     }
 
-    /// The stored JWKS text, unless it is too old to trust (past `max_staleness`).
-    pub fn jwks(&self, now: f64) -> Option<String> {
-        self.snapshot
-            .as_ref()
-            .filter(|s| s.freshness(&self.policy, now as i64) != Freshness::Expired)
-            .map(|s| s.jwks.clone())
+    /// The fetch `lookup` was told to make failed: no answer, a timeout, or a body over
+    /// the size limit (`too_large`). Returns the events as a JSON array.
+    #[wasm_bindgen(js_name = fetchFailed)]
+    pub fn fetch_failed(&mut self, lookup: &mut KeyLookup, too_large: bool) -> String {
+        let report = self.source.fetched(
+            &mut lookup.lookup,
+            Answer::Failed(transport_error(too_large)),
+            |_| Err(Error::JwksUnavailable),
+        );
+        events_json(&report.events)
     }
 
-    /// The stored ETag, for `If-None-Match`.
-    pub fn etag(&self) -> Option<String> {
-        self.snapshot.as_ref().and_then(|s| s.etag.clone())
+    /// The answer to a background refresh started at `now` by a lookup with these
+    /// options. Returns the events as a JSON array.
+    #[allow(clippy::too_many_arguments)]
+    pub fn refreshed(
+        &mut self,
+        now: f64,
+        options_json: &str,
+        status: u16,
+        body: &[u8],
+        cache_control: Option<String>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    ) -> String {
+        let answer = Answer::Response {
+            status,
+            body,
+            cache_control: cache_control.as_deref(),
+            etag: etag.as_deref(),
+            last_modified: last_modified.as_deref(),
+        };
+        let mut built = false;
+        let report = self.source.refreshed(seconds(now), answer, |set| {
+            let verifier = build_remote(options_json, set)?;
+            built = true;
+            Ok(verifier)
+        });
+        if built {
+            self.built_with = Some(options_json.to_owned());
+        }
+        events_json(&report.events)
     }
 
-    /// Whether an unknown `kid` may trigger a refetch now (at most one per cooldown).
-    #[wasm_bindgen(js_name = mayRefetchFor)]
-    pub fn may_refetch_for(&mut self, kid: &str, now: f64) -> bool {
-        self.cooldown.on_unknown(kid, &self.policy, now as i64) == UnknownKid::Refetch
+    /// A background refresh started at `now` failed (see `fetchFailed`).
+    #[wasm_bindgen(js_name = refreshFailed)]
+    pub fn refresh_failed(&mut self, now: f64, too_large: bool) -> String {
+        let report = self.source.refreshed(
+            seconds(now),
+            Answer::Failed(transport_error(too_large)),
+            |_| Err(Error::JwksUnavailable),
+        );
+        events_json(&report.events)
     }
 
-    /// Records a refetch; `still_unknown` is the `kid` when the new set lacks it too.
-    pub fn refetched(&mut self, now: f64, still_unknown: Option<String>) {
-        self.cooldown
-            .refetched(now as i64, still_unknown.as_deref());
+    /// Verifies `token` with the keys the lookup's last step served (or returns its
+    /// refusal), at the lookup's `now`. Returns the same JSON verdict as `verifyJson`.
+    pub fn verify(&mut self, lookup: &KeyLookup, token: &str) -> String {
+        let mut run = || -> Result<Value, Error> {
+            if let Some(err) = &lookup.refused {
+                return Err(err.clone());
+            }
+            let (served, _) = lookup.served.as_ref().ok_or(Error::JwksUnavailable)?;
+            let verifier = if self.built_with.as_deref() == Some(lookup.options.as_str()) {
+                Rc::clone(served)
+            } else {
+                // Built with other options: import the held set again for these.
+                self.source
+                    .rebuild(|set| build_remote(&lookup.options, set))?;
+                self.built_with = Some(lookup.options.clone());
+                let (_, keys) = self.source.held().ok_or(Error::JwksUnavailable)?;
+                Rc::clone(keys)
+            };
+            Ok(verdict(&verifier.verify(token, lookup.lookup.now())?))
+        };
+        run().unwrap_or_else(|err| failure(&err)).to_string()
+    }
+}
+
+fn transport_error(too_large: bool) -> Error {
+    if too_large {
+        Error::JwksInvalid(crate::error::JwksProblem::TooLarge)
+    } else {
+        Error::JwksUnavailable
     }
 }

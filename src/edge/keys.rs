@@ -1,20 +1,18 @@
 //! An issuer's keys in three tiers: parsed keys in isolate memory → a KV snapshot
 //! shared across isolates → the issuer itself. What to do at each point is decided by
-//! the core's cache module; this file only loads, stores and fetches.
+//! the core's key source (`crate::keysource`); this file only performs the I/O it asks
+//! for (KV reads and writes, fetches, the background refresh) and logs its events.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use crate::alg::Algorithm;
-use crate::cache::{
-    max_age_from_cache_control, snapshot_key, FetchFailures, Freshness, JwksSnapshot, KidCooldown,
-    UnknownKid,
-};
-use crate::error::Error;
-use crate::error::KeyRejection;
+use crate::cache::snapshot_key;
+use crate::error::{Error, JwksProblem, KeyRejection};
 use crate::jwk::Jwk;
 use crate::jwks::JwkSet;
+use crate::keysource::{storage_ttl, Answer, Conditional, Event, KeySource, Lookup, Report, Step};
 use crate::secret::parse_secret_text;
 use crate::verify::Verifier;
 use worker::{
@@ -24,67 +22,56 @@ use worker::{
 
 use super::Isolate;
 
+pub use crate::keysource::Tier;
+
 /// Largest JWKS response read, in bytes.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
-
-/// Where the keys of a decision came from (logged, and shown in verdicts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tier {
-    Memory,
-    Kv,
-    Issuer,
-    /// Last-known-good while the issuer fails.
-    Stale,
-    /// Configured HMAC secret only; no JWKS.
-    Secret,
-}
-
-impl Tier {
-    pub fn name(self) -> &'static str {
-        match self {
-            Tier::Memory => "memory",
-            Tier::Kv => "kv",
-            Tier::Issuer => "issuer",
-            Tier::Stale => "stale",
-            Tier::Secret => "secret",
-        }
-    }
-}
-
-/// A parsed key set with the snapshot it came from.
-pub struct CachedKeys {
-    pub snapshot: JwksSnapshot,
-    pub verifier: Rc<Verifier>,
-}
-
-type FetchResult = Result<Rc<CachedKeys>, Error>;
 
 /// How often a request waiting for another request's JWKS fetch looks again.
 const WAIT_STEP: Duration = Duration::from_millis(5);
 
+type Source = KeySource<Rc<Verifier>>;
+
 /// Per-issuer state in isolate memory.
 #[derive(Default)]
 pub struct IssuerKeys {
-    cached: RefCell<Option<Rc<CachedKeys>>>,
-    cooldown: RefCell<KidCooldown>,
-    /// When the last fetch failed: a stale set serves without asking again for a while.
-    failures: std::cell::Cell<FetchFailures>,
-    /// Whether a fetch is in flight. Concurrent requests wait for it instead of
-    /// fetching too. (workerd forbids awaiting another request's I/O, so they cannot
-    /// share its promise: they poll this flag on their own timers.)
-    fetching: std::cell::Cell<bool>,
-    /// Bumped when a fetch ends, with its outcome, for the requests that waited.
-    finished: RefCell<(u64, Option<FetchResult>)>,
+    /// The core's key source, made on first use. One fetch per issuer at a time: it
+    /// tells a request to wait while another's fetch is in flight. (workerd forbids
+    /// awaiting another request's I/O, so waiting requests poll its generation on their
+    /// own timers.)
+    source: RefCell<Option<Source>>,
     /// The verifier of an HMAC-only issuer, built once.
     secret_only: RefCell<Option<Rc<Verifier>>>,
 }
 
-/// Clears the in-flight flag even when the fetching request is cancelled.
-struct FetchGuard<'a>(&'a IssuerKeys);
+impl IssuerKeys {
+    fn with<R>(&self, isolate: &Isolate, uri: &str, f: impl FnOnce(&mut Source) -> R) -> R {
+        let mut slot = self.source.borrow_mut();
+        let source = slot.get_or_insert_with(|| {
+            KeySource::new(
+                uri,
+                isolate.config.cache.clone(),
+                isolate.config.jwks_options(),
+                true,
+            )
+        });
+        f(source)
+    }
+}
+
+/// Tells the key source when a fetch it asked for is dropped (the request cancelled).
+struct FetchGuard<'a> {
+    keys: &'a IssuerKeys,
+    armed: bool,
+}
 
 impl Drop for FetchGuard<'_> {
     fn drop(&mut self) {
-        self.0.fetching.set(false);
+        if self.armed {
+            if let Some(source) = self.keys.source.borrow_mut().as_mut() {
+                source.abandoned();
+            }
+        }
     }
 }
 
@@ -94,8 +81,7 @@ fn kv_key(isolate: &Isolate, issuer: &str, uri: &str) -> String {
     snapshot_key(issuer, uri, &isolate.config.jwks_options())
 }
 
-/// The configured HMAC secrets of an issuer, from Worker secrets or Secrets Store
-/// bindings read once per isolate (`super::secrets`), never from the configuration:
+/// The configured HMAC secrets of an issuer, from Worker secrets (never from config):
 /// `hmac_secret` unnamed (any `kid`), each of `hmac_secrets` named by its `kid`. A
 /// binding that is missing, not base64url, a placeholder, or too short is
 /// `config_invalid` naming the field (and logged with the reason, never the value).
@@ -119,8 +105,8 @@ fn hmac_keys(isolate: &Isolate, index: usize) -> Result<Vec<Jwk>, Error> {
     Ok(keys)
 }
 
-/// The bytes of the secret in binding `name`, parsed by the core; on failure,
-/// the reason's code.
+/// The bytes of the secret in binding `name` (read once per isolate, from a secret or
+/// a Secrets Store binding), parsed by the core; on failure, the reason's code.
 fn secret_bytes(isolate: &Isolate, name: &str) -> Result<Vec<u8>, &'static str> {
     parse_secret_text(isolate.secrets.text(name)?).map_err(KeyRejection::code)
 }
@@ -135,29 +121,17 @@ fn refused_secret(field: &'static str, binding: &str, why: &'static str) -> Erro
     Error::ConfigInvalid(field)
 }
 
-/// Builds the verifier for a snapshot: the JWKS (never `oct` keys) plus the configured
-/// HMAC secrets. Done once per snapshot, never per request. The set's hygiene runs here
-/// for a snapshot read from KV as for a fetched one, and a set with no usable key of
-/// its own is refused (a configured secret does not make it usable).
-fn build(isolate: &Isolate, index: usize, snapshot: JwksSnapshot) -> FetchResult {
+/// Builds the verifier for a set the key source accepted: the JWKS (never `oct` keys)
+/// plus the configured HMAC secrets. Done once per set, never per request.
+fn build(isolate: &Isolate, index: usize, mut keys: JwkSet) -> Result<Rc<Verifier>, Error> {
     let (issuer, _) = isolate.issuer(index)?;
-    let mut keys = JwkSet::parse_fetched(snapshot.jwks.as_bytes(), &isolate.config.jwks_options())?;
-    for skipped in keys.skipped() {
-        worker::console_warn!(
-            "{{\"event\":\"jwks_key_skipped\",\"iss\":{},\"index\":{},\"reason\":\"{}\"}}",
-            serde_json::Value::String(issuer.issuer.clone()),
-            skipped.index,
-            skipped.reason.code()
-        );
-    }
     for secret in hmac_keys(isolate, index)? {
         keys.push(secret);
     }
-    let verifier = Verifier::new(keys, isolate.config.verify_options(issuer)?)?;
-    Ok(Rc::new(CachedKeys {
-        snapshot,
-        verifier: Rc::new(verifier),
-    }))
+    Ok(Rc::new(Verifier::new(
+        keys,
+        isolate.config.verify_options(issuer)?,
+    )?))
 }
 
 /// The verifier for issuer `index` at `now`, and the tier it came from. `kid` and
@@ -186,146 +160,142 @@ pub async fn verifier_for(
         *state.secret_only.borrow_mut() = Some(Rc::clone(&verifier));
         return Ok((verifier, Tier::Secret));
     };
-    let policy = &isolate.config.cache;
-
-    // Tier 1: isolate memory. Tier 2: KV, when memory has nothing.
-    let mut tier = Tier::Memory;
-    let mut current = state.cached.borrow().clone();
-    if current.is_none() {
-        let key = kv_key(isolate, &issuer.issuer, &uri);
-        if let Some(snapshot) = read_kv(env, &key, &uri, policy, now).await {
-            if snapshot.freshness(policy, now) != Freshness::Expired {
-                if let Ok(keys) = build(isolate, index, snapshot) {
-                    *state.cached.borrow_mut() = Some(Rc::clone(&keys));
-                    current = Some(keys);
-                    tier = Tier::Kv;
-                }
+    let mut lookup = Lookup::new(kid, Some(algorithm), now);
+    loop {
+        match state.with(isolate, &uri, |s| s.step(&mut lookup)) {
+            Step::ReadStored => {
+                let text = read_kv(env, &kv_key(isolate, &issuer.issuer, &uri)).await;
+                let events = state.with(isolate, &uri, |s| {
+                    s.stored(&mut lookup, text.as_deref(), |set| {
+                        build(isolate, index, set)
+                    })
+                });
+                log_events(&issuer.issuer, &events);
             }
-        }
-    }
-
-    let (keys, tier) = match current {
-        Some(keys) => match keys.snapshot.freshness(policy, now) {
-            Freshness::Fresh => (keys, tier),
-            Freshness::RefreshAhead => {
-                let may_fetch = state
-                    .failures
-                    .get()
-                    .may_fetch(Some(&keys.snapshot), policy, now);
-                if !state.fetching.get() && may_fetch {
-                    let (isolate, env, uri) = (Rc::clone(isolate), env.clone(), uri.clone());
-                    ctx.wait_until(async move {
-                        let _ = fetch_once(&isolate, &env, index, &uri, now).await;
-                    });
-                }
-                (keys, tier)
+            Step::Fetch(conditional) => {
+                let mut guard = FetchGuard {
+                    keys: state,
+                    armed: true,
+                };
+                let fetched = fetch(isolate, &uri, &conditional).await;
+                let report = state.with(isolate, &uri, |s| {
+                    s.fetched(&mut lookup, fetched.answer(), |set| {
+                        build(isolate, index, set)
+                    })
+                });
+                guard.armed = false;
+                drop(guard);
+                finish(isolate, env, index, &uri, report).await;
             }
-            // Within the failure cooldown the issuer is not asked again: the stale set
-            // answers at once instead of every request waiting for a failing issuer.
-            Freshness::Stale
-                if !state
-                    .failures
-                    .get()
-                    .may_fetch(Some(&keys.snapshot), policy, now) =>
-            {
-                (keys, Tier::Stale)
-            }
-            Freshness::Stale => match fetch_once(isolate, env, index, &uri, now).await {
-                Ok(fresh) => (fresh, Tier::Issuer),
-                Err(err) => {
-                    log_fetch_failure(&issuer.issuer, &err, "serving last-known-good");
-                    (keys, Tier::Stale)
+            Step::Wait => {
+                let generation = state.with(isolate, &uri, |s| s.generation());
+                let limit = isolate
+                    .config
+                    .fetch_timeout_ms
+                    .checked_div(WAIT_STEP.as_millis() as u64)
+                    .unwrap_or(0)
+                    .saturating_add(2);
+                let mut ended = false;
+                for _ in 0..limit {
+                    Delay::from(WAIT_STEP).await;
+                    if state.with(isolate, &uri, |s| s.generation()) != generation {
+                        ended = true;
+                        break;
+                    }
                 }
-            },
-            Freshness::Expired => match fetch_once(isolate, env, index, &uri, now).await {
-                Ok(fresh) => (fresh, Tier::Issuer),
-                Err(err) => {
-                    log_fetch_failure(&issuer.issuer, &err, "last-known-good too old");
+                if !ended {
                     return Err(Error::JwksUnavailable);
                 }
-            },
-        },
-        None => match fetch_once(isolate, env, index, &uri, now).await {
-            Ok(fresh) => (fresh, Tier::Issuer),
-            Err(err) => {
-                log_fetch_failure(&issuer.issuer, &err, "no keys cached");
-                return Err(Error::JwksUnavailable);
+                lookup.waited();
             }
-        },
-    };
-
-    // An unknown kid may mean the issuer rotated: refetch, at most once per cooldown.
-    if let Some(kid) = kid {
-        let known = keys
-            .verifier
-            .keys()
-            .keys()
-            .iter()
-            .any(|k| k.kid.as_deref() == Some(kid));
-        // A fetched set never carries HMAC keys, so an HS* token's unknown `kid` (an
-        // issuer's label such as "hs256", for a configured secret) is no reason to ask.
-        if !known && tier != Tier::Issuer && !algorithm.is_symmetric() {
-            let decision = state.cooldown.borrow_mut().on_unknown(kid, policy, now);
-            if decision == UnknownKid::Refetch {
-                let result = fetch_once(isolate, env, index, &uri, now).await;
-                if let Err(err) = &result {
-                    log_fetch_failure(&issuer.issuer, err, "unknown kid refused");
+            Step::Serve {
+                keys,
+                tier,
+                refresh,
+            } => {
+                if let Some(conditional) = refresh {
+                    let (isolate, env, uri) = (Rc::clone(isolate), env.clone(), uri.clone());
+                    ctx.wait_until(async move {
+                        refresh_ahead(&isolate, &env, index, &uri, &conditional, now).await;
+                    });
                 }
-                let refreshed = result.as_ref().ok().cloned();
-                let still_unknown = refreshed.as_ref().is_none_or(|k| {
-                    !k.verifier
-                        .keys()
-                        .keys()
-                        .iter()
-                        .any(|key| key.kid.as_deref() == Some(kid))
-                });
-                state
-                    .cooldown
-                    .borrow_mut()
-                    .refetched(now, still_unknown.then_some(kid));
-                if let Some(fresh) = refreshed {
-                    return Ok((Rc::clone(&fresh.verifier), Tier::Issuer));
-                }
+                return Ok((keys, tier));
             }
+            Step::Refuse(err) => return Err(err),
         }
     }
-    Ok((Rc::clone(&keys.verifier), tier))
 }
 
-fn log_fetch_failure(issuer: &str, err: &Error, action: &str) {
-    // A refused set also names the problem (`no_usable_keys`, `private_key_material`, …).
-    let problem = match err {
-        Error::JwksInvalid(problem) => format!(",\"problem\":\"{}\"", problem.code()),
-        _ => String::new(),
-    };
-    worker::console_warn!(
-        "{{\"event\":\"jwks_fetch_failed\",\"iss\":{},\"code\":\"{}\"{problem},\"action\":\"{action}\"}}",
-        serde_json::Value::String(issuer.to_owned()),
-        err.code()
-    );
-}
-
-/// The stored snapshot for `uri`, checked as untrusted input by the core (its URI,
-/// a `fetched_at` not in the future, `max_age` clamped to the policy).
-async fn read_kv(
+/// A background refresh the key source asked for, run by `waitUntil`.
+async fn refresh_ahead(
+    isolate: &Rc<Isolate>,
     env: &Env,
-    key: &str,
+    index: usize,
     uri: &str,
-    policy: &crate::cache::CachePolicy,
+    conditional: &Conditional,
     now: i64,
-) -> Option<JwksSnapshot> {
+) {
+    let Ok((_, state)) = isolate.issuer(index) else {
+        return;
+    };
+    let mut guard = FetchGuard {
+        keys: state,
+        armed: true,
+    };
+    let fetched = fetch(isolate, uri, conditional).await;
+    let report = state.with(isolate, uri, |s| {
+        s.refreshed(now, fetched.answer(), |set| build(isolate, index, set))
+    });
+    guard.armed = false;
+    drop(guard);
+    finish(isolate, env, index, uri, report).await;
+}
+
+/// Logs a finished fetch's events and stores the snapshot it gave in KV.
+async fn finish(isolate: &Isolate, env: &Env, index: usize, uri: &str, report: Report) {
+    let Ok((issuer, _)) = isolate.issuer(index) else {
+        return;
+    };
+    log_events(&issuer.issuer, &report.events);
+    let Some(snapshot) = report.store else {
+        return;
+    };
+    let Ok(kv) = env.kv("JWKS_CACHE") else {
+        return;
+    };
+    let Ok(text) = serde_json::to_string(&snapshot) else {
+        return;
+    };
+    // Keep the snapshot in KV for as long as it may serve as last-known-good.
+    let ttl = storage_ttl(&snapshot, &isolate.config.cache);
+    let stored = match kv.put(&kv_key(isolate, &issuer.issuer, uri), text) {
+        Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
+        Err(_) => false,
+    };
+    if !stored {
+        worker::console_warn!("{{\"event\":\"kv_write_failed\",\"binding\":\"JWKS_CACHE\"}}");
+    }
+}
+
+/// The key source's events as JSON log lines, with the issuer.
+fn log_events(issuer: &str, events: &[Event]) {
+    for event in events {
+        let Ok(serde_json::Value::Object(mut line)) = serde_json::to_value(event) else {
+            continue;
+        };
+        line.insert("iss".into(), serde_json::Value::String(issuer.to_owned()));
+        if matches!(event, Event::StoredRefused) {
+            line.insert("binding".into(), "JWKS_CACHE".into());
+        }
+        worker::console_warn!("{}", serde_json::Value::Object(line));
+    }
+}
+
+/// The stored snapshot's text (the key source checks it), if KV has one.
+async fn read_kv(env: &Env, key: &str) -> Option<String> {
     let kv = env.kv("JWKS_CACHE").ok()?;
     match kv.get(key).text().await {
-        Ok(Some(text)) => {
-            let snapshot = JwksSnapshot::from_stored(&text, uri, policy, now);
-            if snapshot.is_none() {
-                worker::console_warn!(
-                    "{{\"event\":\"kv_snapshot_refused\",\"binding\":\"JWKS_CACHE\"}}"
-                );
-            }
-            snapshot
-        }
-        Ok(None) => None,
+        Ok(text) => text,
         Err(_) => {
             worker::console_warn!("{{\"event\":\"kv_read_failed\",\"binding\":\"JWKS_CACHE\"}}");
             None
@@ -333,75 +303,59 @@ async fn read_kv(
     }
 }
 
-/// One fetch per issuer at a time: a request that finds a fetch in flight waits for
-/// its outcome (bounded by the fetch timeout) instead of fetching again.
-async fn fetch_once(
-    isolate: &Rc<Isolate>,
-    env: &Env,
-    index: usize,
-    uri: &str,
-    now: i64,
-) -> FetchResult {
-    let (_, state) = isolate.issuer(index)?;
-    if state.fetching.get() {
-        let generation = state.finished.borrow().0;
-        let limit = isolate
-            .config
-            .fetch_timeout_ms
-            .checked_div(WAIT_STEP.as_millis() as u64)
-            .unwrap_or(0)
-            .saturating_add(2);
-        for _ in 0..limit {
-            Delay::from(WAIT_STEP).await;
-            let finished = state.finished.borrow();
-            if finished.0 != generation {
-                return finished.1.clone().unwrap_or(Err(Error::JwksUnavailable));
-            }
-        }
-        return Err(Error::JwksUnavailable);
-    }
-    state.fetching.set(true);
-    let guard = FetchGuard(state);
-    let result = fetch_and_store(isolate, env, index, uri, now).await;
-    let mut failures = state.failures.get();
-    match &result {
-        Ok(keys) => {
-            *state.cached.borrow_mut() = Some(Rc::clone(keys));
-            failures.succeeded();
-        }
-        Err(_) => failures.failed(now),
-    }
-    state.failures.set(failures);
-    {
-        let mut finished = state.finished.borrow_mut();
-        finished.0 = finished.0.wrapping_add(1);
-        finished.1 = Some(result.clone());
-    }
-    drop(guard);
-    result
+/// What a fetch brought back, owned until the key source reads it.
+enum Fetched {
+    Response {
+        status: u16,
+        body: Vec<u8>,
+        cache_control: Option<String>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    Failed(Error),
 }
 
-async fn fetch_and_store(
-    isolate: &Rc<Isolate>,
-    env: &Env,
-    index: usize,
+impl Fetched {
+    fn answer(&self) -> Answer<'_> {
+        match self {
+            Fetched::Response {
+                status,
+                body,
+                cache_control,
+                etag,
+                last_modified,
+            } => Answer::Response {
+                status: *status,
+                body,
+                cache_control: cache_control.as_deref(),
+                etag: etag.as_deref(),
+                last_modified: last_modified.as_deref(),
+            },
+            Fetched::Failed(err) => Answer::Failed(err.clone()),
+        }
+    }
+}
+
+/// Fetches the set with the conditional headers the key source gave, within the
+/// timeout, reading at most `MAX_JWKS_BYTES` of a 200's body.
+async fn fetch(isolate: &Isolate, uri: &str, conditional: &Conditional) -> Fetched {
+    match fetch_inner(isolate, uri, conditional).await {
+        Ok(fetched) => fetched,
+        Err(err) => Fetched::Failed(err),
+    }
+}
+
+async fn fetch_inner(
+    isolate: &Isolate,
     uri: &str,
-    now: i64,
-) -> FetchResult {
-    let (issuer, state) = isolate.issuer(index)?;
-    // Validators only ever go back to the URI that gave them.
-    let previous = state
-        .cached
-        .borrow()
-        .as_ref()
-        .map(|k| k.snapshot.clone())
-        .filter(|p| p.jwks_uri.as_deref() == Some(uri));
+    conditional: &Conditional,
+) -> Result<Fetched, Error> {
     let headers = Headers::new();
     let _ = headers.set("accept", "application/json, application/jwk-set+json");
-    if let Some(etag) = previous.as_ref().and_then(|p| p.etag.as_deref()) {
+    if let Some(etag) = &conditional.if_none_match {
         let _ = headers.set("if-none-match", etag);
     }
-    if let Some(modified) = previous.as_ref().and_then(|p| p.last_modified.as_deref()) {
+    if let Some(modified) = &conditional.if_modified_since {
         let _ = headers.set("if-modified-since", modified);
     }
     let mut init = RequestInit::new();
@@ -426,86 +380,34 @@ async fn fetch_and_store(
             return Err(Error::JwksUnavailable);
         }
     };
-    let max_age = max_age_from_cache_control(
-        response
-            .headers()
-            .get("cache-control")
-            .ok()
-            .flatten()
-            .as_deref(),
-        &isolate.config.cache,
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let status = response.status_code();
+    let (cache_control, etag, last_modified) = (
+        header("cache-control"),
+        header("etag"),
+        header("last-modified"),
     );
-    let snapshot = match (response.status_code(), &previous) {
-        (304, Some(previous)) => previous.revalidated(now, max_age),
-        (status @ 300..=399, _) => {
-            worker::console_warn!(
-                "{{\"event\":\"jwks_redirect_refused\",\"iss\":{},\"status\":{status}}}",
-                serde_json::Value::String(issuer.issuer.clone())
-            );
-            return Err(Error::JwksUnavailable);
+    let mut body = Vec::new();
+    if status == 200 {
+        let declared = header("content-length").and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_JWKS_BYTES) {
+            return Err(Error::JwksInvalid(JwksProblem::TooLarge));
         }
-        (200, _) => {
-            let declared = response
-                .headers()
-                .get("content-length")
-                .ok()
-                .flatten()
-                .and_then(|v| v.parse::<usize>().ok());
-            if declared.is_some_and(|n| n > MAX_JWKS_BYTES) {
-                return Err(Error::JwksInvalid(crate::error::JwksProblem::TooLarge));
+        // Read at most MAX_JWKS_BYTES, whatever the length header said (or did not).
+        let mut stream = response.stream().map_err(|_| Error::JwksUnavailable)?;
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            let chunk = chunk.map_err(|_| Error::JwksUnavailable)?;
+            if body.len().saturating_add(chunk.len()) > MAX_JWKS_BYTES {
+                return Err(Error::JwksInvalid(JwksProblem::TooLarge));
             }
-            // Read at most MAX_JWKS_BYTES, whatever the length header said (or did not).
-            let mut body = Vec::new();
-            let mut stream = response.stream().map_err(|_| Error::JwksUnavailable)?;
-            while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
-                let chunk = chunk.map_err(|_| Error::JwksUnavailable)?;
-                if body.len().saturating_add(chunk.len()) > MAX_JWKS_BYTES {
-                    return Err(Error::JwksInvalid(crate::error::JwksProblem::TooLarge));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let text = String::from_utf8(body)
-                .map_err(|_| Error::JwksInvalid(crate::error::JwksProblem::Malformed))?;
-            JwksSnapshot {
-                jwks: text,
-                fetched_at: now,
-                max_age,
-                etag: response.headers().get("etag").ok().flatten(),
-                last_modified: response.headers().get("last-modified").ok().flatten(),
-                jwks_uri: Some(uri.to_owned()),
-            }
-        }
-        _ => return Err(Error::JwksUnavailable),
-    };
-    // Hygiene before anything is stored: a set that fails it never replaces a good one.
-    let keys = build(isolate, index, snapshot)?;
-    if previous
-        .as_ref()
-        .is_some_and(|p| keys.snapshot.replaces_every_key_of(p))
-    {
-        worker::console_warn!(
-            "{{\"event\":\"jwks_all_keys_changed\",\"iss\":{}}}",
-            serde_json::Value::String(issuer.issuer.clone())
-        );
-    }
-    if let Ok(kv) = env.kv("JWKS_CACHE") {
-        if let Ok(text) = serde_json::to_string(&keys.snapshot) {
-            // Keep the snapshot in KV for as long as it may serve as last-known-good.
-            let ttl = keys
-                .snapshot
-                .max_age
-                .saturating_add(isolate.config.cache.max_staleness)
-                .max(60);
-            let stored = match kv.put(&kv_key(isolate, &issuer.issuer, uri), text) {
-                Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
-                Err(_) => false,
-            };
-            if !stored {
-                worker::console_warn!(
-                    "{{\"event\":\"kv_write_failed\",\"binding\":\"JWKS_CACHE\"}}"
-                );
-            }
+            body.extend_from_slice(&chunk);
         }
     }
-    Ok(keys)
+    Ok(Fetched::Response {
+        status,
+        body,
+        cache_control,
+        etag,
+        last_modified,
+    })
 }

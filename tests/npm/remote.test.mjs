@@ -41,23 +41,32 @@ const t2 = await token(k2);
 async function jwksServer({ keys = [k1.jwk], cacheControl } = {}) {
   const state = {
     keys, version: 1, cacheControl, mode: 'ok', delayMs: 3000, stallAfter: Infinity,
-    requests: 0, notModified: 0, ifNoneMatch: [], accept: [],
+    requests: 0, notModified: 0, ifNoneMatch: [], ifModifiedSince: [], accept: [],
+    etags: true, lastModified: null,
   };
   const timers = new Set();
   const server = http.createServer((req, res) => {
     state.requests += 1;
     state.ifNoneMatch.push(req.headers['if-none-match'] ?? null);
+    state.ifModifiedSince.push(req.headers['if-modified-since'] ?? null);
     state.accept.push(req.headers.accept ?? null);
     const etag = `"v${state.version}"`;
     const send = () => {
       if (res.destroyed) return;
-      if (req.headers['if-none-match'] === etag) {
+      const validators = {
+        ...(state.etags ? { etag } : {}),
+        ...(state.lastModified ? { 'last-modified': state.lastModified } : {}),
+      };
+      const unchanged = state.etags
+        ? req.headers['if-none-match'] === etag
+        : state.lastModified !== null && req.headers['if-modified-since'] === state.lastModified;
+      if (unchanged) {
         state.notModified += 1;
-        res.writeHead(304, { etag, ...(state.cacheControl ? { 'cache-control': state.cacheControl } : {}) });
+        res.writeHead(304, { ...validators, ...(state.cacheControl ? { 'cache-control': state.cacheControl } : {}) });
         res.end();
         return;
       }
-      const headers = { 'content-type': 'application/jwk-set+json', etag };
+      const headers = { 'content-type': 'application/jwk-set+json', ...validators };
       if (state.cacheControl) headers['cache-control'] = state.cacheControl;
       res.writeHead(200, headers);
       res.end(JSON.stringify({ keys: state.keys }));
@@ -195,14 +204,14 @@ test('cacheMaxAgeSeconds: fresh, refresh-ahead in the background, stale → refe
   assert.equal(remote.fetchCount, 3);
 });
 
-test('Cache-Control max-age from the server is used, capped by cacheMaxAgeSeconds', async (t) => {
+test('Cache-Control max-age from the server is used, floored at 60 s, capped by cacheMaxAgeSeconds', async (t) => {
   const short = await jwksServer({ cacheControl: 'public, max-age=10' });
   t.after(short.close);
   const remote = new RemoteJwks(short.url, { ...DEV, cacheMaxAgeSeconds: 100 });
   await remote.verify(t1, { now: NOW });
-  await remote.verify(t1, { now: NOW + 7 });
-  assert.equal(short.state.requests, 1);
-  await remote.verify(t1, { now: NOW + 10 }); // stale after 10 s → refetch (a 304)
+  await remote.verify(t1, { now: NOW + 47 });
+  assert.equal(short.state.requests, 1, 'max-age=10 counts as 60 (the worker\'s floor)');
+  await remote.verify(t1, { now: NOW + 60 }); // stale after 60 s → refetch (a 304)
   assert.equal(short.state.requests, 2);
   assert.equal(short.state.notModified, 1);
 
@@ -506,4 +515,97 @@ test('the URL: https only; http only to loopback with devAllowHttpLoopback; neve
     refused(url, DEV);
   }
   refused('https://issuer.example/jwks.json', { devAllowHttpLoopback: 'yes' });
+});
+
+// ---- Issue 15: one key-source state machine, the worker's defaults.
+
+test('If-Modified-Since carries Last-Modified; a server without ETags answers 304 to it', async (t) => {
+  const srv = await jwksServer({ cacheControl: 'max-age=100' });
+  t.after(srv.close);
+  srv.state.etags = false;
+  srv.state.lastModified = 'Tue, 01 Dec 2026 00:00:00 GMT';
+  const remote = new RemoteJwks(srv.url, DEV);
+  await remote.verify(t1, { now: NOW });
+  assert.deepEqual([srv.state.ifNoneMatch[0], srv.state.ifModifiedSince[0]], [null, null], 'nothing held: no validators');
+  assert.equal((await remote.verify(t1, { now: NOW + 100 })).keyId, 'key-1');
+  assert.equal(srv.state.ifModifiedSince[1], 'Tue, 01 Dec 2026 00:00:00 GMT');
+  assert.equal(srv.state.ifNoneMatch[1], null, 'no ETag was given, none is sent');
+  assert.equal(srv.state.notModified, 1);
+  // With both validators, both are sent.
+  srv.state.etags = true;
+  srv.rotate([k1.jwk, k2.jwk]);
+  assert.equal((await remote.verify(t2, { now: NOW + 101 })).keyId, 'key-2', 'unknown kid → refetch (200)');
+  await remote.verify(t1, { now: NOW + 201 });
+  assert.equal(srv.state.ifNoneMatch[3], '"v2"');
+  assert.equal(srv.state.ifModifiedSince[3], 'Tue, 01 Dec 2026 00:00:00 GMT');
+  assert.equal(srv.state.notModified, 2);
+  assert.equal(remote.fetchCount, 4);
+});
+
+test('the failure cooldown (30 s) is its own, not cooldownSeconds', async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  const remote = new RemoteJwks(srv.url, { ...DEV, cacheMaxAgeSeconds: 100, cooldownSeconds: 5, timeoutMs: 1000 });
+  await remote.verify(t1, { now: NOW });
+  await srv.down();
+  assert.equal((await remote.verify(t1, { now: NOW + 200 })).keyId, 'key-1', 'stale set serves');
+  assert.equal(remote.fetchCount, 2);
+  for (const dt of [5, 10, 29]) {
+    assert.equal((await remote.verify(t1, { now: NOW + 200 + dt })).keyId, 'key-1');
+  }
+  assert.equal(remote.fetchCount, 2, 'not asked again 5 s later: the failure cooldown is 30 s');
+  await remote.verify(t1, { now: NOW + 230 });
+  assert.equal(remote.fetchCount, 3);
+  // And the kid cooldown is 5 s: two unknown kids 6 s apart both refetch (failing).
+  const unknown = await token(k1, 'unknown');
+  const other = await token(k1, 'other');
+  await rejects(remote.verify(unknown, { now: NOW + 231 }), 'no_matching_key', unknown);
+  await rejects(remote.verify(other, { now: NOW + 237 }), 'no_matching_key', other);
+  assert.equal(remote.fetchCount, 5);
+});
+
+test('an HS256 token with an unknown kid never fetches; bad options fetch nothing', async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  const secret = new Uint8Array(32).fill(7);
+  const remote = new RemoteJwks(srv.url, DEV);
+  const hs = await new jose.SignJWT({ iat: NOW, exp: NOW + 60 })
+    .setProtectedHeader({ alg: 'HS256', kid: 'hs-client' }).sign(secret);
+  await rejects(remote.verify(t1, { now: NOW, algorithms: ['none'] }), 'config_invalid', t1, 'bad options');
+  assert.equal(remote.fetchCount, 0, 'refused before any fetch');
+  assert.equal((await remote.verify(hs, { now: NOW, secret })).algorithm, 'HS256');
+  assert.equal(remote.fetchCount, 1, 'the first fetch (nothing held)');
+  assert.equal((await remote.verify(hs, { now: NOW + 1, secret })).algorithm, 'HS256', 'its kid is no reason to fetch');
+  const es = await token(k1, 'es-unknown');
+  await rejects(remote.verify(es, { now: NOW + 2 }), 'no_matching_key', es);
+  assert.equal(remote.fetchCount, 2, 'only the ES256 token\'s unknown kid refetched');
+});
+
+test('onEvent receives the key source\'s events (refused set, skipped key, every key replaced)', async (t) => {
+  const srv = await jwksServer();
+  t.after(srv.close);
+  const events = [];
+  const remote = new RemoteJwks(srv.url, { ...DEV, cacheMaxAgeSeconds: 100, onEvent: (e) => events.push(e) });
+  assert.throws(() => new RemoteJwks(srv.url, { ...DEV, onEvent: 'log' }), (e) => e.code === 'config_invalid');
+  await remote.verify(t1, { now: NOW });
+  assert.deepEqual(events, []);
+  srv.rotate([{ ...k1.jwk, d: 'AAAA' }]);
+  await remote.verify(t1, { now: NOW + 100 });
+  assert.deepEqual(events.splice(0), [
+    { event: 'jwks_fetch_failed', code: 'jwks_invalid', problem: 'private_key_material', action: 'serving last-known-good' },
+  ]);
+  const oct = { kty: 'oct', kid: 'x', k: Buffer.alloc(32, 9).toString('base64url') };
+  srv.rotate([oct, k2.jwk]);
+  assert.equal((await remote.verify(t2, { now: NOW + 130 })).keyId, 'key-2');
+  assert.deepEqual(events.splice(0), [
+    { event: 'jwks_key_skipped', index: 0, reason: 'oct_not_allowed' },
+    { event: 'jwks_all_keys_changed' },
+  ]);
+  // A failed background refresh is reported too (it never was).
+  await srv.down();
+  await remote.verify(t2, { now: NOW + 130 + 85 });
+  await until(() => events.length === 1, 'the refresh failure');
+  assert.deepEqual(events, [
+    { event: 'jwks_fetch_failed', code: 'jwks_unavailable', action: 'refresh-ahead failed' },
+  ]);
 });
