@@ -55,6 +55,7 @@ mod forward;
 mod jwk;
 mod jwks;
 mod replay;
+mod replay_memory;
 mod rsa_public;
 mod secret;
 mod select;
@@ -93,9 +94,11 @@ pub use crate::forward::{
 pub use crate::jwk::{Jwk, KeyRejection, KidMatch, MAX_KID_BYTES, MAX_RSA_BITS};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
 pub use crate::replay::{
-    check_replay, check_replay_entry, replay_entry, replay_key, MemoryReplayStore, ReplayEntry,
-    ReplayMemory, ReplayStore, Reservation, MAX_JTI_BYTES,
+    check_replay, check_replay_entry, replay_entry, replay_key, replay_shard, BestEffort, Lookup,
+    MemoryReplayStore, NoLog, ReplayCheck, ReplayEntry, ReplayLog, ReplayStore, ReplayTiers,
+    MAX_JTI_BYTES,
 };
+pub use crate::replay_memory::{ReplayMemory, Reservation};
 pub use crate::secret::parse_secret_text;
 pub use crate::signing::SigningKey;
 pub use crate::thumbprint::thumbprint;
