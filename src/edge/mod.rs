@@ -17,7 +17,7 @@ use crate::edge_config::{EdgeConfig, Mode};
 use crate::error::Error;
 use crate::extract::extract_token;
 use crate::forward::log_safe;
-use crate::replay::ReplayMemory;
+use crate::replay_memory::ReplayMemory;
 use crate::token::UntrustedToken;
 
 use keys::{IssuerKeys, Tier};
