@@ -81,23 +81,34 @@ function toJson(options) {
   return JSON.stringify(out);
 }
 
+/** The core's answer as an object; a refused verdict is thrown as a JwtEdgeError. */
 function unwrap(json) {
   const result = JSON.parse(json);
-  if (!result.ok) throw new JwtEdgeError(result.code, result.message);
-  delete result.ok;
+  if (result.valid === false) throw new JwtEdgeError(result.code, result.message, result);
   return result;
+}
+
+/**
+ * An accepted verdict `{ valid, alg, kid, key_source, header, claims }`, with the names
+ * of 0.1 kept as non-enumerable aliases (deprecated): `keyId` (`kid`, `undefined` for
+ * none) and `algorithm` (`alg`).
+ */
+function accepted(verdict) {
+  return Object.defineProperties(verdict, {
+    keyId: { value: verdict.kid ?? undefined, enumerable: false, configurable: true },
+    algorithm: { value: verdict.alg, enumerable: false, configurable: true },
+  });
 }
 
 export function makeApi(wasm) {
   /**
    * Verifies `token` synchronously with the keys in `options` (`jwks`, `secret`, `secrets`).
-   * Returns `{ header, claims, keyId, algorithm }`; throws a JwtEdgeError.
+   * Returns the verdict `{ valid: true, alg, kid, key_source: 'local', header, claims }`;
+   * throws a JwtEdgeError.
    */
   function verify(token, options) {
     if (typeof token !== 'string') throw new JwtEdgeError('token_malformed', 'malformed token: not a string');
-    const result = unwrap(wasm.verifyJson(token, toJson(options)));
-    if (result.keyId === null) delete result.keyId;
-    return result;
+    return accepted(unwrap(wasm.verifyJson(token, toJson(options))));
   }
 
   /** A failure thrown by the wasm constructor (JSON text) as a JwtEdgeError. */
@@ -108,7 +119,7 @@ export function makeApi(wasm) {
     } catch {
       parsed = undefined;
     }
-    if (parsed && parsed.ok === false) throw new JwtEdgeError(parsed.code, parsed.message);
+    if (parsed && parsed.valid === false) throw new JwtEdgeError(parsed.code, parsed.message, parsed);
     throw thrown;
   }
 
@@ -129,14 +140,13 @@ export function makeApi(wasm) {
     }
   }
 
-  function run(compiled, token, now) {
+  /** Verifies with a compiled verifier; `keySource` names the keys' origin (default 'local'). */
+  function run(compiled, token, now, keySource) {
     if (typeof token !== 'string') throw new JwtEdgeError('token_malformed', 'malformed token: not a string');
     if (now !== undefined && !Number.isSafeInteger(now)) {
       throw new JwtEdgeError('config_invalid', 'invalid configuration: `now`');
     }
-    const result = unwrap(compiled.verify(token, now ?? Number.NaN));
-    if (result.keyId === null) delete result.keyId;
-    return result;
+    return accepted(unwrap(compiled.verify(token, now ?? Number.NaN, keySource)));
   }
 
   /**
@@ -281,8 +291,11 @@ export function makeApi(wasm) {
       }
     }
 
-    /** Verifies with the set's keys, imported once per (set, options) and then reused. */
-    verifyWith(jwks, token, options, now) {
+    /**
+     * Verifies with the set's keys, imported once per (set, options) and then reused;
+     * `source` is where the set came from for this call (the verdict's `key_source`).
+     */
+    verifyWith(jwks, token, options, now, source) {
       const { now: _ignored, ...rest } = options ?? {};
       const policy = toJson(rest);
       const cached = this.compiled;
@@ -292,7 +305,7 @@ export function makeApi(wasm) {
         const verifier = compileRemote(policy, jwks);
         this.compiled = { jwks, policy, verifier };
       }
-      return run(this.compiled.verifier, token, now);
+      return run(this.compiled.verifier, token, now, source);
     }
 
     /** Verifies `token` against the remote set; the same options as `verify` but `jwks`. */
@@ -302,16 +315,20 @@ export function makeApi(wasm) {
       }
       const now = options?.now ?? Math.floor(Date.now() / 1000);
       const state = this.cache.state(now);
+      // Where this call's set comes from: held (`memory`), fetched now (`issuer`), or held
+      // past its freshness because the issuer could not be reached (`stale`).
+      let source = 'memory';
       if (state === 'refresh_ahead') {
         if (this.cache.fetchAllowed(now)) void this.reload(now);
-      } else if (state !== 'fresh' && this.cache.fetchAllowed(now)) {
+      } else if (state !== 'fresh') {
         // empty, stale or expired: fetch now; a stale set keeps serving if it fails.
-        await this.reload(now);
+        const fetched = this.cache.fetchAllowed(now) && (await this.reload(now));
+        source = fetched ? 'issuer' : 'stale';
       }
       const jwks = this.cache.jwks(now);
       if (!jwks) throw new JwtEdgeError('jwks_unavailable', "the issuer's keys are unavailable");
       try {
-        return this.verifyWith(jwks, token, options, now);
+        return this.verifyWith(jwks, token, options, now, source);
       } catch (err) {
         const kid = err?.code === 'no_matching_key' ? safeKid(token) : undefined;
         if (!kid || !this.cache.mayRefetchFor(kid, now)) throw err;
@@ -320,7 +337,7 @@ export function makeApi(wasm) {
         let result;
         try {
           if (!retried) throw err;
-          result = this.verifyWith(retried, token, options, now);
+          result = this.verifyWith(retried, token, options, now, ok ? 'issuer' : source);
         } catch (again) {
           this.cache.refetched(now, again?.code === 'no_matching_key' ? kid : undefined);
           throw ok ? again : err;

@@ -64,6 +64,7 @@ mod signing;
 mod thumbprint;
 mod token;
 mod uri;
+mod verdict;
 mod verify;
 
 #[cfg(feature = "browser")]
@@ -104,4 +105,5 @@ pub use crate::signing::SigningKey;
 pub use crate::thumbprint::thumbprint;
 pub use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
 pub use crate::uri::{jwks_uri_allowed, MAX_JWKS_URI_BYTES};
+pub use crate::verdict::{KeySource, Verdict};
 pub use crate::verify::{SignedPayload, VerifiedToken, Verifier, VerifyOptions};

@@ -27,7 +27,7 @@ function verdictOf(run, input) {
     }
     return err.code;
   }
-  return `ok ${result.algorithm} ${result.keyId ?? '-'}`;
+  return `ok ${result.alg} ${result.kid ?? '-'}`;
 }
 
 const label = (input) => JSON.stringify(input.length > 60 ? `${input.slice(0, 60)}…` : input);

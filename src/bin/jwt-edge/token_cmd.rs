@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use jwt_edge::{
-    Algorithm, ClaimsPolicy, ErrorFamily, Jwk, JwkSet, JwksOptions, KeyKind, SigningKey, Verifier,
-    VerifyOptions,
+    Algorithm, ClaimsPolicy, ErrorFamily, Jwk, JwkSet, JwksOptions, KeyKind, KeySource, SigningKey,
+    Verdict, Verifier, VerifyOptions,
 };
 use serde_json::{json, Map, Value};
 
@@ -238,6 +238,10 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
         return Err(Failure::new("give --jwks or --secret"));
     }
     let mut keys = JwkSet::new();
+    // The same keys without those fetched from a URL: which kind verified decides the
+    // verdict's `key_source` ("local" or "issuer"), asked only when both kinds are given.
+    let mut local_keys = JwkSet::new();
+    let mut fetched = 0usize;
     for source in &args.jwks {
         let remote = source.starts_with("https://") || source.starts_with("http://");
         let document = if remote {
@@ -264,6 +268,13 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
                 skipped.index, skipped.reason
             );
         }
+        if remote {
+            fetched = fetched.saturating_add(set.keys().len());
+        } else if let Ok(again) = JwkSet::parse(&document, &options) {
+            for key in again.into_keys() {
+                local_keys.push(key);
+            }
+        }
         for key in set.into_keys() {
             keys.push(key);
         }
@@ -271,12 +282,17 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
     let mut algorithms = args.alg.clone();
     if let Some(secret) = &args.secret {
         let bytes = read_secret(secret)?;
-        let key = match args.secret_kid.clone() {
-            Some(kid) => Jwk::named_hmac_secret(kid, bytes),
-            None => Jwk::unnamed_hmac_secret(bytes),
+        let secret_key = |bytes: Vec<u8>| {
+            match args.secret_kid.clone() {
+                Some(kid) => Jwk::named_hmac_secret(kid, bytes),
+                None => Jwk::unnamed_hmac_secret(bytes),
+            }
+            .map_err(|why| Failure::new(format!("--secret refused: {why}")))
+        };
+        if fetched > 0 {
+            local_keys.push(secret_key(bytes.clone())?);
         }
-        .map_err(|why| Failure::new(format!("--secret refused: {why}")))?;
-        keys.push(key);
+        keys.push(secret_key(bytes)?);
     }
     if algorithms.is_empty() {
         algorithms = Algorithm::ASYMMETRIC.to_vec();
@@ -302,41 +318,34 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
         },
         ..VerifyOptions::default()
     };
+    let all_fetched = fetched == keys.keys().len();
+    let local_only = (fetched > 0 && !all_fetched)
+        .then(|| Verifier::new(local_keys, options.clone()).ok())
+        .flatten();
     let verifier = Verifier::new(keys, options)?;
     let token = if args.token == "-" {
         String::from_utf8(read_input("-")?).map_err(|_| Failure::new("stdin is not UTF-8"))?
     } else {
         args.token
     };
-    match verifier.verify(token.trim(), now) {
+    let token = token.trim();
+    match verifier.verify(token, now) {
         Ok(verified) => {
-            print!(
-                "{}",
-                json_line(&json!({
-                    "valid": true,
-                    "alg": verified.algorithm.name(),
-                    "kid": verified.key_id,
-                    "header": verified.header.raw,
-                    "claims": verified.claims.all,
-                }))
-            );
+            let source = match &local_only {
+                _ if all_fetched => KeySource::Issuer,
+                Some(local) if local.verify(token, now).is_err() => KeySource::Issuer,
+                _ => KeySource::Local,
+            };
+            println!("{}", Verdict::accepted(&verified, source));
             Ok(())
         }
         Err(err) => Err(refused(&err)),
     }
 }
 
-/// Prints the verdict for a refusal and gives its exit status.
+/// Prints the core's refused verdict and gives its exit status.
 pub(crate) fn refused(err: &jwt_edge::Error) -> Failure {
-    print!(
-        "{}",
-        json_line(&json!({
-            "valid": false,
-            "code": err.code(),
-            "family": err.family().name(),
-            "message": err.to_string(),
-        }))
-    );
+    println!("{}", Verdict::refused(err));
     Failure {
         status: family_status(err.family()),
         message: String::new(),
