@@ -66,7 +66,7 @@ test('new Verifier({ jwks: input }): the native import verdict, then the same ve
     let verifier;
     const build = verdictOf(() => {
       verifier = new Verifier({ ...fixture.jwks_options, jwks: input });
-      return { algorithm: 'built', keyId: 'x' };
+      return { alg: 'built', kid: 'x' };
     }, input);
     const got = build === 'ok built x'
       ? { build: 'ok', tokens: fixture.jwks_tokens.map((t) => verdictOf(() => verifier.verify(t), t)) }

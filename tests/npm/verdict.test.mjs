@@ -46,10 +46,10 @@ test('keyId and algorithm: deprecated aliases, not enumerable, not serialised', 
   assert.equal(v.algorithm, 'HS256');
   assert.ok(!Object.keys(v).includes('keyId') && !Object.keys(v).includes('algorithm'));
   assert.ok(!JSON.stringify(v).includes('keyId'));
-  const { keyId, algorithm, ...rest } = v;
-  assert.deepEqual(Object.keys(rest), MEMBERS);
-  assert.equal(keyId, undefined, 'a rest/spread copy does not carry the alias');
-  assert.equal(algorithm, undefined);
+  const copy = { ...v };
+  assert.deepEqual(Object.keys(copy), MEMBERS);
+  assert.equal(copy.keyId, undefined, 'a spread copy does not carry the aliases');
+  assert.equal(copy.algorithm, undefined);
 });
 
 test('a key without a kid: kid null, keyId undefined', async () => {
