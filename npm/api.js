@@ -83,23 +83,34 @@ function toJson(options) {
   return JSON.stringify(out);
 }
 
+/** The core's answer as an object; a refused verdict is thrown as a JwtEdgeError. */
 function unwrap(json) {
   const result = JSON.parse(json);
-  if (!result.ok) throw new JwtEdgeError(result.code, result.message);
-  delete result.ok;
+  if (result.valid === false) throw new JwtEdgeError(result.code, result.message, result);
   return result;
+}
+
+/**
+ * An accepted verdict `{ valid, alg, kid, key_source, header, claims }`, with the names
+ * of 0.1 kept as non-enumerable aliases (deprecated): `keyId` (`kid`, `undefined` for
+ * none) and `algorithm` (`alg`).
+ */
+function accepted(verdict) {
+  return Object.defineProperties(verdict, {
+    keyId: { value: verdict.kid ?? undefined, enumerable: false, configurable: true },
+    algorithm: { value: verdict.alg, enumerable: false, configurable: true },
+  });
 }
 
 export function makeApi(wasm) {
   /**
    * Verifies `token` synchronously with the keys in `options` (`jwks`, `secret`, `secrets`).
-   * Returns `{ header, claims, keyId, algorithm }`; throws a JwtEdgeError.
+   * Returns the verdict `{ valid: true, alg, kid, key_source: 'local', header, claims }`;
+   * throws a JwtEdgeError.
    */
   function verify(token, options) {
     if (typeof token !== 'string') throw new JwtEdgeError('token_malformed', 'malformed token: not a string');
-    const result = unwrap(wasm.verifyJson(token, toJson(options)));
-    if (result.keyId === null) delete result.keyId;
-    return result;
+    return accepted(unwrap(wasm.verifyJson(token, toJson(options))));
   }
 
   /** A failure thrown by the wasm constructor (JSON text) as a JwtEdgeError. */
@@ -110,7 +121,7 @@ export function makeApi(wasm) {
     } catch {
       parsed = undefined;
     }
-    if (parsed && parsed.ok === false) throw new JwtEdgeError(parsed.code, parsed.message);
+    if (parsed && parsed.valid === false) throw new JwtEdgeError(parsed.code, parsed.message, parsed);
     throw thrown;
   }
 
@@ -122,14 +133,13 @@ export function makeApi(wasm) {
     }
   }
 
-  function run(compiled, token, now) {
+  /** Verifies with a compiled verifier; `keySource` names the keys' origin (default 'local'). */
+  function run(compiled, token, now, keySource) {
     if (typeof token !== 'string') throw new JwtEdgeError('token_malformed', 'malformed token: not a string');
     if (now !== undefined && !Number.isSafeInteger(now)) {
       throw new JwtEdgeError('config_invalid', 'invalid configuration: `now`');
     }
-    const result = unwrap(compiled.verify(token, now ?? Number.NaN));
-    if (result.keyId === null) delete result.keyId;
-    return result;
+    return accepted(unwrap(compiled.verify(token, now ?? Number.NaN, keySource)));
   }
 
   /**
@@ -339,9 +349,7 @@ export function makeApi(wasm) {
             break;
           }
         }
-        const result = unwrap(this.keys.verify(lookup, token));
-        if (result.keyId === null) delete result.keyId;
-        return result;
+        return accepted(unwrap(this.keys.verify(lookup, token)));
       } finally {
         lookup.free();
       }

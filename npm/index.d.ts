@@ -118,24 +118,56 @@ export interface JwtClaims {
   [claim: string]: unknown;
 }
 
-/** A verified token. */
-export interface VerifyResult {
+/** Where the key that verified came from. */
+export type KeySource = 'memory' | 'kv' | 'issuer' | 'stale' | 'secret' | 'local';
+
+/** The family of an error code (the CLI's exit status groups by it). */
+export type ErrorFamily = 'request' | 'token' | 'key' | 'signature' | 'claims' | 'replay' | 'jwks' | 'config';
+
+/**
+ * A verified token: jwt-edge's one verdict shape, the same object the edge worker's
+ * verdict mode and the CLI's `verify` answer.
+ */
+export interface Verdict {
+  valid: true;
+  /** The algorithm that verified. */
+  alg: Algorithm;
+  /** The `kid` of the key that verified, `null` when it has none. */
+  kid: string | null;
+  /** `'local'` for keys given in the options; a `RemoteJwks` says `'memory'`, `'issuer'` or `'stale'`. */
+  key_source: KeySource;
   header: { alg: Algorithm; kid?: string; typ?: string; [member: string]: unknown };
   claims: JwtClaims;
-  /** The `kid` of the key that verified, when it has one. */
-  keyId?: string;
-  algorithm: Algorithm;
+  /** @deprecated Use `kid` (non-enumerable alias; `undefined` when the key has no `kid`). */
+  readonly keyId?: string;
+  /** @deprecated Use `alg` (non-enumerable alias). */
+  readonly algorithm: Algorithm;
+}
+
+/** @deprecated The former name of {@link Verdict}. */
+export type VerifyResult = Verdict;
+
+/** A refusal, as the worker and the CLI answer it and as `JwtEdgeError.verdict` carries it. */
+export interface RefusedVerdict {
+  valid: false;
+  code: ErrorCode;
+  family: ErrorFamily;
+  /** What went wrong, never containing a token or a key. */
+  message: string;
 }
 
 /** Thrown for every refusal; `code` is stable across releases. */
 export class JwtEdgeError extends Error {
-  constructor(code: ErrorCode, message: string);
+  constructor(code: ErrorCode, message: string, verdict?: RefusedVerdict);
   readonly name: 'JwtEdgeError';
   readonly code: ErrorCode;
+  readonly family: ErrorFamily;
+  /** The refused verdict: `{ valid: false, code, family, message }`. */
+  readonly verdict: RefusedVerdict;
 }
 
 /** Verifies `token` synchronously with the keys in `options`. Throws `JwtEdgeError`. */
-export function verify(token: string, options: VerifyOptions): VerifyResult;
+export function verify(token: string, options: VerifyOptions): Verdict;
 
 /**
  * A verifier built once: the JWKS parsed and its keys imported, the policy fixed. Use it
@@ -145,7 +177,7 @@ export class Verifier {
   /** Throws `JwtEdgeError` (`config_invalid`, `jwks_invalid`) for unusable options. */
   constructor(options: VerifyOptions);
   /** Verifies `token`; `now` (Unix seconds) replaces the clock for this call. Throws `JwtEdgeError`. */
-  verify(token: string, options?: { now?: number } | null): VerifyResult;
+  verify(token: string, options?: { now?: number } | null): Verdict;
   /** Releases the wasm memory now instead of at garbage collection. */
   free(): void;
 }
@@ -200,7 +232,7 @@ export interface RemoteJwksEvent {
 export class RemoteJwks {
   constructor(url: string | URL, options?: RemoteJwksOptions);
   /** Verifies `token` against the remote set. Rejects with `JwtEdgeError`. */
-  verify(token: string, options?: Omit<VerifyOptions, 'jwks'>): Promise<VerifyResult>;
+  verify(token: string, options?: Omit<VerifyOptions, 'jwks'>): Promise<Verdict>;
   /** How many times the set was fetched. */
   readonly fetchCount: number;
 }

@@ -26,20 +26,8 @@ pub enum Mode {
     Verdict,
 }
 
-/// Replay protection for one issuer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ReplayMode {
-    /// No replay check (default).
-    #[default]
-    Off,
-    /// `jti` required; refused when already in the isolate's memory or in KV. KV is
-    /// eventually consistent, so this is best-effort across locations.
-    BestEffort,
-    /// `jti` required; accepted once, ever, through an atomic insert-if-absent in a
-    /// Durable Object shard. Fails closed when the object cannot be reached.
-    Strict,
-}
+/// Replay protection for one issuer: the core's replay decision names the modes.
+pub use crate::replay::ReplayMode;
 
 /// One trusted issuer.
 #[derive(Debug, Clone, Deserialize)]

@@ -60,6 +60,7 @@ mod policy;
 #[doc(hidden)]
 pub mod reference;
 mod replay;
+mod replay_memory;
 mod rsa_emsa;
 mod rsa_public;
 mod secret;
@@ -69,6 +70,7 @@ mod signing;
 mod thumbprint;
 mod token;
 mod uri;
+mod verdict;
 mod verify;
 
 #[cfg(feature = "browser")]
@@ -88,9 +90,6 @@ pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, KeyRejection,
 pub use crate::extract::{extract_token, TokenSource};
 pub use crate::jwk::{Jwk, KidMatch, MAX_KID_BYTES};
 pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
-pub use crate::keysource::{
-    storage_ttl, Answer, Conditional, Event, FetchReason, KeySource, Lookup, Report, Step, Tier,
-};
 pub use crate::policy::{Field, FrontEnd, KeyKinds, OptionName, PolicyOptions, Profile, OPTIONS};
 pub use crate::replay::{check_replay, MemoryReplayStore, ReplayStore, MAX_JTI_BYTES};
 pub use crate::rsa_public::MAX_RSA_BITS;
@@ -98,6 +97,7 @@ pub use crate::secret::parse_secret_text;
 pub use crate::signing::SigningKey;
 pub use crate::thumbprint::thumbprint;
 pub use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
+pub use crate::verdict::{KeySource, Verdict};
 pub use crate::verify::{SignedPayload, VerifiedToken, Verifier, VerifyOptions};
 
 /// Plumbing that the crate's own front ends (the worker, the npm package, the CLI), its
@@ -120,7 +120,17 @@ pub mod internals {
         method_has_body, preflight_keeps_header, ProtectedHeaders,
     };
     pub use crate::replay::{
-        check_replay_entry, replay_entry, replay_key, ReplayEntry, ReplayMemory, Reservation,
+        check_replay_entry, replay_entry, replay_key, replay_shard, BestEffort, Lookup, NoLog,
+        ReplayCheck, ReplayEntry, ReplayLog, ReplayTiers,
     };
+    pub use crate::replay_memory::{ReplayMemory, Reservation};
     pub use crate::uri::{jwks_uri_allowed, MAX_JWKS_URI_BYTES};
+
+    /// The key-source state machine (the worker and npm `RemoteJwks` drive it).
+    pub mod keysource {
+        pub use crate::keysource::{
+            storage_ttl, Answer, Conditional, Event, FetchReason, KeySource, Lookup, Report, Step,
+            Tier,
+        };
+    }
 }

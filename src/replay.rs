@@ -1,20 +1,50 @@
 //! Replay protection: a token's `jti` (RFC 7519 §4.1.7) may be accepted once until
-//! it expires. Storage is a trait so each front end brings its own authority (KV,
-//! Durable Objects); this module holds the policy, the bounded [`ReplayMemory`] a front
-//! end keeps in front of its authority, and an in-memory authoritative store.
+//! it expires. This module is the one replay decision: which tiers a check consults,
+//! in which order, and what each answer means. Front ends bring only the I/O, as
+//! implementations of two traits:
+//!
+//! - [`ReplayStore`], the authority: an atomic insert-if-absent (the worker's Durable
+//!   Object shards, [`MemoryReplayStore`] for a process that is the only verifier);
+//! - [`ReplayLog`], a shared log with no insert-if-absent, read then written (the
+//!   worker's KV): the authority of the best-effort mode ([`BestEffort`]), or a
+//!   pre-filter in front of an atomic authority.
+//!
+//! [`ReplayCheck`] runs one check over them, in this order: the isolate's
+//! [`ReplayMemory`] (synchronous: reserved before any await) → the pre-filter → the
+//! authority → the memory learns the answer → the pre-filter learns an acceptance.
+//! A failure of the authority leaves nothing behind, so the client's retry after a 503
+//! (`replay_unavailable`) is asked again instead of being refused as replayed.
+//! [`ReplayTiers::check`] picks the tiers of a [`ReplayMode`].
 
 use core::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
 
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::claims::Claims;
 use crate::error::Error;
+use crate::replay_memory::{ReplayMemory, Reservation};
 
 /// Longest `jti` accepted when replay protection is on, in bytes.
 pub const MAX_JTI_BYTES: usize = 256;
 
-/// A store that remembers `jti`s until they expire.
+/// Replay protection for one issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplayMode {
+    /// No replay check (default).
+    #[default]
+    Off,
+    /// `jti` required; refused when already in the isolate's memory or in KV. KV is
+    /// eventually consistent, so this is best-effort across locations.
+    BestEffort,
+    /// `jti` required; accepted once, ever, through an atomic insert-if-absent in a
+    /// Durable Object shard. Fails closed when the object cannot be reached.
+    Strict,
+}
+
+/// The authority: a store that remembers `jti`s until they expire, with an atomic
+/// insert-if-absent.
 ///
 /// Not `Send`: Workers types are not, and a store is used from one isolate.
 #[allow(async_fn_in_trait)]
@@ -23,6 +53,30 @@ pub trait ReplayStore {
     /// Returns `Ok(true)` when it was new, `Ok(false)` when it was already there, and
     /// an error when the store cannot answer (the caller then fails closed).
     async fn insert_if_absent(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, Error>;
+}
+
+/// What a [`ReplayLog`] read found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// The key is recorded.
+    Seen,
+    /// The key is not recorded.
+    Unseen,
+    /// The read failed (the front end logs it): the log cannot say. A log is never the
+    /// only guard that fails closed, so this counts as [`Lookup::Unseen`].
+    Unknown,
+}
+
+/// A shared log of `jti`s without insert-if-absent (KV): a read and a write with other
+/// requests possibly in between, eventually consistent across locations.
+#[allow(async_fn_in_trait)]
+pub trait ReplayLog {
+    /// Whether `key` is recorded. `Err` only when the log cannot be asked at all (e.g.
+    /// no binding): the check then fails closed. A failed read is `Ok(Lookup::Unknown)`.
+    async fn seen(&self, key: &str) -> Result<Lookup, Error>;
+    /// Records `key` until `expires_at`. A failure (`Err`, logged by the front end)
+    /// does not change the verdict: the check had already decided.
+    async fn record(&self, key: &str, expires_at: i64, now: i64) -> Result<(), Error>;
 }
 
 /// The storage key for a token: a SHA-256 over the issuer and `jti`, length-prefixed so
@@ -35,6 +89,15 @@ pub fn replay_key(issuer: Option<&str>, jwt_id: &str) -> String {
     hash.update((jwt_id.len() as u64).to_be_bytes());
     hash.update(jwt_id.as_bytes());
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Which of `shards` authorities owns `key` (a [`replay_key`]): its first 32 bits, as
+/// hex, modulo `shards`. Shard 0 for anything else, and when `shards` is 0.
+pub fn replay_shard(key: &str, shards: u32) -> u32 {
+    u32::from_str_radix(key.get(..8).unwrap_or("0"), 16)
+        .unwrap_or(0)
+        .checked_rem(shards)
+        .unwrap_or(0)
 }
 
 /// What a replay store records for a token: its storage key and when the entry may go.
@@ -62,7 +125,8 @@ pub fn replay_entry(claims: &Claims, clock_skew: u64) -> Result<ReplayEntry, Err
     })
 }
 
-/// Refuses a token whose `jti` was already seen; records it otherwise.
+/// Refuses a token whose `jti` was already seen by `store`; records it otherwise. For a
+/// front end with the store alone (no memory in front of it).
 pub async fn check_replay<S: ReplayStore>(
     store: &S,
     claims: &Claims,
@@ -80,177 +144,114 @@ pub async fn check_replay<S: ReplayStore>(
     }
 }
 
-/// Most reservations one [`ReplayMemory`] holds at once, i.e. requests of one issuer
-/// waiting on the store in one isolate. Past it, a request asks the store unreserved.
-pub const MAX_PENDING: usize = 10_000;
+/// A [`ReplayLog`] as the authority of the best-effort mode: refuses what the log has,
+/// records the rest. The read and the write are two steps (another location may accept
+/// the same `jti` between them), and a failed read or write accepts: best effort. Only
+/// a log that cannot be asked at all fails closed.
+pub struct BestEffort<'a, L>(pub &'a L);
 
-/// How a memory holds a key: SHA-256 of the storage key, 32 bytes without a heap
-/// allocation, whatever the key's form.
-type Slot = [u8; 32];
-
-fn slot(key: &str) -> Slot {
-    Sha256::digest(key.as_bytes()).into()
-}
-
-/// What [`ReplayMemory::reserve`] decided for a key it did not refuse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use]
-pub enum Reservation {
-    /// Reserved as pending: ask the store, then [`ReplayMemory::settle`] (or
-    /// [`ReplayMemory::release`]).
-    Reserved,
-    /// [`MAX_PENDING`] reservations are in flight: ask the store without one. The
-    /// store alone then stands between two concurrent requests with this key.
-    Unreserved,
-}
-
-/// A bounded memory of `jti`s the authoritative store has answered for, kept by a front
-/// end (one per issuer per isolate) in front of that store. It is a fast path and the
-/// guard between concurrent requests in one isolate, never the authority:
-///
-/// - [`reserve`](Self::reserve) is synchronous: a key is checked and reserved as
-///   pending with no await between, so two requests in one isolate cannot both pass.
-///   A key that is remembered or pending is refused as replayed.
-/// - Only what the store answered is remembered ([`settle`](Self::settle)); a store
-///   failure releases the reservation, so the client's retry is asked of the store
-///   again instead of being refused as replayed.
-/// - Entries leave at their expiry, found through an index by expiry (O(log n) each),
-///   and when the memory is full the entry closest to its expiry is forgotten: the
-///   store still holds it and still refuses it. Full never means refusing.
-#[derive(Debug, Default)]
-pub struct ReplayMemory {
-    capacity: usize,
-    /// Remembered keys → the end of their entry (Unix seconds).
-    until: BTreeMap<Slot, i64>,
-    /// The same entries ordered by their end, for eviction.
-    by_expiry: BTreeSet<(i64, Slot)>,
-    /// Keys whose store call is in flight.
-    pending: BTreeSet<Slot>,
-}
-
-impl ReplayMemory {
-    /// A memory of at most `capacity` entries (0: remember nothing, every request asks
-    /// the store; reservations still guard concurrent requests).
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            capacity,
-            ..Self::default()
-        }
-    }
-
-    /// The most entries it remembers.
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// Entries remembered (some may have expired since the last call that took `now`).
-    pub fn len(&self) -> usize {
-        self.until.len()
-    }
-
-    /// Whether nothing is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.until.is_empty()
-    }
-
-    /// Reservations in flight.
-    pub fn pending(&self) -> usize {
-        self.pending.len()
-    }
-
-    /// Whether `key` is remembered and its entry has not ended at `now`.
-    pub fn contains(&self, key: &str, now: i64) -> bool {
-        self.until.get(&slot(key)).is_some_and(|until| *until > now)
-    }
-
-    /// The synchronous first step: [`Error::TokenReplayed`] when `key` is remembered
-    /// or pending, otherwise a [`Reservation`]. A concurrent duplicate is refused while
-    /// the first request waits on the store: at most one of them may be accepted, and
-    /// the first may be; if the first fails, the key is free again for a retry.
-    pub fn reserve(&mut self, key: &str, now: i64) -> Result<Reservation, Error> {
-        self.expire(now);
-        let slot = slot(key);
-        if self.until.contains_key(&slot) || self.pending.contains(&slot) {
-            return Err(Error::TokenReplayed);
-        }
-        if self.pending.len() >= MAX_PENDING {
-            return Ok(Reservation::Unreserved);
-        }
-        self.pending.insert(slot);
-        Ok(Reservation::Reserved)
-    }
-
-    /// The store's answer for `key`: accepted (`Ok(true)`) or already there
-    /// (`Ok(false)`) is remembered until `expires_at`; a failure (`Err`) is not, and
-    /// only releases the reservation.
-    pub fn settle(&mut self, key: &str, expires_at: i64, now: i64, answer: &Result<bool, Error>) {
-        let slot = slot(key);
-        self.pending.remove(&slot);
-        if answer.is_ok() {
-            self.remember(slot, expires_at, now);
-        }
-    }
-
-    /// Drops the reservation of `key` without remembering it.
-    pub fn release(&mut self, key: &str) {
-        self.pending.remove(&slot(key));
-    }
-
-    /// Forgets entries whose end has come.
-    fn expire(&mut self, now: i64) {
-        while let Some(&(until, slot)) = self.by_expiry.first() {
-            if until > now {
-                break;
-            }
-            self.by_expiry.pop_first();
-            self.until.remove(&slot);
-        }
-    }
-
-    fn remember(&mut self, slot: Slot, expires_at: i64, now: i64) {
-        self.expire(now);
-        if expires_at <= now || self.capacity == 0 {
-            return;
-        }
-        if let Some(&until) = self.until.get(&slot) {
-            if until >= expires_at {
-                return;
-            }
-            self.by_expiry.remove(&(until, slot));
-        } else if self.until.len() >= self.capacity {
-            // Full: the entry closest to its end goes (the store still holds it), unless
-            // the new one would be that entry.
-            match self.by_expiry.first() {
-                Some(&(soonest, _)) if soonest < expires_at => {
-                    if let Some((_, gone)) = self.by_expiry.pop_first() {
-                        self.until.remove(&gone);
-                    }
-                }
-                _ => return,
-            }
-        }
-        self.until.insert(slot, expires_at);
-        self.by_expiry.insert((expires_at, slot));
-    }
-
-    /// As an authority: records `key` if absent and there is room, refuses when full.
-    fn insert_bounded(&mut self, key: &str, expires_at: i64, now: i64) -> Result<bool, Error> {
-        self.expire(now);
-        let slot = slot(key);
-        if self.until.contains_key(&slot) {
+impl<L: ReplayLog> ReplayStore for BestEffort<'_, L> {
+    async fn insert_if_absent(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, Error> {
+        if self.0.seen(key).await? == Lookup::Seen {
             return Ok(false);
         }
-        if self.until.len() >= self.capacity {
-            return Err(Error::ReplayUnavailable);
-        }
-        self.until.insert(slot, expires_at);
-        self.by_expiry.insert((expires_at, slot));
+        // Best effort: a write that failed is logged by the log and accepts all the same.
+        let _ = self.0.record(key, expires_at, now).await;
         Ok(true)
     }
 }
 
-/// A reservation held across the store's await; released if dropped unsettled (an
-/// error path, a cancelled request), so a key is never left pending.
+/// The pre-filter of a check without one.
+pub enum NoLog {}
+
+impl ReplayLog for NoLog {
+    async fn seen(&self, _: &str) -> Result<Lookup, Error> {
+        match *self {}
+    }
+    async fn record(&self, _: &str, _: i64, _: i64) -> Result<(), Error> {
+        match *self {}
+    }
+}
+
+/// One replay check over the tiers in front of an authority, run by
+/// [`ReplayCheck::run`] in the order the module docs give.
+pub struct ReplayCheck<'a, S, P = NoLog> {
+    memory: &'a RefCell<ReplayMemory>,
+    prefilter: Option<&'a P>,
+    authority: &'a S,
+}
+
+impl<'a, S: ReplayStore> ReplayCheck<'a, S, NoLog> {
+    /// `memory` in front of `authority`, without a pre-filter.
+    pub fn new(memory: &'a RefCell<ReplayMemory>, authority: &'a S) -> Self {
+        Self {
+            memory,
+            prefilter: None,
+            authority,
+        }
+    }
+}
+
+impl<'a, S: ReplayStore, P: ReplayLog> ReplayCheck<'a, S, P> {
+    /// The same check with `prefilter` (when `Some`) read between the memory and the
+    /// authority: a key it has is refused without asking the authority.
+    pub fn with_prefilter<Q: ReplayLog>(self, prefilter: Option<&'a Q>) -> ReplayCheck<'a, S, Q> {
+        ReplayCheck {
+            memory: self.memory,
+            prefilter,
+            authority: self.authority,
+        }
+    }
+
+    /// `Ok` only when the authority accepted `entry` now; [`Error::TokenReplayed`] when
+    /// a tier had it; the authority's (or an unreachable pre-filter's) failure as is,
+    /// leaving the `jti` unused.
+    pub async fn run(&self, entry: &ReplayEntry, now: i64) -> Result<(), Error> {
+        // 1. The memory, with no await before the reservation: of two requests with one
+        //    key in this isolate, the second is refused while the first is pending.
+        let reservation = self
+            .memory
+            .try_borrow_mut()
+            .map_err(|_| Error::ReplayUnavailable)?
+            .reserve(&entry.key, now)?;
+        let pending = Pending {
+            memory: self.memory,
+            key: &entry.key,
+            reserved: reservation == Reservation::Reserved,
+        };
+        // 2-3. The pre-filter, then the authority.
+        let answer = self.ask(entry, now).await;
+        // 4. The memory remembers what was answered; a failure only releases the key.
+        pending.settle(entry.expires_at, now, &answer);
+        match answer {
+            Ok(true) => {
+                // 5. The pre-filter records only what the authority accepted: an entry
+                //    for a `jti` the authority never took would refuse the retry.
+                if let Some(prefilter) = self.prefilter {
+                    // Already decided; a failed write is the log's to report.
+                    let _ = prefilter.record(&entry.key, entry.expires_at, now).await;
+                }
+                Ok(())
+            }
+            Ok(false) => Err(Error::TokenReplayed),
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn ask(&self, entry: &ReplayEntry, now: i64) -> Result<bool, Error> {
+        if let Some(prefilter) = self.prefilter {
+            if prefilter.seen(&entry.key).await? == Lookup::Seen {
+                return Ok(false);
+            }
+        }
+        self.authority
+            .insert_if_absent(&entry.key, entry.expires_at, now)
+            .await
+    }
+}
+
+/// A reservation held across the awaits; released if dropped unsettled (an error path,
+/// a cancelled request), so a key is never left pending.
 struct Pending<'a> {
     memory: &'a RefCell<ReplayMemory>,
     key: &'a str,
@@ -276,32 +277,59 @@ impl Drop for Pending<'_> {
     }
 }
 
-/// One replay check in two tiers: `memory` (synchronous, see [`ReplayMemory`]), then
-/// `store`, the authority. `Ok` only when the store accepted the entry; the store's
-/// failure is returned as is (the caller fails closed) and leaves nothing behind.
+/// [`ReplayCheck`] of `memory` in front of `store`, without a pre-filter.
 pub async fn check_replay_entry<S: ReplayStore>(
     memory: &RefCell<ReplayMemory>,
     store: &S,
     entry: &ReplayEntry,
     now: i64,
 ) -> Result<(), Error> {
-    let reservation = memory
-        .try_borrow_mut()
-        .map_err(|_| Error::ReplayUnavailable)?
-        .reserve(&entry.key, now)?;
-    let pending = Pending {
-        memory,
-        key: &entry.key,
-        reserved: reservation == Reservation::Reserved,
-    };
-    let answer = store
-        .insert_if_absent(&entry.key, entry.expires_at, now)
-        .await;
-    pending.settle(entry.expires_at, now, &answer);
-    match answer {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Error::TokenReplayed),
-        Err(err) => Err(err),
+    ReplayCheck::new(memory, store).run(entry, now).await
+}
+
+/// Everything a front end with a shared log and an atomic authority holds for one
+/// issuer (the worker: the issuer's memory in this isolate, KV `REPLAY`, the Durable
+/// Object shards). [`ReplayTiers::check`] decides which of them a mode uses.
+pub struct ReplayTiers<'a, L, S> {
+    /// The issuer's memory in this isolate.
+    pub memory: &'a RefCell<ReplayMemory>,
+    /// The shared log: the best-effort authority, or the strict mode's pre-filter.
+    pub log: &'a L,
+    /// The strict mode's atomic authority.
+    pub atomic: &'a S,
+}
+
+impl<L: ReplayLog, S: ReplayStore> ReplayTiers<'_, L, S> {
+    /// The replay check of `mode` for verified `claims`:
+    ///
+    /// - [`ReplayMode::Off`]: none (no `jti` required, no store asked);
+    /// - [`ReplayMode::BestEffort`]: memory → the log as [`BestEffort`] authority;
+    /// - [`ReplayMode::Strict`]: memory → the log as pre-filter when `kv_prefilter` →
+    ///   the atomic authority → the log records the acceptance.
+    pub async fn check(
+        &self,
+        mode: ReplayMode,
+        kv_prefilter: bool,
+        claims: &Claims,
+        clock_skew: u64,
+        now: i64,
+    ) -> Result<(), Error> {
+        match mode {
+            ReplayMode::Off => Ok(()),
+            ReplayMode::BestEffort => {
+                let entry = replay_entry(claims, clock_skew)?;
+                ReplayCheck::new(self.memory, &BestEffort(self.log))
+                    .run(&entry, now)
+                    .await
+            }
+            ReplayMode::Strict => {
+                let entry = replay_entry(claims, clock_skew)?;
+                ReplayCheck::new(self.memory, self.atomic)
+                    .with_prefilter(kv_prefilter.then_some(self.log))
+                    .run(&entry, now)
+                    .await
+            }
+        }
     }
 }
 

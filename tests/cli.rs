@@ -1151,7 +1151,7 @@ fn serve_jwks_with_caching_headers_and_local_tokens() {
     assert!(r.body.is_empty());
 
     // The file is re-read per request: a rotation shows up with a new ETag.
-    let (_, other) = keygen(&dir, "ES384", "other.jwk");
+    let (other_key, other) = keygen(&dir, "ES384", "other.jwk");
     let other_file = dir.file("other.pub.jwk", other.to_string().as_bytes());
     run(&["jwks", "add", "--jwks", p(&jwks), p(&other_file)]).ok();
     let r = http_get(
@@ -1188,6 +1188,19 @@ fn serve_jwks_with_caching_headers_and_local_tokens() {
     );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.verdict()["kid"], json!(kid));
+    assert_eq!(
+        r.verdict()["key_source"],
+        json!("issuer"),
+        "fetched from the URL"
+    );
+    // Both kinds given: the kind of the key that verified.
+    let other_set = write_jwks(&dir, "other.jwks.json", &[&other]);
+    let both = ["--jwks", p(&other_set), "--jwks", &url];
+    let r = verify_at(iat + 1, &both, &token);
+    assert_eq!(r.verdict()["key_source"], json!("issuer"), "{r:?}");
+    let local_token = sign_at(iat, &["--key", p(&other_key), "--iss", ISS]);
+    let r = verify_at(iat + 1, &both, &local_token);
+    assert_eq!(r.verdict()["key_source"], json!("local"), "{r:?}");
     // `localhost` is loopback too.
     let url = url.replace("127.0.0.1", "localhost");
     let r = verify_at(iat + 1, &["--jwks", &url], &token);
@@ -1604,4 +1617,30 @@ fn placeholder_secrets_are_refused() {
             assert_eq!(r.code, 1, "verify {arg}: {r:?}");
         }
     }
+}
+
+// ------------------------------------------------------------------ the one verdict
+
+/// `verify` prints exactly the golden verdict lines of `tests/fixtures/verdict.json`
+/// (written by `tests/verdict.rs` from the core's `Verdict`).
+#[test]
+fn verify_prints_the_golden_verdict_lines() {
+    let golden: Value = serde_json::from_str(
+        &fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/verdict.json"
+        ))
+        .expect("tests/fixtures/verdict.json"),
+    )
+    .expect("JSON");
+    let field = |name: &str| golden[name].as_str().expect(name).to_owned();
+    let time = |name: &str| golden[name].as_i64().expect(name);
+    let (secret, kid, token) = (field("secret"), field("kid"), field("token"));
+    let args = ["--secret", secret.as_str(), "--secret-kid", kid.as_str()];
+    let r = verify_at(time("now"), &args, &token);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, format!("{}\n", field("accepted")));
+    let r = verify_at(time("later"), &args, &token);
+    assert_eq!(r.code, 14, "claims family: {r:?}");
+    assert_eq!(r.stdout, format!("{}\n", field("refused")));
 }

@@ -5,10 +5,10 @@ mod common;
 
 use serde_json::{json, Value};
 
-use jwt_edge::{
-    storage_ttl, Algorithm, Answer, CachePolicy, Conditional, Error, Event, JwkSet, JwksOptions,
-    JwksSnapshot, KeySource, Lookup, Step, Tier,
+use jwt_edge::internals::keysource::{
+    storage_ttl, Answer, Conditional, Event, KeySource, Lookup, Step, Tier,
 };
+use jwt_edge::{Algorithm, CachePolicy, Error, JwkSet, JwksOptions, JwksSnapshot};
 
 const URI: &str = "https://issuer.example/jwks.json";
 const T0: i64 = 1_800_000_000;

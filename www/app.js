@@ -157,8 +157,8 @@ function showVerdict(state, { text, code, message, result, source } = {}) {
   setHidden($('verdict-message'), !message);
   setHidden($('key-used'), !result);
   if (result) {
-    $('key-id').textContent = result.keyId ?? '(the key has no kid)';
-    $('key-alg').textContent = result.algorithm;
+    $('key-id').textContent = result.kid ?? '(the key has no kid)';
+    $('key-alg').textContent = result.alg;
     $('key-source').textContent = source;
   }
 }
@@ -246,7 +246,7 @@ async function runVerify(lib) {
       const jwks = $('jwks').value.trim();
       result = lib.verify(token, jwks ? { ...options, jwks } : options);
     }
-    const keySource = result.algorithm.startsWith('HS') ? 'HMAC secret' : source;
+    const keySource = result.alg.startsWith('HS') ? 'HMAC secret' : source;
     showVerdict('valid', { text: 'Valid: signature and claims verified.', result, source: keySource });
     setHidden($('decode-error'), true);
     showDecoded({ header: result.header, payload: result.claims }, true);

@@ -1,7 +1,7 @@
 //! wasm-bindgen front end: translates JavaScript calls to the core and back. Results
-//! cross the boundary as JSON text; the package's JavaScript layer (npm/) turns them
-//! into objects and `JwtEdgeError`s. It decides nothing: verification, JWKS checks and
-//! cache timing are the core's.
+//! cross the boundary as JSON text, verdicts as the core's [`Verdict`]; the package's
+//! JavaScript layer (npm/) turns them into objects and `JwtEdgeError`s. It decides
+//! nothing: verification, JWKS checks and cache timing are the core's.
 
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -16,39 +16,31 @@ use crate::error::Error;
 use crate::jwks::{JwkSet, JwksOptions};
 use crate::keysource::{Answer, Conditional, Event, KeySource, Lookup, Step, Tier};
 use crate::token::{UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
+use crate::verdict::{KeySource as VerdictSource, Verdict};
 use crate::verify::Verifier;
 
 fn js_now() -> i64 {
     (js_sys::Date::now() / 1000.0).floor() as i64
 }
 
-fn failure(err: &Error) -> Value {
-    json!({ "ok": false, "code": err.code(), "message": err.to_string() })
+/// The refused [`Verdict`] of `err`, as JSON text.
+fn failure(err: &Error) -> String {
+    Verdict::refused(err).to_string()
 }
 
 /// Verifies `token` with the options given as JSON text (see `VerifyConfig`), at
-/// `options.now` or else the JavaScript clock. Returns a JSON verdict:
-/// `{"ok":true,"header":…,"claims":…,"keyId":…,"algorithm":…}` or
-/// `{"ok":false,"code":…,"message":…}`. It never throws for a bad token.
+/// `options.now` or else the JavaScript clock, with the keys of the options
+/// ([`VerdictSource::Local`]). Returns the core's [`Verdict`] as JSON text. It never throws
+/// for a bad token.
 #[wasm_bindgen(js_name = verifyJson)]
 pub fn verify_json(token: &str, options_json: &str) -> String {
-    let run = || -> Result<Value, Error> {
+    let run = || -> Result<String, Error> {
         let config = VerifyConfig::from_json(options_json)?;
         let verifier = config.build()?;
         let verified = verifier.verify(token, config.now.unwrap_or_else(js_now))?;
-        Ok(verdict(&verified))
+        Ok(Verdict::accepted(&verified, VerdictSource::Local).to_string())
     };
-    run().unwrap_or_else(|err| failure(&err)).to_string()
-}
-
-fn verdict(verified: &crate::verify::VerifiedToken) -> Value {
-    json!({
-        "ok": true,
-        "header": verified.header.raw,
-        "claims": verified.claims.all,
-        "keyId": verified.key_id,
-        "algorithm": verified.algorithm.name(),
-    })
+    run().unwrap_or_else(|err| failure(&err))
 }
 
 /// A verifier built once from options (keys imported, policy fixed) and used for many
@@ -62,7 +54,7 @@ pub struct CompiledVerifier {
 #[wasm_bindgen(js_class = CompiledVerifier)]
 impl CompiledVerifier {
     /// Builds the verifier from options as JSON text (see `VerifyConfig`). Throws the
-    /// JSON failure text (`{"ok":false,"code":…,"message":…}`) for bad options.
+    /// refused verdict's JSON text for bad options.
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str) -> Result<CompiledVerifier, JsValue> {
         let build = || -> Result<CompiledVerifier, Error> {
@@ -72,35 +64,42 @@ impl CompiledVerifier {
                 now: config.now,
             })
         };
-        build().map_err(|err| JsValue::from_str(&failure(&err).to_string()))
+        build().map_err(|err| JsValue::from_str(&failure(&err)))
     }
 
     /// Verifies `token` at `now` (Unix seconds; NaN: the options' `now`, else the
-    /// JavaScript clock). Returns the same JSON verdict as `verifyJson`.
-    pub fn verify(&self, token: &str, now: f64) -> String {
+    /// JavaScript clock). `key_source` names where the caller got the keys (a
+    /// [`VerdictSource`] name; absent: `"local"`). Returns the core's [`Verdict`] as JSON
+    /// text, like `verifyJson`.
+    pub fn verify(&self, token: &str, now: f64, key_source: Option<String>) -> String {
         let now = if now.is_finite() {
             now.floor() as i64
         } else {
             self.now.unwrap_or_else(js_now)
         };
+        let source = match key_source.as_deref().map(str::parse) {
+            None => VerdictSource::Local,
+            Some(Ok(source)) => source,
+            Some(Err(err)) => return failure(&err),
+        };
         match self.verifier.verify(token, now) {
-            Ok(verified) => verdict(&verified),
+            Ok(verified) => Verdict::accepted(&verified, source).to_string(),
             Err(err) => failure(&err),
         }
-        .to_string()
     }
 }
 
-/// Decodes a token WITHOUT verifying it, for inspectors: `{"ok":true,"header":…,
-/// "payload":…}` (payload `null` when it is not a JSON object) or a failure.
+/// Decodes a token WITHOUT verifying it, for inspectors: `{"header":…,"payload":…}`
+/// (payload `null` when it is not a JSON object; no verdict, nothing was verified) or a
+/// refused verdict for a token that cannot be decoded.
 #[wasm_bindgen(js_name = decodeUnverifiedJson)]
 pub fn decode_unverified_json(token: &str) -> String {
     let run = || -> Result<Value, Error> {
         let untrusted = UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_BYTES)?;
         let payload = parse_object(untrusted.dangerous_payload(), MAX_JSON_DEPTH).ok();
-        Ok(json!({ "ok": true, "header": untrusted.header().raw, "payload": payload }))
+        Ok(json!({ "header": untrusted.header().raw, "payload": payload }))
     };
-    run().unwrap_or_else(|err| failure(&err)).to_string()
+    run().map_or_else(|err| failure(&err), |value| value.to_string())
 }
 
 /// Whether `uri` may be fetched for a key set: the core's rule (`https://`, or
@@ -212,7 +211,7 @@ impl RemoteKeys {
         if self.checked.as_deref() != Some(options_json) {
             VerifyConfig::from_json(options_json)
                 .and_then(|config| config.build_with_remote_keys(JwkSet::new()))
-                .map_err(|err| JsValue::from_str(&failure(&err).to_string()))?;
+                .map_err(|err| JsValue::from_str(&failure(&err)))?;
             self.checked = Some(options_json.to_owned());
         }
         // The `kid` and `alg` decide whether an unknown `kid` may refetch; a token that
@@ -361,7 +360,7 @@ impl RemoteKeys {
     /// Verifies `token` with the keys the lookup's last step served (or returns its
     /// refusal), at the lookup's `now`. Returns the same JSON verdict as `verifyJson`.
     pub fn verify(&mut self, lookup: &KeyLookup, token: &str) -> String {
-        let mut run = || -> Result<Value, Error> {
+        let mut run = || -> Result<String, Error> {
             if let Some(err) = &lookup.refused {
                 return Err(err.clone());
             }
@@ -376,9 +375,11 @@ impl RemoteKeys {
                 let (_, keys) = self.source.held().ok_or(Error::JwksUnavailable)?;
                 Rc::clone(keys)
             };
-            Ok(verdict(&verifier.verify(token, lookup.lookup.now())?))
+            let (_, tier) = lookup.served.as_ref().ok_or(Error::JwksUnavailable)?;
+            let verified = verifier.verify(token, lookup.lookup.now())?;
+            Ok(Verdict::accepted(&verified, VerdictSource::from(*tier)).to_string())
         };
-        run().unwrap_or_else(|err| failure(&err)).to_string()
+        run().unwrap_or_else(|err| failure(&err))
     }
 }
 

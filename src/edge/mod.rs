@@ -14,11 +14,11 @@ use std::rc::Rc;
 use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::assertion::{parse_private_jwk, AssertionSigner};
-use crate::edge_config::{EdgeConfig, Mode, ReplayMode};
+use crate::edge_config::{EdgeConfig, Mode};
 use crate::error::Error;
 use crate::extract::extract_token;
 use crate::forward::log_safe;
-use crate::replay::ReplayMemory;
+use crate::replay_memory::ReplayMemory;
 use crate::token::UntrustedToken;
 
 use keys::{IssuerKeys, Tier};
@@ -211,13 +211,7 @@ async fn handle(
         keys::verifier_for(state, env, ctx, index, kid.as_deref(), algorithm, now).await?;
     decision.tier = Some(tier);
     let verified = verifier.verify_parsed(untrusted, now)?;
-    match issuer.replay {
-        ReplayMode::Off => {}
-        ReplayMode::BestEffort => {
-            replay::check(state, env, &verified.claims, now, issuer.clock_skew).await?
-        }
-        ReplayMode::Strict => strict::check(state, env, &verified.claims, now, issuer).await?,
-    }
+    replay::check(state, env, index, issuer, &verified.claims, now).await?;
     match config.mode {
         Mode::Verdict => respond::verdict(&verified, tier),
         Mode::Proxy => {

@@ -1,80 +1,84 @@
-//! Best-effort replay protection: the issuer's memory in this isolate (reserved before
-//! any await, so two requests in one isolate cannot both pass), then KV `REPLAY`, the
-//! authority, which has no insert-if-absent and is eventually consistent across
-//! locations. The decisions are the core's (`crate::replay::check_replay_entry`); this
-//! module does the KV I/O.
+//! Replay protection's I/O: KV `REPLAY` as the core's [`ReplayLog`]. Which tiers a
+//! check asks, in which order, and what their answers mean is the core's decision
+//! ([`ReplayTiers::check`]): the best-effort mode uses KV as its authority, the strict
+//! mode uses the Durable Object shards (`super::strict`) with KV as optional pre-filter.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use worker::Env;
 
 use crate::claims::Claims;
+use crate::edge_config::IssuerConfig;
 use crate::error::Error;
-use crate::replay::{check_replay_entry, replay_entry, ReplayMemory, ReplayStore};
+use crate::replay::{Lookup, ReplayLog, ReplayTiers};
 
+use super::strict::Shards;
 use super::Isolate;
 
 /// KV refuses expiration TTLs under 60 s.
 const KV_MIN_TTL: i64 = 60;
 
+/// The replay check of issuer `index` (its configured mode) for verified `claims`.
 pub async fn check(
     state: &Rc<Isolate>,
     env: &Env,
+    index: usize,
+    issuer: &IssuerConfig,
     claims: &Claims,
     now: i64,
-    clock_skew: u64,
 ) -> Result<(), Error> {
-    let entry = replay_entry(claims, clock_skew)?;
-    check_replay_entry(memory_of(state, claims)?, &KvReplay { env }, &entry, now).await
+    let tiers = ReplayTiers {
+        // One memory per issuer, in this isolate (same index as `config.issuers`).
+        memory: state.replay.get(index).ok_or(Error::ReplayUnavailable)?,
+        log: &KvLog { env },
+        atomic: &Shards {
+            env,
+            count: issuer.replay_shards,
+        },
+    };
+    tiers
+        .check(
+            issuer.replay,
+            issuer.replay_kv_prefilter,
+            claims,
+            issuer.clock_skew,
+            now,
+        )
+        .await
 }
 
-/// The replay memory of the token's issuer, found by its verified `iss` (the claims
-/// policy requires it to equal the configured issuer exactly).
-pub fn memory_of<'a>(
-    state: &'a Isolate,
-    claims: &Claims,
-) -> Result<&'a RefCell<ReplayMemory>, Error> {
-    let iss = claims.issuer.as_deref();
-    state
-        .config
-        .issuers
-        .iter()
-        .position(|issuer| Some(issuer.issuer.as_str()) == iss)
-        .and_then(|index| state.replay.get(index))
-        .ok_or(Error::ReplayUnavailable)
-}
-
-/// KV `REPLAY` as a replay store: refuses a `jti` KV already has, records it
-/// otherwise. Best effort: a failed read or write is logged and the `jti` accepted; only
-/// a missing binding is a failure (503 `replay_unavailable`).
-pub struct KvReplay<'a> {
+/// KV `REPLAY`: one entry `jti:v1:<replay key>` per accepted `jti`, expiring with it.
+/// A missing binding cannot be asked (`replay_unavailable`); failed reads and writes
+/// are logged and reported to the core.
+pub struct KvLog<'a> {
     pub env: &'a Env,
 }
 
-impl KvReplay<'_> {
+impl KvLog<'_> {
     fn kv_key(key: &str) -> String {
         format!("jti:v1:{key}")
     }
+}
 
-    /// Whether KV has `key`; `Ok(false)` (logged) when it cannot say.
-    pub async fn seen(&self, key: &str) -> Result<bool, Error> {
+impl ReplayLog for KvLog<'_> {
+    async fn seen(&self, key: &str) -> Result<Lookup, Error> {
         let kv = self
             .env
             .kv("REPLAY")
             .map_err(|_| Error::ReplayUnavailable)?;
         match kv.get(&Self::kv_key(key)).text().await {
-            Ok(found) => Ok(found.is_some()),
+            Ok(Some(_)) => Ok(Lookup::Seen),
+            Ok(None) => Ok(Lookup::Unseen),
             Err(_) => {
                 worker::console_warn!("{{\"event\":\"kv_read_failed\",\"binding\":\"REPLAY\"}}");
-                Ok(false)
+                Ok(Lookup::Unknown)
             }
         }
     }
 
     /// Records `key` with `expirationTtl = max(60, expires_at − now)` (KV refuses shorter
-    /// ones); a failed write is logged.
-    pub async fn record(&self, key: &str, expires_at: i64, now: i64) -> Result<(), Error> {
+    /// ones).
+    async fn record(&self, key: &str, expires_at: i64, now: i64) -> Result<(), Error> {
         let kv = self
             .env
             .kv("REPLAY")
@@ -84,19 +88,11 @@ impl KvReplay<'_> {
             Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
             Err(_) => false,
         };
-        if !stored {
+        if stored {
+            Ok(())
+        } else {
             worker::console_warn!("{{\"event\":\"kv_write_failed\",\"binding\":\"REPLAY\"}}");
+            Err(Error::ReplayUnavailable)
         }
-        Ok(())
-    }
-}
-
-impl ReplayStore for KvReplay<'_> {
-    async fn insert_if_absent(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, Error> {
-        if self.seen(key).await? {
-            return Ok(false);
-        }
-        self.record(key, expires_at, now).await?;
-        Ok(true)
     }
 }

@@ -2,7 +2,7 @@
 //! to the origin with verified claims (and nothing a client could have spoofed).
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 use worker::{Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
 
 use sha2::{Digest, Sha256};
@@ -16,6 +16,7 @@ use crate::forward::{
     method_has_body, preflight_keeps_header, ProtectedHeaders,
 };
 use crate::jwks::{JwkSet, JwksOptions};
+use crate::verdict::{KeySource, Verdict};
 use crate::verify::VerifiedToken;
 
 use super::keys::Tier;
@@ -25,16 +26,20 @@ fn internal(_: worker::Error) -> Error {
 }
 
 /// The refusal for `err`: status and `WWW-Authenticate` from the core's single
-/// mapping, and `application/problem+json` with the stable code.
+/// mapping, and an `application/problem+json` body: RFC 9457's members (`type`,
+/// `title`, `status`, `detail`) and the core's refused [`Verdict`] (`valid`, `code`,
+/// `family`, `message`).
 pub fn refusal(err: &Error, realm: &str) -> worker::Result<Response> {
     let http = err.http();
-    let body = json!({
-        "type": format!("https://jwt-edge.dev/errors/{}", err.code()),
-        "title": err.to_string(),
-        "status": http.status,
-        "code": err.code(),
-        "detail": err.to_string(),
-    });
+    let mut body = Map::new();
+    body.insert(
+        "type".into(),
+        format!("https://jwt-edge.dev/errors/{}", err.code()).into(),
+    );
+    body.insert("title".into(), err.to_string().into());
+    body.insert("status".into(), http.status.into());
+    body.insert("detail".into(), err.to_string().into());
+    body.extend(Verdict::refused(err).to_map());
     let headers = Headers::new();
     headers.set("content-type", "application/problem+json")?;
     headers.set("cache-control", "no-store")?;
@@ -44,20 +49,23 @@ pub fn refusal(err: &Error, realm: &str) -> worker::Result<Response> {
     Ok(Response::builder()
         .with_status(http.status)
         .with_headers(headers)
-        .fixed(body.to_string().into_bytes()))
+        .fixed(Value::Object(body).to_string().into_bytes()))
 }
 
-/// Verdict mode: the verified token as JSON.
+/// Where keys of `tier` came from, as verdicts name it.
+fn key_source(tier: Tier) -> KeySource {
+    match tier {
+        Tier::Memory => KeySource::Memory,
+        Tier::Kv => KeySource::Kv,
+        Tier::Issuer => KeySource::Issuer,
+        Tier::Stale => KeySource::Stale,
+        Tier::Secret => KeySource::Secret,
+    }
+}
+
+/// Verdict mode: the core's accepted [`Verdict`], exactly.
 pub fn verdict(token: &VerifiedToken, tier: Tier) -> Result<Response, Error> {
-    let body = json!({
-        "valid": true,
-        "iss": token.claims.issuer,
-        "sub": token.claims.subject,
-        "kid": token.key_id,
-        "alg": token.algorithm.name(),
-        "claims": token.claims.all,
-        "jwks_source": tier.name(),
-    });
+    let body = Verdict::accepted(token, key_source(tier)).to_string();
     let headers = Headers::new();
     headers
         .set("content-type", "application/json")
@@ -66,7 +74,7 @@ pub fn verdict(token: &VerifiedToken, tier: Tier) -> Result<Response, Error> {
     Ok(Response::builder()
         .with_status(200)
         .with_headers(headers)
-        .fixed(body.to_string().into_bytes()))
+        .fixed(body.into_bytes()))
 }
 
 /// The request's method exactly as received. (workers-rs's `Method` reads every method

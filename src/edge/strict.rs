@@ -2,20 +2,16 @@
 //! (iss, jti) hash belongs to one of N Durable Objects; the object's insert-if-absent
 //! is atomic because storage operations hold its input gate, so no other request is
 //! delivered between the read and the write. Expired entries are removed by alarms.
-
-use std::rc::Rc;
+//! [`Shards`] is the objects as the core's [`ReplayStore`]; when they are asked, and
+//! what their answer means, is the core's decision (`crate::replay::ReplayTiers`).
 
 use serde::{Deserialize, Serialize};
 use worker::{
     durable_object, DurableObject, Env, ListOptions, Method, Request, RequestInit, Response, State,
 };
 
-use crate::claims::Claims;
 use crate::error::Error;
-use crate::replay::{check_replay_entry, replay_entry, ReplayStore};
-
-use super::replay::{memory_of, KvReplay};
-use super::Isolate;
+use crate::replay::{replay_shard, ReplayStore};
 
 /// Binding name of the Durable Object namespace.
 pub const BINDING: &str = "REPLAY_GUARD";
@@ -110,56 +106,18 @@ impl DurableObject for ReplayGuard {
     }
 }
 
-/// Refuses a replayed token: the issuer's memory in this isolate first (no round trip
-/// for a replay seen here), then its shard, the authority. Any failure to reach the
-/// object fails closed with [`Error::ReplayUnavailable`] and leaves the `jti` unused,
-/// so the client's retry is asked of the object again.
-pub async fn check(
-    state: &Rc<Isolate>,
-    env: &Env,
-    claims: &Claims,
-    now: i64,
-    issuer: &crate::edge_config::IssuerConfig,
-) -> Result<(), Error> {
-    let entry = replay_entry(claims, issuer.clock_skew)?;
-    let store = Guard {
-        env,
-        shards: issuer.replay_shards,
-        kv_prefilter: issuer.replay_kv_prefilter,
-    };
-    check_replay_entry(memory_of(state, claims)?, &store, &entry, now).await
+/// The sharded Durable Objects as the strict mode's authority. Any failure to reach
+/// the key's object is [`Error::ReplayUnavailable`] (logged).
+pub struct Shards<'a> {
+    pub env: &'a Env,
+    /// How many objects the keys are spread over (`replay_shards`).
+    pub count: u32,
 }
 
-/// The sharded Durable Objects as a replay store, with the optional KV pre-filter.
-struct Guard<'a> {
-    env: &'a Env,
-    shards: u32,
-    kv_prefilter: bool,
-}
-
-impl ReplayStore for Guard<'_> {
-    async fn insert_if_absent(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, Error> {
-        let kv = KvReplay { env: self.env };
-        // The pre-filter reads first and records only what the object accepted: a KV
-        // entry for a `jti` the object never took would refuse the client's retry.
-        if self.kv_prefilter && kv.seen(key).await? {
-            return Ok(false);
-        }
-        let accepted = self.claim(key, expires_at, now).await?;
-        if accepted && self.kv_prefilter {
-            kv.record(key, expires_at, now).await?;
-        }
-        Ok(accepted)
-    }
-}
-
-impl Guard<'_> {
+impl ReplayStore for Shards<'_> {
     /// Asks the key's shard to record it: `Ok(true)` recorded, `Ok(false)` already there.
-    async fn claim(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, Error> {
-        let shard = u32::from_str_radix(key.get(..8).unwrap_or("0"), 16)
-            .unwrap_or(0)
-            .checked_rem(self.shards)
-            .unwrap_or(0);
+    async fn insert_if_absent(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, Error> {
+        let shard = replay_shard(key, self.count);
         let unavailable = |what: &str| {
             worker::console_error!(
                 "{{\"event\":\"replay_guard_unavailable\",\"shard\":{shard},\"what\":\"{what}\"}}"

@@ -239,7 +239,7 @@ describe('demo page (www/) in headless Chromium', { timeout: 120_000 }, () => {
       const verdictOf = (run) => {
         try {
           const r = run();
-          return `ok ${r.algorithm} ${r.keyId ?? '-'}`;
+          return `ok ${r.alg} ${r.kid ?? '-'}`;
         } catch (err) {
           return err instanceof JwtEdgeError ? err.code : `threw ${err?.name}: ${err?.message}`;
         }
@@ -253,7 +253,7 @@ describe('demo page (www/) in headless Chromium', { timeout: 120_000 }, () => {
         let verifier;
         const build = verdictOf(() => {
           verifier = new Verifier({ ...fixture.jwks_options, jwks: input });
-          return { algorithm: 'built', keyId: 'x' };
+          return { alg: 'built', kid: 'x' };
         });
         const got = build === 'ok built x'
           ? { build: 'ok', tokens: fixture.jwks_tokens.map((t) => verdictOf(() => verifier.verify(t))) }

@@ -36,16 +36,16 @@ test('every key replaced at once: the new set is used, and it is logged as a war
   const c = await newKey('EdDSA');
   const jwks = await JwksServer.start([a]);
   const worker = await startWorker({ config: config(jwks, { cache: { unknown_kid_cooldown: 0 } }) });
-  assertVerdict(await worker.fetch('/', { token: await mint(a, claimsFor()) }), { jwks_source: 'issuer' });
+  assertVerdict(await worker.fetch('/', { token: await mint(a, claimsFor()) }), { key_source: 'issuer' });
 
   // Ordinary rotation overlaps: b is published next to a. No warning.
   jwks.setKeys(a, b);
-  assertVerdict(await worker.fetch('/', { token: await mint(b, claimsFor()) }), { jwks_source: 'issuer' });
+  assertVerdict(await worker.fetch('/', { token: await mint(b, claimsFor()) }), { key_source: 'issuer' });
   assert.equal(warnings(worker, 'jwks_all_keys_changed').length, 0);
 
   // Then every key at once.
   jwks.setKeys(c);
-  assertVerdict(await worker.fetch('/', { token: await mint(c, claimsFor()) }), { jwks_source: 'issuer' });
+  assertVerdict(await worker.fetch('/', { token: await mint(c, claimsFor()) }), { key_source: 'issuer' });
   await waitFor(() => warnings(worker, 'jwks_all_keys_changed').length === 1, { what: 'the warning' });
   const [warning] = warnings(worker, 'jwks_all_keys_changed');
   assert.equal(warning.iss, ISS);
@@ -76,7 +76,7 @@ for (const mode of ['huge', 'huge-chunked']) {
     const worker = await startWorker({
       config: config(jwks, { cache: { min_max_age: 1, default_max_age: 1, max_staleness: 60 } }),
     });
-    assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
+    assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'issuer' });
     jwks.mode = mode;
     await sleep(1300);
     assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }));
@@ -151,12 +151,12 @@ test('clock jumps: back a day serves the cached set without refetching; forward 
   const at = (offset, token) => worker.fetch('/', { token, headers: { 'x-test-clock-offset': String(offset) } });
   const mintAt = (offset, extra) => mint(key, claimsFor({ iat: now() + offset, exp: now() + offset + 300, ...extra }));
 
-  assertVerdict(await at(0, await mintAt(0)), { jwks_source: 'issuer' });
+  assertVerdict(await at(0, await mintAt(0)), { key_source: 'issuer' });
   assert.equal(jwks.count, 1);
 
   // A day back: the snapshot looks fetched in the future; it is used as if just fetched.
   const back = -86_400;
-  assertVerdict(await at(back, await mintAt(back)), { jwks_source: 'memory' });
+  assertVerdict(await at(back, await mintAt(back)), { key_source: 'memory' });
   // A token issued "now" is a day in the future for the jumped clock.
   assertRefused(await at(back, await mintAt(0)), { status: 401, code: 'iat_in_future' });
   // Unknown kids while the clock is back: still at most one refetch per cooldown.
@@ -169,10 +169,10 @@ test('clock jumps: back a day serves the cached set without refetching; forward 
 
   // Two days forward: past max_age + max_staleness (600 s + 1 day): refetched, not trusted.
   const forward = 2 * 86_400;
-  assertVerdict(await at(forward, await mintAt(forward)), { jwks_source: 'issuer' });
+  assertVerdict(await at(forward, await mintAt(forward)), { key_source: 'issuer' });
   assert.equal(jwks.count, beforeForward + 1);
   // And back to the real clock: the set fetched "in two days" serves as just fetched.
-  assertVerdict(await at(0, await mintAt(0)), { jwks_source: 'memory' });
+  assertVerdict(await at(0, await mintAt(0)), { key_source: 'memory' });
 });
 
 test('10,000 requests with random unknown kids: at most one fetch per cooldown, wasm memory flat, then valid tokens still pass', async () => {
@@ -223,5 +223,5 @@ test('10,000 requests with random unknown kids: at most one fetch per cooldown, 
   assert.ok(after - warm <= 128 * 1024, `wasm memory grew by ${after - warm} B from 1,000 to ${TOTAL} unknown kids`);
 
   // The worker is unharmed: a valid token is accepted from memory.
-  assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'memory' });
+  assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'memory' });
 });

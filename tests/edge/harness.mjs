@@ -466,6 +466,11 @@ export function assertRefused(res, { status, code, realm = 'jwt-edge', error }) 
   assert.equal(res.json.status, status, `body status for ${where}`);
   assert.equal(typeof res.json.type, 'string', `body type for ${where}`);
   assert.equal(typeof res.json.title, 'string', `body title for ${where}`);
+  // RFC 9457's members plus the core's refused verdict (src/verdict.rs).
+  assert.equal(res.json.detail, res.json.title, `body detail for ${where}`);
+  assert.equal(res.json.valid, false, `body valid for ${where}`);
+  assert.equal(typeof res.json.family, 'string', `body family for ${where}`);
+  assert.equal(res.json.message, res.json.detail, `body message for ${where}`);
   if ([400, 401, 403].includes(status)) {
     const value = res.headers.get('www-authenticate');
     const { scheme, params } = parseChallenge(value);
@@ -487,6 +492,16 @@ export function assertVerdict(res, expect = {}) {
   assert.equal(res.status, 200, `status ${where}`);
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/, `content-type ${where}`);
   assert.equal(res.json?.valid, true, `valid ${where}`);
-  for (const [k, v] of Object.entries(expect)) assert.deepEqual(res.json[k], v, `verdict.${k} ${where}`);
+  // Exactly the core's accepted verdict (src/verdict.rs), members in order.
+  assert.deepEqual(Object.keys(res.json), VERDICT_MEMBERS, `verdict members ${where}`);
+  assert.ok(KEY_SOURCES.includes(res.json.key_source), `key_source ${where}`);
+  const { claims, ...top } = expect;
+  for (const [k, v] of Object.entries(top)) assert.deepEqual(res.json[k], v, `verdict.${k} ${where}`);
+  // `claims: { iss, sub, … }` checks those claims only.
+  for (const [k, v] of Object.entries(claims ?? {})) assert.deepEqual(res.json.claims[k], v, `verdict.claims.${k} ${where}`);
   return res.json;
 }
+
+/** The accepted verdict's members (src/verdict.rs) and the worker's key sources. */
+export const VERDICT_MEMBERS = ['valid', 'alg', 'kid', 'key_source', 'header', 'claims'];
+export const KEY_SOURCES = ['memory', 'kv', 'issuer', 'stale', 'secret'];

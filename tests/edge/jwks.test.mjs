@@ -45,7 +45,7 @@ test('20 requests → one JWKS fetch; a second instance on the same KV serves fr
   const sources = [];
   for (let i = 0; i < 20; i++) {
     const v = assertVerdict(await a.fetch('/', { token: await mint(key, claimsFor({ n: i })) }), { kid: key.kid });
-    sources.push(v.jwks_source);
+    sources.push(v.key_source);
   }
   assert.equal(jwks.count, 1, 'exactly one JWKS fetch for 20 requests');
   assert.equal(sources[0], 'issuer', 'the first request fetched from the issuer');
@@ -54,7 +54,7 @@ test('20 requests → one JWKS fetch; a second instance on the same KV serves fr
   // 20 more at once: still from memory.
   const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => mint(key, claimsFor({ n: 100 + i }))));
   const burst = await Promise.all(tokens.map((token) => a.fetch('/', { token })));
-  for (const r of burst) assertVerdict(r, { jwks_source: 'memory' });
+  for (const r of burst) assertVerdict(r, { key_source: 'memory' });
   assert.equal(jwks.count, 1, 'still one fetch after a concurrent burst');
 
   const snapshots = await kvSnapshots(a);
@@ -73,10 +73,10 @@ test('20 requests → one JWKS fetch; a second instance on the same KV serves fr
 
   const b = await startWorker({ config: config(jwks), persist });
   const v = assertVerdict(await b.fetch('/', { token: await mint(key, claimsFor()) }), { kid: key.kid });
-  assert.equal(v.jwks_source, 'kv', 'the second instance found the keys in KV');
+  assert.equal(v.key_source, 'kv', 'the second instance found the keys in KV');
   assert.equal(jwks.count, 1, 'the second instance made no JWKS fetch');
   const v2 = assertVerdict(await b.fetch('/', { token: await mint(key, claimsFor()) }));
-  assert.equal(v2.jwks_source, 'memory', 'then from its own memory');
+  assert.equal(v2.key_source, 'memory', 'then from its own memory');
   assert.equal(jwks.count, 1);
 });
 
@@ -86,7 +86,7 @@ test('a cold isolate hit by 20 concurrent requests: one JWKS fetch, every reques
   const w = await startWorker({ config: config(jwks) });
   const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => mint(key, claimsFor({ n: i }))));
   const results = await Promise.all(tokens.map((token) => w.fetch('/', { token })));
-  const summary = results.map((r) => `${r.status} ${r.json?.jwks_source ?? r.json?.code ?? r.text.slice(0, 120)}`);
+  const summary = results.map((r) => `${r.status} ${r.json?.key_source ?? r.json?.code ?? r.text.slice(0, 120)}`);
   assert.equal(jwks.count, 1, 'one JWKS fetch shared by the burst');
   assert.deepEqual(
     results.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.text.slice(0, 160)}`),
@@ -126,11 +126,11 @@ test('rotation: a new kid causes exactly one refetch; then 50 unknown kids at mo
   const rotated = await newKey('RS256');
   jwks.setKeys(rotated);
   const v = assertVerdict(await w.fetch('/', { token: await mint(rotated, claimsFor()) }), { kid: rotated.kid });
-  assert.equal(v.jwks_source, 'issuer');
+  assert.equal(v.key_source, 'issuer');
   assert.equal(jwks.count, 2, 'exactly one refetch for the new kid');
   assert.equal(jwks.requests[1].headers['if-none-match'], firstEtag, 'the refetch sends If-None-Match with the stored ETag');
   for (let i = 0; i < 3; i++) {
-    assertVerdict(await w.fetch('/', { token: await mint(rotated, claimsFor()) }), { jwks_source: 'memory' });
+    assertVerdict(await w.fetch('/', { token: await mint(rotated, claimsFor()) }), { key_source: 'memory' });
   }
   assert.equal(jwks.count, 2);
 
@@ -165,6 +165,6 @@ test('50 concurrent tokens with unknown kids → at most one refetch', async () 
   for (const r of results) assertRefused(r, { status: 401, code: 'no_matching_key' });
   assert.ok(jwks.count <= 2, `at most one refetch for a concurrent burst of unknown kids (fetches: ${jwks.count - 1})`);
   // The known key still works, from memory.
-  assertVerdict(await w.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'memory' });
+  assertVerdict(await w.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'memory' });
   await w.dispose();
 });

@@ -73,14 +73,14 @@ describe('KV snapshots (findings 6 and 7)', { concurrency: true, timeout: 60_000
     const persist = tempDir('jwt-edge-kv-');
 
     const a = await startWorker({ config: config(oldJwks.uri), persist });
-    assertVerdict(await a.fetch('/', { token: await mint(oldKey, claimsFor()) }), { jwks_source: 'issuer' });
+    assertVerdict(await a.fetch('/', { token: await mint(oldKey, claimsFor()) }), { key_source: 'issuer' });
     const { value } = await snapshotEntry(a);
     assert.equal(value.jwks_uri, oldJwks.uri, 'the snapshot records its URI');
     await a.dispose();
 
     // Same issuer, same KV, the configuration now names another jwks_uri.
     const b = await startWorker({ config: config(newJwks.uri), persist });
-    assertVerdict(await b.fetch('/', { token: await mint(newer, claimsFor()) }), { jwks_source: 'issuer', kid: newer.kid });
+    assertVerdict(await b.fetch('/', { token: await mint(newer, claimsFor()) }), { key_source: 'issuer', kid: newer.kid });
     assert.equal(newJwks.count, 1, 'the new URI was fetched');
     assert.equal(newJwks.requests[0].headers['if-none-match'], undefined, 'no If-None-Match from the old URI');
     // The old URI's keys are not this issuer's any more.
@@ -102,7 +102,7 @@ describe('KV snapshots (findings 6 and 7)', { concurrency: true, timeout: 60_000
       const cache = { min_max_age: 1, default_max_age: 1, max_max_age: 2, max_staleness: 60 };
 
       const a = await startWorker({ config: config(jwks.uri, { cache }), persist });
-      assertVerdict(await a.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
+      assertVerdict(await a.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'issuer' });
       const { kv, name, value } = await snapshotEntry(a);
       // Whoever can write JWKS_CACHE plants a snapshot of their own key, for this URI.
       await kv.put(
@@ -143,14 +143,14 @@ describe('answers with no usable key (finding 8)', { concurrency: true, timeout:
         config: config(jwks.uri, { cache: { min_max_age: 1, default_max_age: 1, max_staleness: 60 } }, issuerExtra),
         bindings: issuerExtra.hmac_secret ? { ISSUER_SECRET: newHmacKey().binding } : {},
       });
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'issuer' });
       await sleep(150); // any refresh-ahead started by the first request lands
       jwks.setKeys(...bad());
       const fetchesBefore = jwks.count;
       await sleep(1300); // past max_age (1 s): the next request asks the issuer
 
       const res = await worker.fetch('/', { token: await mint(key, claimsFor()) });
-      assertVerdict(res, { jwks_source: 'stale', kid: key.kid });
+      assertVerdict(res, { key_source: 'stale', kid: key.kid });
       assert.ok(jwks.count > fetchesBefore, 'the issuer was asked');
       const logged = warnings(worker, 'jwks_fetch_failed');
       assert.ok(
@@ -199,7 +199,7 @@ describe('redirects (finding 9)', { concurrency: true, timeout: 60_000 }, () => 
     const worker = await startWorker({
       config: config(jwks.uri, { cache: { min_max_age: 1, default_max_age: 1, max_staleness: 60 } }),
     });
-    assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
+    assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'issuer' });
     await sleep(150);
     // The issuer now redirects every request to the attacker's set.
     jwks.handle = (req, res) => {
@@ -209,7 +209,7 @@ describe('redirects (finding 9)', { concurrency: true, timeout: 60_000 }, () => 
       res.end();
     };
     await sleep(1300);
-    assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'stale' });
+    assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'stale' });
     assertRefused(await worker.fetch('/', { token: await mint(attacker, claimsFor()) }), { status: 401, code: 'no_matching_key' });
     assert.equal(target.count, 0, 'the redirect target was never contacted');
     await worker.dispose();

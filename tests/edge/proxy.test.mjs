@@ -232,7 +232,7 @@ test('verdict mode answers itself and never contacts the origin', async () => {
   const w = await startWorker({ config: { ...baseConfig, mode: 'verdict' } });
   const before = origin.requests.length;
   const token = await mint(key, claims());
-  const v = assertVerdict(await w.fetch('/api/items', { token }), { iss: ISS, sub: 'user-42', kid: key.kid, alg: 'ES256' });
+  const v = assertVerdict(await w.fetch('/api/items', { token }), { kid: key.kid, alg: 'ES256', claims: { iss: ISS, sub: 'user-42' } });
   assert.deepEqual(v.claims, payloadOf(token));
   assert.equal(origin.requests.length, before, 'verdict mode did not proxy');
   await w.dispose();

@@ -92,8 +92,8 @@ test('a refused token does not use up its jti', async () => {
 
 test('replay off for the other issuer: the same token twice is accepted', async () => {
   const token = await mint(key, claims({ iss: ISS_OFF }));
-  assertVerdict(await worker.fetch('/', { token }), { iss: ISS_OFF });
-  assertVerdict(await worker.fetch('/', { token }), { iss: ISS_OFF });
+  assertVerdict(await worker.fetch('/', { token }), { claims: { iss: ISS_OFF } });
+  assertVerdict(await worker.fetch('/', { token }), { claims: { iss: ISS_OFF } });
   const noJti = await mint(key, claims({ iss: ISS_OFF, jti: undefined }));
   assertVerdict(await worker.fetch('/', { token: noJti }));
 });
@@ -183,13 +183,13 @@ for (const mode of ['best-effort', 'strict']) {
     });
     const storeDown = { 'x-test-fault': STORE_FAULT[mode] };
     const bToken = await mint(key, claims({ iss: B }));
-    assertVerdict(await w.fetch('/', { token: bToken }), { iss: B });
+    assertVerdict(await w.fetch('/', { token: bToken }), { claims: { iss: B } });
     // Eight one-time tokens of A, all expiring after B's: A's memory (3) is full after
     // the third.
     const aTokens = await Promise.all(Array.from({ length: 8 }, (_, i) => mint(key, claims({ iss: A }), { lifetime: 310 + i })));
-    for (const token of aTokens) assertVerdict(await w.fetch('/', { token }), { iss: A });
-    assertVerdict(await w.fetch('/', { token: await mint(key, claims({ iss: B })) }), { iss: B });
-    assertVerdict(await w.fetch('/', { token: await mint(key, claims({ iss: A })) }), { iss: A });
+    for (const token of aTokens) assertVerdict(await w.fetch('/', { token }), { claims: { iss: A } });
+    assertVerdict(await w.fetch('/', { token: await mint(key, claims({ iss: B })) }), { claims: { iss: B } });
+    assertVerdict(await w.fetch('/', { token: await mint(key, claims({ iss: A })) }), { claims: { iss: A } });
     // B's memory is B's own: A's flood did not push B's token out of it.
     assertRefused(await w.fetch('/', { token: bToken, headers: storeDown }), { status: 401, code: 'token_replayed' });
     // The first A token fell out of memory (closest to its expiry): with the store down

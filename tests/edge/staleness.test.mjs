@@ -39,7 +39,7 @@ async function primed(extra) {
   const jwks = await JwksServer.start([key]);
   const worker = await startWorker({ config: config(jwks, extra) });
   const tA = Date.now();
-  assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
+  assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'issuer' });
   await sleep(150); // any refresh-ahead started by the first request lands
   const tB = Date.now();
   return { key, jwks, worker, tA, tB };
@@ -57,7 +57,7 @@ describe('last-known-good', { concurrency: true, timeout: 30_000 }, () => {
       await sleepUntil(tB + 1300);
       assert.ok(Date.now() - tA < 2900, 'test timing: still within the staleness window');
       const stale = await worker.fetch('/', { token: await mint(key, claimsFor()) });
-      assertVerdict(stale, { jwks_source: 'stale', kid: key.kid });
+      assertVerdict(stale, { key_source: 'stale', kid: key.kid });
       assert.ok(stale.ms < BOUND_MS, `served stale in ${stale.ms} ms`);
       assert.ok(jwks.count > fetchesBefore, 'the stale set made the worker try the issuer');
 
@@ -69,7 +69,7 @@ describe('last-known-good', { concurrency: true, timeout: 30_000 }, () => {
 
       // The issuer is back: accepted again, from the issuer.
       jwks.mode = 'ok';
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'issuer' });
       await worker.dispose();
     });
   }
@@ -83,24 +83,24 @@ describe('last-known-good', { concurrency: true, timeout: 30_000 }, () => {
       jwks.delayMs = 10_000;
       await sleepUntil(tB + 1300); // past max_age: stale
       const before = jwks.count;
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'stale' });
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'stale' });
       assert.equal(jwks.count, before + 1, 'the first stale request asks the issuer');
       const t0 = Date.now();
       for (let i = 0; i < 10; i++) {
-        assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'stale' });
+        assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'stale' });
       }
       assert.ok(Date.now() - t0 < 1500, 'test timing: still within the failure cooldown');
       assert.equal(jwks.count, before + 1, 'not asked again within failure_cooldown');
 
       // After the cooldown the issuer is asked again (still failing: stale again).
       await sleepUntil(t0 + 2300);
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'stale' });
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'stale' });
       assert.equal(jwks.count, before + 2, 'asked again after failure_cooldown');
 
       // Back, and asked after the next cooldown: the fresh set replaces the stale one.
       jwks.mode = 'ok';
       await sleepUntil(t0 + 4600);
-      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { jwks_source: 'issuer' });
+      assertVerdict(await worker.fetch('/', { token: await mint(key, claimsFor()) }), { key_source: 'issuer' });
       await worker.dispose();
     });
   }
@@ -131,13 +131,13 @@ describe('last-known-good', { concurrency: true, timeout: 30_000 }, () => {
     jwks.delayMs = 800;
 
     const fresh = await worker.fetch('/', { token: await mint(key, claimsFor()) });
-    assertVerdict(fresh, { jwks_source: 'memory' });
+    assertVerdict(fresh, { key_source: 'memory' });
     assert.equal(jwks.count, 1, 'no refresh while fresh');
 
     await sleepUntil(tB + 8100);
     assert.ok(Date.now() - tA < 8950, 'test timing: still before max_age');
     const ahead = await worker.fetch('/', { token: await mint(key, claimsFor()) });
-    assertVerdict(ahead, { jwks_source: 'memory' });
+    assertVerdict(ahead, { key_source: 'memory' });
     assert.ok(ahead.ms < jwks.delayMs, `answered from memory without waiting for the refresh (${ahead.ms} ms)`);
     const refresh = await waitFor(() => jwks.requests[1], { what: 'the background refresh' });
     assert.equal(refresh.headers['if-none-match'], jwks.etag, 'the refresh revalidates with the ETag');

@@ -101,9 +101,15 @@ function verifyCli(token, args, now = NOW + 10) {
   return { code: r.code, verdict, stderr: r.stderr };
 }
 
-function assertValid(result, what) {
+/** The accepted verdict's members, in order (src/verdict.rs). */
+const VERDICT_MEMBERS = ['valid', 'alg', 'kid', 'key_source', 'header', 'claims'];
+
+/** Accepted, with keys from a file or secret (`local`) or, `fetched`, from a URL (`issuer`). */
+function assertValid(result, what, fetched = false) {
   assert.equal(result.code, 0, `${what}: ${JSON.stringify(result.verdict)} ${result.stderr}`);
   assert.equal(result.verdict.valid, true, what);
+  assert.deepEqual(Object.keys(result.verdict), VERDICT_MEMBERS, what);
+  assert.equal(result.verdict.key_source, fetched ? 'issuer' : 'local', what);
 }
 
 const jwksFile = (...keys) => write('jwks.json', JSON.stringify({ keys }));
@@ -261,6 +267,7 @@ test('(b) tokens minted by jose verify with `jwt-edge verify --jwks FILE`', { ti
     assert.equal(bad.verdict.valid, false);
     assert.equal(bad.verdict.code, 'audience_mismatch');
     assert.equal(bad.verdict.family, 'claims');
+    assert.deepEqual(Object.keys(bad.verdict), ['valid', 'code', 'family', 'message']);
   }
 
   // A token without kid: the key that fits the alg is found.
@@ -563,7 +570,7 @@ test('(d) `jwt-edge serve`: JWKS with caching headers, 304, and /token verified 
 
     // jwt-edge verify against the served JWKS URL.
     const r = verifyCli(token, ['--jwks', jwksUrl, '--iss', issuer, '--aud', 'api'], payload.iat + 1);
-    assertValid(r, 'verify --jwks http://127.0.0.1');
+    assertValid(r, 'verify --jwks http://127.0.0.1', true);
   } finally {
     stopServer(server);
   }

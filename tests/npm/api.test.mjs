@@ -88,9 +88,16 @@ test('every declared option is accepted, all at once, and each has its effect', 
   };
   assert.deepEqual(Object.keys(all).sort(), [...OPTION_NAMES].sort());
   const result = verify(token, all);
-  assert.deepEqual(Object.keys(result).sort(), ['algorithm', 'claims', 'header', 'keyId']);
+  // The one verdict shape (src/verdict.rs), members in order; keyId/algorithm are the
+  // deprecated, non-enumerable names of 0.1.
+  assert.deepEqual(Object.keys(result), ['valid', 'alg', 'kid', 'key_source', 'header', 'claims']);
+  assert.equal(result.valid, true);
+  assert.equal(result.alg, 'ES256');
+  assert.equal(result.kid, 'es-1');
+  assert.equal(result.key_source, 'local');
   assert.equal(result.algorithm, 'ES256');
   assert.equal(result.keyId, 'es-1');
+  assert.deepEqual(JSON.parse(JSON.stringify(result)), { ...result });
   assert.deepEqual(result.header, { alg: 'ES256', kid: 'es-1', typ: 'JWT' });
   assert.deepEqual(result.claims, standard());
   // The HS256 token passes everything but typ (its header has none), then requireJti etc.
@@ -373,6 +380,29 @@ test('JwtEdgeError is one exported class; errors carry a stack and no token text
     assert.ok(!err.message.includes('secret-audience-value'), err.message);
     assert.ok(typeof err.stack === 'string' && err.stack.includes('JwtEdgeError'));
     assert.equal(Object.prototype.toString.call(err), '[object Error]');
+  }
+});
+
+test('a refusal carries the refused verdict; families agree between the core and the JS layer', async () => {
+  const token = await es256();
+  const cases = [
+    // [call, code, family]: from the core …
+    [() => verify(token, { ...base, audience: 'api://other' }), 'audience_mismatch', 'claims'],
+    [() => verify(token, { ...base, now: NOW + 3600 }), 'token_expired', 'claims'],
+    [() => verify(token.slice(0, -3) + 'AAA', base), 'signature_invalid', 'signature'],
+    [() => verify('not.a.token', base), 'token_malformed', 'token'],
+    [() => verify(token, { ...base, algorithms: ['none'] }), 'config_invalid', 'config'],
+    // … and from the JavaScript layer itself.
+    [() => verify(token, { ...base, colour: 'blue' }), 'config_invalid', 'config'],
+    [() => verify(42, base), 'token_malformed', 'token'],
+  ];
+  for (const [call, code, family] of cases) {
+    assert.throws(call, (err) => {
+      checkError(assert, JwtEdgeError, err, code, token, code);
+      assert.equal(err.family, family, code);
+      assert.equal(err.verdict.family, family, code);
+      return true;
+    });
   }
 });
 

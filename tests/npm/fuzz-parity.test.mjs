@@ -27,7 +27,7 @@ function verdictOf(run, input) {
     }
     return err.code;
   }
-  return `ok ${result.algorithm} ${result.keyId ?? '-'}`;
+  return `ok ${result.alg} ${result.kid ?? '-'}`;
 }
 
 const label = (input) => JSON.stringify(input.length > 60 ? `${input.slice(0, 60)}…` : input);
@@ -66,7 +66,7 @@ test('new Verifier({ jwks: input }): the native import verdict, then the same ve
     let verifier;
     const build = verdictOf(() => {
       verifier = new Verifier({ ...fixture.jwks_options, jwks: input });
-      return { algorithm: 'built', keyId: 'x' };
+      return { alg: 'built', kid: 'x' };
     }, input);
     const got = build === 'ok built x'
       ? { build: 'ok', tokens: fixture.jwks_tokens.map((t) => verdictOf(() => verifier.verify(t), t)) }

@@ -24,6 +24,9 @@ export async function loadPackage(entry = 'node.js') {
 }
 
 /** Asserts `err` is a JwtEdgeError with `code`, and that its message echoes no token segment. */
+/** ErrorFamily::name of the core. */
+export const FAMILIES = ['request', 'token', 'key', 'signature', 'claims', 'replay', 'jwks', 'config'];
+
 export function checkError(assert, JwtEdgeError, err, code, token, label) {
   assert.ok(err instanceof JwtEdgeError, `${label}: not a JwtEdgeError: ${err?.stack ?? err}`);
   assert.ok(err instanceof Error, `${label}: not an Error`);
@@ -31,6 +34,14 @@ export function checkError(assert, JwtEdgeError, err, code, token, label) {
   assert.equal(err.code, code, `${label}: code (message: ${err.message})`);
   assert.equal(typeof err.message, 'string', `${label}: message`);
   assert.ok(err.message.length > 0, `${label}: empty message`);
+  // The refused verdict of src/verdict.rs, the same object the worker and the CLI answer.
+  assert.ok(FAMILIES.includes(err.family), `${label}: family ${err.family}`);
+  assert.deepEqual(
+    err.verdict,
+    { valid: false, code, family: err.family, message: err.message },
+    `${label}: verdict`,
+  );
+  assert.deepEqual(Object.keys(err.verdict), ['valid', 'code', 'family', 'message'], `${label}: verdict members`);
   if (typeof token === 'string') {
     for (const segment of [token, ...token.split('.')]) {
       if (segment.length >= 4) {

@@ -120,6 +120,7 @@ test('installs offline into a scratch project and verifies a jose token from Nod
       resolved: import.meta.resolve('jwt-edge'),
       version: pkg.version,
       result,
+      aliases: [result.algorithm, result.keyId],
       code,
       decoded: decodeUnverified(token).payload.scope,
       remote: typeof RemoteJwks,
@@ -130,8 +131,10 @@ test('installs offline into a scratch project and verifies a jose token from Nod
   assert.match(out.node, /^v22\./);
   assert.match(out.resolved, /\/node_modules\/jwt-edge\/node\.js$/, 'Node resolves the "node" condition');
   assert.equal(out.version, JSON.parse(readFileSync(`${PKG_DIR}/package.json`, 'utf8')).version);
-  assert.equal(out.result.algorithm, 'EdDSA');
-  assert.equal(out.result.keyId, 'ed-1');
+  assert.equal(out.result.alg, 'EdDSA');
+  assert.equal(out.result.kid, 'ed-1');
+  assert.equal(out.result.key_source, 'local');
+  assert.deepEqual(out.aliases, ['EdDSA', 'ed-1'], 'the deprecated keyId/algorithm still read');
   assert.equal(out.result.claims.sub, 'user-1');
   assert.equal(out.code, 'audience_mismatch');
   assert.equal(out.decoded, 'read');

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use jwt_edge::{
     Algorithm, ErrorFamily, Field, FrontEnd, Jwk, JwkSet, JwksOptions, KeyKind, KeyKinds,
-    PolicyOptions, SigningKey, Verifier,
+    KeySource, PolicyOptions, SigningKey, Verdict, Verifier,
 };
 use serde_json::{json, Map, Value};
 
@@ -245,6 +245,10 @@ pub struct VerifyArgs {
 
 pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
     let mut keys = JwkSet::new();
+    // The same keys without those fetched from a URL: which kind verified decides the
+    // verdict's `key_source` ("local" or "issuer"), asked only when both kinds are given.
+    let mut local_keys = JwkSet::new();
+    let mut fetched = 0usize;
     for source in &args.jwks {
         let remote = source.starts_with("https://") || source.starts_with("http://");
         let document = if remote {
@@ -271,6 +275,13 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
                 skipped.index, skipped.reason
             );
         }
+        if remote {
+            fetched = fetched.saturating_add(set.keys().len());
+        } else if let Ok(again) = JwkSet::parse(&document, &options) {
+            for key in again.into_keys() {
+                local_keys.push(key);
+            }
+        }
         for key in set.into_keys() {
             keys.push(key);
         }
@@ -278,12 +289,17 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
     let has_key_set = !args.jwks.is_empty();
     if let Some(secret) = &args.secret {
         let bytes = read_secret(secret)?;
-        let key = match args.secret_kid.clone() {
-            Some(kid) => Jwk::named_hmac_secret(kid, bytes),
-            None => Jwk::unnamed_hmac_secret(bytes),
+        let secret_key = |bytes: Vec<u8>| {
+            match args.secret_kid.clone() {
+                Some(kid) => Jwk::named_hmac_secret(kid, bytes),
+                None => Jwk::unnamed_hmac_secret(bytes),
+            }
+            .map_err(|why| Failure::new(format!("--secret refused: {why}")))
+        };
+        if fetched > 0 {
+            local_keys.push(secret_key(bytes.clone())?);
         }
-        .map_err(|why| Failure::new(format!("--secret refused: {why}")))?;
-        keys.push(key);
+        keys.push(secret_key(bytes)?);
     }
     // The flags map onto the core's one policy (its name table's CLI column); every
     // default and every check of a bad value is the core's.
@@ -312,41 +328,34 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
         Ok(options) => options,
         Err(err) => return Err(refused(&err)),
     };
+    let all_fetched = fetched == keys.keys().len();
+    let local_only = (fetched > 0 && !all_fetched)
+        .then(|| Verifier::new(local_keys, options.clone()).ok())
+        .flatten();
     let verifier = Verifier::new(keys, options)?;
     let token = if args.token == "-" {
         String::from_utf8(read_input("-")?).map_err(|_| Failure::new("stdin is not UTF-8"))?
     } else {
         args.token
     };
-    match verifier.verify(token.trim(), now) {
+    let token = token.trim();
+    match verifier.verify(token, now) {
         Ok(verified) => {
-            print!(
-                "{}",
-                json_line(&json!({
-                    "valid": true,
-                    "alg": verified.algorithm.name(),
-                    "kid": verified.key_id,
-                    "header": verified.header.raw,
-                    "claims": verified.claims.all,
-                }))
-            );
+            let source = match &local_only {
+                _ if all_fetched => KeySource::Issuer,
+                Some(local) if local.verify(token, now).is_err() => KeySource::Issuer,
+                _ => KeySource::Local,
+            };
+            println!("{}", Verdict::accepted(&verified, source));
             Ok(())
         }
         Err(err) => Err(refused(&err)),
     }
 }
 
-/// Prints the verdict for a refusal and gives its exit status.
+/// Prints the core's refused verdict and gives its exit status.
 pub(crate) fn refused(err: &jwt_edge::Error) -> Failure {
-    print!(
-        "{}",
-        json_line(&json!({
-            "valid": false,
-            "code": err.code(),
-            "family": err.family().name(),
-            "message": err.to_string(),
-        }))
-    );
+    println!("{}", Verdict::refused(err));
     Failure {
         status: family_status(err.family()),
         message: String::new(),
