@@ -32,7 +32,7 @@ before(async () => {
 after(closeAll);
 
 test('an HMAC key from a Secrets Store binding verifies, a wrong key does not', async () => {
-  assertVerdict(await verdict.fetch('/', { token: await token(stored, STORE) }), { iss: STORE });
+  assertVerdict(await verdict.fetch('/', { token: await token(stored, STORE) }), { claims: { iss: STORE } });
   const other = newHmacKey('HS256');
   assertRefused(await verdict.fetch('/', { token: await token(other, STORE) }), {
     status: 401,
@@ -48,7 +48,7 @@ test('a Secrets Store binding without its secret is config_invalid for its issue
     'the refusal is logged with the binding name',
   );
   // The other issuer is unaffected.
-  assertVerdict(await verdict.fetch('/', { token: await token(stored, STORE) }), { iss: STORE });
+  assertVerdict(await verdict.fetch('/', { token: await token(stored, STORE) }), { claims: { iss: STORE } });
 });
 
 test('the assertion key from a Secrets Store binding signs forwarded requests', async () => {
