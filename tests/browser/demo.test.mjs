@@ -354,7 +354,8 @@ describe('demo page (www/) in headless Chromium', { timeout: 120_000 }, () => {
       .setExpirationTime(now + 330) // "in 5 min" while under 30 s pass
       .sign(secretBytes);
     tokens.push(token);
-    await fillForm({ token });
+    // A JWKS and no secret: HS256 is not on the default allow-list.
+    await fillForm({ token, pasted: JSON.stringify(jwks) });
     await submit('refused');
     assert.equal(await byTestId('verdict-code').textContent(), 'alg_not_allowed');
 
