@@ -21,14 +21,16 @@
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::alg::{Algorithm, KeyKind};
+use crate::algorithms::alg::{Algorithm, KeyKind};
+use crate::algorithms::signing::SigningKey;
+use crate::algorithms::signing::{
+    alg_and_kid, compact_jws, ed25519_key, ed25519_sign, hmac, oct_secret,
+};
 use crate::encoding::{base64url_decode, base64url_encode, parse_object, MAX_JSON_DEPTH};
 use crate::error::Error;
-use crate::jwk::Jwk;
-use crate::jwks::{JwkSet, JwksOptions};
+use crate::keys::jwk::Jwk;
+use crate::keys::jwks::{JwkSet, JwksOptions};
 use crate::policy::{FrontEnd, KeyKinds, PolicyOptions, Profile};
-use crate::signing::SigningKey;
-use crate::signing::{alg_and_kid, compact_jws, ed25519_key, ed25519_sign, hmac, oct_secret};
 use crate::verify::{VerifiedToken, Verifier};
 
 /// The header `typ` of every assertion (RFC 8725 §3.11).

@@ -41,61 +41,41 @@
     )
 )]
 
-mod alg;
+mod algorithms;
 mod assertion;
-mod cache;
-mod claims;
-mod config;
-mod deploy_check;
-mod ec;
-mod edge_config;
+mod decisions;
+mod edge;
 mod encoding;
 mod error;
-mod extract;
-mod forward;
-mod jwk;
-mod jwks;
-mod keysource;
+mod keys;
 mod policy;
 #[doc(hidden)]
 pub mod reference;
-mod replay;
-mod replay_memory;
-mod rsa_emsa;
-mod rsa_public;
-mod secret;
-mod select;
-mod signature;
-mod signing;
-mod thumbprint;
 mod token;
-mod uri;
 mod verdict;
 mod verify;
 
 #[cfg(feature = "browser")]
 mod browser;
-#[cfg(feature = "edge")]
-mod edge;
 
-pub use crate::alg::{Algorithm, KeyKind, UnknownAlgorithm};
+pub use crate::algorithms::alg::{Algorithm, KeyKind, UnknownAlgorithm};
+pub use crate::algorithms::rsa_public::MAX_RSA_BITS;
+pub use crate::algorithms::signing::SigningKey;
 pub use crate::assertion::{
     parse_private_jwk, AssertionConfig, AssertionPolicy, AssertionSigner, AssertionVerifier,
     RequestBinding, VerifiedAssertion, ASSERTION_TYP, MAX_ASSERTION_LIFETIME,
 };
-pub use crate::cache::{CachePolicy, Freshness, JwksSnapshot};
-pub use crate::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
-pub use crate::config::VerifyConfig;
+pub use crate::decisions::cache::{CachePolicy, Freshness, JwksSnapshot};
+pub use crate::decisions::replay::{check_replay, MemoryReplayStore, ReplayStore, MAX_JTI_BYTES};
 pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, KeyRejection, Malformed};
-pub use crate::extract::{extract_token, TokenSource};
-pub use crate::jwk::{Jwk, KidMatch, MAX_KID_BYTES};
-pub use crate::jwks::{JwkSet, JwksOptions, SkippedKey};
+pub use crate::keys::jwk::{Jwk, KidMatch, MAX_KID_BYTES};
+pub use crate::keys::jwks::{JwkSet, JwksOptions, SkippedKey};
+pub use crate::keys::secret::parse_secret_text;
+pub use crate::keys::thumbprint::thumbprint;
+pub use crate::policy::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
+pub use crate::policy::config::VerifyConfig;
 pub use crate::policy::{Field, FrontEnd, KeyKinds, OptionName, PolicyOptions, Profile, OPTIONS};
-pub use crate::replay::{check_replay, MemoryReplayStore, ReplayStore, MAX_JTI_BYTES};
-pub use crate::rsa_public::MAX_RSA_BITS;
-pub use crate::secret::parse_secret_text;
-pub use crate::signing::SigningKey;
-pub use crate::thumbprint::thumbprint;
+pub use crate::token::extract::{extract_token, TokenSource};
 pub use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
 pub use crate::verdict::{KeySource, Verdict};
 pub use crate::verify::{SignedPayload, VerifiedToken, Verifier, VerifyOptions};
@@ -105,30 +85,30 @@ pub use crate::verify::{SignedPayload, VerifiedToken, Verifier, VerifyOptions};
 /// and anything in it may change or disappear in any release. Use the crate root.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::cache::{
+    pub use crate::decisions::cache::{
         max_age_from_cache_control, snapshot_key, FetchFailures, KidCooldown, UnknownKid,
         MAX_REMEMBERED_KIDS, MAX_STORED_SNAPSHOT_BYTES, SNAPSHOT_KEY_PREFIX,
     };
-    pub use crate::deploy_check::{
-        check_wrangler, key_bindings, secrets_store_bindings, DeployViolation, KeyBinding,
-    };
-    pub use crate::edge_config::{
-        EdgeConfig, IssuerConfig, Mode, PublishJwks, ReplayMode, RESERVED_HEADER_PREFIX,
-    };
-    pub use crate::forward::{
-        claim_header_value, fold_header_name, forwardable_method, is_preflight, log_safe,
-        method_has_body, preflight_keeps_header, ProtectedHeaders,
-    };
-    pub use crate::replay::{
+    pub use crate::decisions::replay::{
         check_replay_entry, replay_entry, replay_key, replay_shard, BestEffort, Lookup, NoLog,
         ReplayCheck, ReplayEntry, ReplayLog, ReplayTiers,
     };
-    pub use crate::replay_memory::{ReplayMemory, Reservation};
-    pub use crate::uri::{jwks_uri_allowed, MAX_JWKS_URI_BYTES};
+    pub use crate::decisions::replay_memory::{ReplayMemory, Reservation};
+    pub use crate::edge::config::{
+        EdgeConfig, IssuerConfig, Mode, PublishJwks, ReplayMode, RESERVED_HEADER_PREFIX,
+    };
+    pub use crate::edge::deploy_check::{
+        check_wrangler, key_bindings, secrets_store_bindings, DeployViolation, KeyBinding,
+    };
+    pub use crate::edge::forward::{
+        claim_header_value, fold_header_name, forwardable_method, is_preflight, log_safe,
+        method_has_body, preflight_keeps_header, ProtectedHeaders,
+    };
+    pub use crate::keys::uri::{jwks_uri_allowed, MAX_JWKS_URI_BYTES};
 
     /// The key-source state machine (the worker and npm `RemoteJwks` drive it).
     pub mod keysource {
-        pub use crate::keysource::{
+        pub use crate::decisions::keysource::{
             storage_ttl, Answer, Conditional, Event, FetchReason, KeySource, Lookup, Report, Step,
             Tier,
         };

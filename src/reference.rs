@@ -7,7 +7,7 @@
 //!
 //! Pure text in, text out: no file is read or written here.
 
-use crate::alg::{Algorithm, KeyKind};
+use crate::algorithms::alg::{Algorithm, KeyKind};
 use crate::error::Error;
 use crate::policy::{FrontEnd, OptionName, OPTIONS};
 

@@ -19,7 +19,7 @@ use core::str::FromStr;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::alg::Algorithm;
+use crate::algorithms::alg::Algorithm;
 use crate::error::{Error, ErrorFamily};
 use crate::verify::VerifiedToken;
 
@@ -203,10 +203,10 @@ impl fmt::Display for Verdict<'_> {
     }
 }
 
-impl From<crate::keysource::Tier> for KeySource {
+impl From<crate::decisions::keysource::Tier> for KeySource {
     /// Where the key source served the keys from.
-    fn from(tier: crate::keysource::Tier) -> Self {
-        use crate::keysource::Tier;
+    fn from(tier: crate::decisions::keysource::Tier) -> Self {
+        use crate::decisions::keysource::Tier;
         match tier {
             Tier::Memory => KeySource::Memory,
             Tier::Kv => KeySource::Kv,

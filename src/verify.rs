@@ -2,13 +2,13 @@
 //! [`UntrustedToken`] → [`SignedPayload`] (signature holds) → [`VerifiedToken`]
 //! (claims accepted).
 
-use crate::alg::Algorithm;
-use crate::claims::{Claims, ClaimsPolicy};
+use crate::algorithms::alg::Algorithm;
+use crate::algorithms::signature;
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
 use crate::error::Error;
-use crate::jwks::JwkSet;
-use crate::select::candidates;
-use crate::signature;
+use crate::keys::jwks::JwkSet;
+use crate::keys::select::candidates;
+use crate::policy::claims::{Claims, ClaimsPolicy};
 use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
 
 /// Verification options other than the claims policy. Defaults written once, in `Default`.

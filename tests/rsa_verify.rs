@@ -1,4 +1,4 @@
-//! jwt-edge's own RSA verification (src/rsa_public.rs) against an independent
+//! jwt-edge's own RSA verification (src/algorithms/rsa_public.rs) against an independent
 //! reference: the `rsa` crate through jwt-compact, on every RS/PS algorithm, keys of
 //! 2048, 2049 (the PSS encoding is one octet shorter than the modulus), 2052, 3072 and
 //! 4096 bits and e = 3. Both must accept every genuine signature and agree on every

@@ -8,13 +8,13 @@ use wasm_bindgen::prelude::*;
 
 use std::rc::Rc;
 
-use crate::alg::Algorithm;
-use crate::cache::CachePolicy;
-use crate::config::VerifyConfig;
+use crate::algorithms::alg::Algorithm;
+use crate::decisions::cache::CachePolicy;
+use crate::decisions::keysource::{Answer, Conditional, Event, KeySource, Lookup, Step, Tier};
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
 use crate::error::Error;
-use crate::jwks::{JwkSet, JwksOptions};
-use crate::keysource::{Answer, Conditional, Event, KeySource, Lookup, Step, Tier};
+use crate::keys::jwks::{JwkSet, JwksOptions};
+use crate::policy::config::VerifyConfig;
 use crate::token::{UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
 use crate::verdict::{KeySource as VerdictSource, Verdict};
 use crate::verify::Verifier;
@@ -107,10 +107,10 @@ pub fn decode_unverified_json(token: &str) -> String {
 /// never userinfo).
 #[wasm_bindgen(js_name = jwksUriAllowed)]
 pub fn jwks_uri_allowed(uri: &str, allow_http_loopback: bool) -> bool {
-    crate::uri::jwks_uri_allowed(uri, allow_http_loopback)
+    crate::keys::uri::jwks_uri_allowed(uri, allow_http_loopback)
 }
 
-/// The key source of a `RemoteJwks`: the core's state machine (`crate::keysource`)
+/// The key source of a `RemoteJwks`: the core's state machine (`crate::decisions::keysource`)
 /// with the parsed keys held here, in wasm. JavaScript only performs the fetches it
 /// asks for and hands each answer over once (status, headers, body bytes); tokens are
 /// verified against the keys held, and the set never goes back to JavaScript.

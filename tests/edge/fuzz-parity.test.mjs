@@ -7,7 +7,7 @@
 //
 // The worker must give the native verdict, with one rule of its own on top: a credential
 // with a byte outside RFC 6750's b64token is a malformed request (400 request_malformed)
-// before it is a token (src/extract.rs). No refusal body and no log line may carry the
+// before it is a token (src/token/extract.rs). No refusal body and no log line may carry the
 // input.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,19 +1,21 @@
 //! An issuer's keys in three tiers: parsed keys in isolate memory → a KV snapshot
 //! shared across isolates → the issuer itself. What to do at each point is decided by
-//! the core's key source (`crate::keysource`); this file only performs the I/O it asks
+//! the core's key source (`crate::decisions::keysource`); this file only performs the I/O it asks
 //! for (KV reads and writes, fetches, the background refresh) and logs its events.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::alg::Algorithm;
-use crate::cache::snapshot_key;
+use crate::algorithms::alg::Algorithm;
+use crate::decisions::cache::snapshot_key;
+use crate::decisions::keysource::{
+    storage_ttl, Answer, Conditional, Event, KeySource, Lookup, Report, Step,
+};
 use crate::error::{Error, JwksProblem, KeyRejection};
-use crate::jwk::Jwk;
-use crate::jwks::JwkSet;
-use crate::keysource::{storage_ttl, Answer, Conditional, Event, KeySource, Lookup, Report, Step};
-use crate::secret::parse_secret_text;
+use crate::keys::jwk::Jwk;
+use crate::keys::jwks::JwkSet;
+use crate::keys::secret::parse_secret_text;
 use crate::verify::Verifier;
 use worker::{
     AbortController, Context, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
@@ -22,7 +24,7 @@ use worker::{
 
 use super::Isolate;
 
-pub use crate::keysource::Tier;
+pub use crate::decisions::keysource::Tier;
 
 /// Largest JWKS response read, in bytes.
 const MAX_JWKS_BYTES: usize = 256 * 1024;

@@ -13,11 +13,11 @@ use jwt_compact::alg::{
 use jwt_compact::{Algorithm as JwtAlgorithm, AlgorithmSignature};
 use p384::ecdsa::signature::Signer as _;
 
-use crate::alg::{Algorithm, KeyKind};
+use crate::algorithms::alg::{Algorithm, KeyKind};
 use crate::encoding::{base64url_decode, base64url_encode};
 use crate::error::Error;
 use crate::error::KeyRejection;
-use crate::thumbprint::thumbprint;
+use crate::keys::thumbprint::thumbprint;
 
 /// A private key able to sign tokens.
 pub struct SigningKey {
@@ -378,7 +378,7 @@ pub(crate) fn alg_and_kid(
     };
     let kid = match jwk.get("kid") {
         None => None,
-        Some(Value::String(k)) if k.len() <= crate::jwk::MAX_KID_BYTES => Some(k.clone()),
+        Some(Value::String(k)) if k.len() <= crate::keys::jwk::MAX_KID_BYTES => Some(k.clone()),
         Some(_) => return Err(KeyRejection::InvalidMember("kid")),
     };
     Ok((alg, kid))

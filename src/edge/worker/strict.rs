@@ -3,15 +3,15 @@
 //! is atomic because storage operations hold its input gate, so no other request is
 //! delivered between the read and the write. Expired entries are removed by alarms.
 //! [`Shards`] is the objects as the core's [`ReplayStore`]; when they are asked, and
-//! what their answer means, is the core's decision (`crate::replay::ReplayTiers`).
+//! what their answer means, is the core's decision (`crate::decisions::replay::ReplayTiers`).
 
 use serde::{Deserialize, Serialize};
 use worker::{
     durable_object, DurableObject, Env, ListOptions, Method, Request, RequestInit, Response, State,
 };
 
+use crate::decisions::replay::{replay_shard, ReplayStore};
 use crate::error::Error;
-use crate::replay::{replay_shard, ReplayStore};
 
 /// Binding name of the Durable Object namespace.
 pub const BINDING: &str = "REPLAY_GUARD";

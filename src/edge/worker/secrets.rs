@@ -15,7 +15,7 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::Env;
 use zeroize::Zeroizing;
 
-use crate::edge_config::EdgeConfig;
+use crate::edge::config::EdgeConfig;
 
 /// Why a named key could not be read (logged, never the value).
 pub const MISSING_BINDING: &str = "missing_binding";

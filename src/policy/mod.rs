@@ -7,12 +7,15 @@
 //! Where uses deliberately differ, the difference is a named [`Profile`], not a constant
 //! in a front end.
 
+pub(crate) mod claims;
+pub(crate) mod config;
+
 use serde_json::{Map, Value};
 
-use crate::alg::Algorithm;
-use crate::claims::ClaimsPolicy;
+use crate::algorithms::alg::Algorithm;
 use crate::encoding::parse_object;
 use crate::error::{Error, Malformed};
+use crate::policy::claims::ClaimsPolicy;
 use crate::token::DEFAULT_MAX_TOKEN_BYTES;
 use crate::verify::VerifyOptions;
 
@@ -527,6 +530,127 @@ fn string(value: Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn resolve(
+        options: &PolicyOptions,
+        profile: Profile,
+        public: bool,
+        secret: bool,
+    ) -> Result<VerifyOptions, Error> {
+        let kinds = KeyKinds {
+            public_keys: public,
+            shared_secret: secret,
+        };
+        options.resolve(FrontEnd::Npm, profile, kinds)
+    }
+
+    #[test]
+    fn defaults_follow_the_profile_and_the_keys() {
+        let none = PolicyOptions::default();
+        let gateway = resolve(&none, Profile::Gateway, true, false).unwrap();
+        assert_eq!(gateway.claims.max_lifetime, Some(86_400));
+        let library = resolve(&none, Profile::Library, true, false).unwrap();
+        assert_eq!(library.claims.max_lifetime, None);
+        assert_eq!(library.algorithms, Algorithm::ASYMMETRIC.to_vec());
+        assert_eq!(library.claims.clock_skew, 60);
+        assert!(library.claims.require_exp);
+        let hmac = resolve(&none, Profile::Library, false, true).unwrap();
+        assert_eq!(
+            hmac.algorithms,
+            vec![Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512]
+        );
+        let both = resolve(&none, Profile::Library, true, true).unwrap();
+        assert_eq!(both.algorithms.len(), Algorithm::ASYMMETRIC.len() + 3);
+        assert_eq!(
+            resolve(&none, Profile::Library, false, false).unwrap_err(),
+            Error::ConfigInvalid("jwks")
+        );
+    }
+
+    #[test]
+    fn bad_options_name_the_option() {
+        let bad = |options: PolicyOptions, public: bool, secret: bool, name: &str| {
+            assert_eq!(
+                resolve(&options, Profile::Library, public, secret).unwrap_err(),
+                Error::ConfigInvalid(Box::leak(name.to_owned().into_boxed_str())),
+                "{options:?}"
+            );
+        };
+        let algorithms = |names: &[Algorithm]| PolicyOptions {
+            algorithms: Some(names.to_vec()),
+            ..PolicyOptions::default()
+        };
+        bad(algorithms(&[Algorithm::Hs256]), true, false, "algorithms");
+        bad(algorithms(&[Algorithm::Rs256]), false, true, "algorithms");
+        bad(algorithms(&[]), true, true, "algorithms");
+        for (options, name) in [
+            (
+                PolicyOptions {
+                    audiences: Some(vec![]),
+                    ..PolicyOptions::default()
+                },
+                "audience",
+            ),
+            (
+                PolicyOptions {
+                    audiences: Some(vec![String::new()]),
+                    ..PolicyOptions::default()
+                },
+                "audience",
+            ),
+            (
+                PolicyOptions {
+                    issuers: Some(vec![]),
+                    ..PolicyOptions::default()
+                },
+                "issuer",
+            ),
+            (
+                PolicyOptions {
+                    clock_skew: Some(86_401),
+                    ..PolicyOptions::default()
+                },
+                "clockSkewSeconds",
+            ),
+            (
+                PolicyOptions {
+                    max_lifetime: Some(Some(0)),
+                    ..PolicyOptions::default()
+                },
+                "maxLifetimeSeconds",
+            ),
+            (
+                PolicyOptions {
+                    max_token_bytes: Some(0),
+                    ..PolicyOptions::default()
+                },
+                "maxTokenBytes",
+            ),
+            (
+                PolicyOptions {
+                    max_token_bytes: Some(65_537),
+                    ..PolicyOptions::default()
+                },
+                "maxTokenBytes",
+            ),
+            (
+                PolicyOptions {
+                    typ: Some(String::new()),
+                    ..PolicyOptions::default()
+                },
+                "typ",
+            ),
+        ] {
+            bad(options, true, false, name);
+        }
+        let fine = algorithms(&[Algorithm::Hs256, Algorithm::Rs256, Algorithm::Hs256]);
+        assert_eq!(
+            resolve(&fine, Profile::Library, true, true)
+                .unwrap()
+                .algorithms,
+            vec![Algorithm::Hs256, Algorithm::Rs256]
+        );
+    }
 
     #[test]
     fn every_field_has_one_row_and_names_are_unique_per_front_end() {

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::edge_config::EdgeConfig;
+use crate::edge::config::EdgeConfig;
 
 /// The variable holding the worker's configuration.
 pub const CONFIG_VAR: &str = "JWT_EDGE_CONFIG";

@@ -7,10 +7,10 @@ use std::rc::Rc;
 
 use worker::Env;
 
-use crate::claims::Claims;
-use crate::edge_config::IssuerConfig;
+use crate::decisions::replay::{Lookup, ReplayLog, ReplayTiers};
+use crate::edge::config::IssuerConfig;
 use crate::error::Error;
-use crate::replay::{Lookup, ReplayLog, ReplayTiers};
+use crate::policy::claims::Claims;
 
 use super::strict::Shards;
 use super::Isolate;

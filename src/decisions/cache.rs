@@ -13,8 +13,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
-use crate::jwks::JwksOptions;
-use crate::thumbprint::thumbprint;
+use crate::keys::jwks::JwksOptions;
+use crate::keys::thumbprint::thumbprint;
 
 /// Cache timing. Defaults written once, in `Default`; all values in seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

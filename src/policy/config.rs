@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::alg::KeyKind;
+use crate::algorithms::alg::KeyKind;
 use crate::error::Error;
-use crate::jwk::Jwk;
-use crate::jwks::{JwkSet, JwksOptions};
+use crate::keys::jwk::Jwk;
+use crate::keys::jwks::{JwkSet, JwksOptions};
+use crate::keys::secret::parse_secret_text;
 use crate::policy::{parse_config_object, FrontEnd, KeyKinds, PolicyOptions};
-use crate::secret::parse_secret_text;
 use crate::verify::{Verifier, VerifyOptions};
 
 /// Verification options as a JSON object (the npm package's `verify`, `Verifier`

@@ -21,9 +21,9 @@ use core::cell::RefCell;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::claims::Claims;
+use crate::decisions::replay_memory::{ReplayMemory, Reservation};
 use crate::error::Error;
-use crate::replay_memory::{ReplayMemory, Reservation};
+use crate::policy::claims::Claims;
 
 /// Longest `jti` accepted when replay protection is on, in bytes.
 pub const MAX_JTI_BYTES: usize = 256;

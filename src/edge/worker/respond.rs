@@ -8,14 +8,14 @@ use worker::{Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
 use sha2::{Digest, Sha256};
 
 use crate::assertion::{AssertionSigner, RequestBinding};
-use crate::edge_config::{EdgeConfig, PublishJwks};
-use crate::error::Error;
-use crate::extract::TokenSource;
-use crate::forward::{
+use crate::edge::config::{EdgeConfig, PublishJwks};
+use crate::edge::forward::{
     claim_header_value, fold_header_name, forwardable_method, is_preflight as preflight_shape,
     method_has_body, preflight_keeps_header, ProtectedHeaders,
 };
-use crate::jwks::{JwkSet, JwksOptions};
+use crate::error::Error;
+use crate::keys::jwks::{JwkSet, JwksOptions};
+use crate::token::extract::TokenSource;
 use crate::verdict::{KeySource, Verdict};
 use crate::verify::VerifiedToken;
 
@@ -107,10 +107,10 @@ pub fn is_preflight(req: &Request) -> bool {
 /// that could pass for a verified claim) and no body.
 pub async fn passthrough(req: Request, config: &EdgeConfig) -> Result<Response, Error> {
     match config.mode {
-        crate::edge_config::Mode::Verdict => {
+        crate::edge::config::Mode::Verdict => {
             Ok(Response::empty().map_err(internal)?.with_status(204))
         }
-        crate::edge_config::Mode::Proxy => {
+        crate::edge::config::Mode::Proxy => {
             let url = origin_url(&req, config)?;
             let protected = config.protected_headers();
             let headers = Headers::new();

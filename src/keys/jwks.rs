@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
 use crate::error::KeyRejection;
 use crate::error::{Error, JwksProblem};
-use crate::jwk::{ImportRules, Jwk};
+use crate::keys::jwk::{ImportRules, Jwk};
 
 /// Private members of RSA and EC/OKP keys (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
 const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
@@ -131,7 +131,7 @@ impl JwkSet {
                     kid: entry
                         .get("kid")
                         .and_then(Value::as_str)
-                        .filter(|k| k.len() <= crate::jwk::MAX_KID_BYTES)
+                        .filter(|k| k.len() <= crate::keys::jwk::MAX_KID_BYTES)
                         .map(str::to_owned),
                     reason,
                 }),

@@ -5,7 +5,7 @@
 //! (and perhaps refresh them in the background), or refuse — and it takes the outcome
 //! of each piece of I/O back. The front ends (the worker's `edge/keys.rs`, the npm
 //! `RemoteJwks`) only perform the I/O it asks for; every timing decision is
-//! [`crate::cache`]'s, every check on a set is [`JwkSet::parse_fetched`]'s.
+//! [`crate::decisions::cache`]'s, every check on a set is [`JwkSet::parse_fetched`]'s.
 //!
 //! A front end drives one [`Lookup`] per token:
 //!
@@ -27,13 +27,13 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::alg::Algorithm;
-use crate::cache::{
+use crate::algorithms::alg::Algorithm;
+use crate::decisions::cache::{
     max_age_from_cache_control, CachePolicy, FetchFailures, Freshness, JwksSnapshot, KidCooldown,
     UnknownKid,
 };
 use crate::error::{Error, JwksProblem};
-use crate::jwks::{JwkSet, JwksOptions};
+use crate::keys::jwks::{JwkSet, JwksOptions};
 
 /// Where the keys that served a token came from (logged, and shown in verdicts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

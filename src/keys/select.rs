@@ -1,9 +1,9 @@
 //! Key selection: the token's `kid` and `alg` choose candidate keys from the
 //! configured set, never from the token itself.
 
-use crate::alg::Algorithm;
+use crate::algorithms::alg::Algorithm;
 use crate::error::Error;
-use crate::jwk::{Jwk, KidMatch};
+use crate::keys::jwk::{Jwk, KidMatch};
 
 /// The keys that may verify a token with this `alg` and `kid`.
 ///

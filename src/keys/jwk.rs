@@ -9,11 +9,11 @@ use core::fmt;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use crate::alg::{Algorithm, KeyKind};
-use crate::ec::{PublicKey as EcPublicKey, P256, P384};
+use crate::algorithms::alg::{Algorithm, KeyKind};
+use crate::algorithms::ec::{PublicKey as EcPublicKey, P256, P384};
+use crate::algorithms::rsa_public::RsaPublicKey;
 use crate::encoding::base64url_decode;
 use crate::error::KeyRejection;
-use crate::rsa_public::RsaPublicKey;
 
 /// Longest `kid` accepted, in bytes, in a JWK or a token header.
 pub const MAX_KID_BYTES: usize = 256;
@@ -123,7 +123,7 @@ impl Jwk {
             "k".into(),
             Value::String(crate::encoding::base64url_encode(&secret)),
         );
-        let kid = crate::thumbprint::thumbprint(&oct)?;
+        let kid = crate::keys::thumbprint::thumbprint(&oct)?;
         let mut key = Jwk::hmac_secret(Some(kid), secret, None)?;
         key.kid_match = KidMatch::Any;
         Ok(key)

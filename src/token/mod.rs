@@ -2,11 +2,13 @@
 //! under size caps, with its protected header parsed strictly. Nothing here is
 //! trusted: the payload is kept as bytes until the signature holds.
 
+pub(crate) mod extract;
+
 use serde_json::{Map, Value};
 
 use crate::encoding::{base64url_decode, parse_object, MAX_JSON_DEPTH};
 use crate::error::{Error, Malformed};
-use crate::jwk::MAX_KID_BYTES;
+use crate::keys::jwk::MAX_KID_BYTES;
 
 /// Default cap on the whole token, in bytes.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;

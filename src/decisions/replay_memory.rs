@@ -1,7 +1,7 @@
 //! The bounded memory of replay protection: [`ReplayMemory`], which a front end keeps in
 //! front of its authoritative store (one per issuer per isolate), and which
-//! [`crate::replay::MemoryReplayStore`] uses as a process's own authority. When a check
-//! consults it, and what it learns, is [`crate::replay::ReplayCheck`]'s decision.
+//! [`crate::decisions::replay::MemoryReplayStore`] uses as a process's own authority. When a check
+//! consults it, and what it learns, is [`crate::decisions::replay::ReplayCheck`]'s decision.
 
 use std::collections::{BTreeMap, BTreeSet};
 

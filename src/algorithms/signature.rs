@@ -6,9 +6,9 @@ use jwt_compact::alg::{Ed25519, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512,
 use jwt_compact::{Algorithm as JwtAlgorithm, AlgorithmSignature};
 use p521::ecdsa::signature::Verifier as _;
 
-use crate::alg::Algorithm;
-use crate::jwk::{Jwk, KeyMaterial};
-use crate::rsa_emsa::{verify_pkcs1v15, verify_pss, RsaHash};
+use crate::algorithms::alg::Algorithm;
+use crate::algorithms::rsa_emsa::{verify_pkcs1v15, verify_pss, RsaHash};
+use crate::keys::jwk::{Jwk, KeyMaterial};
 
 /// Verifies `signature` over `message` with `key` for `alg`.
 ///

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::assertion::AssertionConfig;
-use crate::cache::{CachePolicy, SNAPSHOT_KEY_PREFIX};
+use crate::decisions::cache::{CachePolicy, SNAPSHOT_KEY_PREFIX};
+use crate::edge::forward::{fold_header_name, ProtectedHeaders};
 use crate::error::Error;
-use crate::extract::TokenSource;
-use crate::forward::{fold_header_name, ProtectedHeaders};
-use crate::jwks::JwksOptions;
+use crate::keys::jwks::JwksOptions;
+use crate::keys::uri::{jwks_uri_allowed, origin_allowed};
 use crate::policy::{parse_config_object, FrontEnd, KeyKinds, PolicyOptions};
-use crate::uri::{jwks_uri_allowed, origin_allowed};
+use crate::token::extract::TokenSource;
 use crate::verify::VerifyOptions;
 
 /// What the worker does with a verified request.
@@ -27,7 +27,7 @@ pub enum Mode {
 }
 
 /// Replay protection for one issuer: the core's replay decision names the modes.
-pub use crate::replay::ReplayMode;
+pub use crate::decisions::replay::ReplayMode;
 
 /// One trusted issuer.
 #[derive(Debug, Clone, Deserialize)]
@@ -275,7 +275,7 @@ impl EdgeConfig {
             let named_ok = issuer.hmac_secrets.len() <= MAX_HMAC_SECRETS
                 && issuer.hmac_secrets.iter().all(|(kid, binding)| {
                     !kid.is_empty()
-                        && kid.len() <= crate::jwk::MAX_KID_BYTES
+                        && kid.len() <= crate::keys::jwk::MAX_KID_BYTES
                         && is_binding_name(binding)
                 });
             if !named_ok {

@@ -14,7 +14,7 @@
 
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use crate::rsa_public::RsaPublicKey;
+use crate::algorithms::rsa_public::RsaPublicKey;
 
 /// The hash of an RSA JWS algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

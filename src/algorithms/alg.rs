@@ -177,7 +177,7 @@ impl Algorithm {
             | Algorithm::Rs512
             | Algorithm::Ps256
             | Algorithm::Ps384
-            | Algorithm::Ps512 => len > 0 && len <= crate::rsa_public::MAX_RSA_BITS / 8,
+            | Algorithm::Ps512 => len > 0 && len <= crate::algorithms::rsa_public::MAX_RSA_BITS / 8,
         }
     }
 
