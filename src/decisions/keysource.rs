@@ -22,6 +22,11 @@
 //!
 //! What happened that an operator should know (a failed fetch, a refused set, a skipped
 //! key, every key replaced) comes back as [`Event`]s for the front end to log.
+//!
+//! Why one file of more than 500 lines: every transition of the machine reads the same
+//! state (held set, failures, cooldown, fetch in flight); split by transition, the
+//! invariants between them (one fetch per token, a bad set never replaces a good one)
+//! would be spread over files. The events and their JSON are the last ~100 lines.
 
 use std::collections::BTreeSet;
 
