@@ -232,8 +232,9 @@ export function makeApi(wasm) {
       // cacheMaxAgeSeconds: the core's default_max_age and max_max_age; cooldownSeconds:
       // its unknown_kid_cooldown. The rest (max-age floor, failure cooldown, staleness)
       // are the core's defaults, as in the worker.
-      const maxAge = positiveInteger('cacheMaxAgeSeconds', options.cacheMaxAgeSeconds, 600);
-      const cooldown = positiveInteger('cooldownSeconds', options.cooldownSeconds, 30);
+      // Absent: undefined, and the core applies its defaults (600 s, 30 s).
+      const maxAge = positiveInteger('cacheMaxAgeSeconds', options.cacheMaxAgeSeconds, undefined);
+      const cooldown = positiveInteger('cooldownSeconds', options.cooldownSeconds, undefined);
       this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, 5000);
       if (maxAge > 0xffffffff || cooldown > 0xffffffff) {
         throw new JwtEdgeError('config_invalid', 'invalid configuration: duration too long');

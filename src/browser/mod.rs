@@ -185,12 +185,15 @@ impl RemoteKeys {
     /// `max_age` is the freshness when the answer has no `Cache-Control: max-age` and
     /// its ceiling; `kid_cooldown` bounds refetches for unknown `kid`s.
     #[wasm_bindgen(constructor)]
-    pub fn new(url: &str, max_age: u32, kid_cooldown: u32) -> RemoteKeys {
+    pub fn new(url: &str, max_age: Option<u32>, kid_cooldown: Option<u32>) -> RemoteKeys {
+        // Absent options keep the core's defaults (the worker's).
+        let defaults = CachePolicy::default();
+        let max_age = max_age.map_or(defaults.default_max_age, u64::from);
         let policy = CachePolicy {
-            default_max_age: u64::from(max_age),
-            max_max_age: u64::from(max_age),
-            unknown_kid_cooldown: u64::from(kid_cooldown),
-            ..CachePolicy::default()
+            default_max_age: max_age,
+            max_max_age: max_age,
+            unknown_kid_cooldown: kid_cooldown.map_or(defaults.unknown_kid_cooldown, u64::from),
+            ..defaults
         };
         RemoteKeys {
             source: KeySource::new(url, policy, JwksOptions::default(), false),

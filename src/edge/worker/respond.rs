@@ -52,20 +52,9 @@ pub fn refusal(err: &Error, realm: &str) -> worker::Result<Response> {
         .fixed(Value::Object(body).to_string().into_bytes()))
 }
 
-/// Where keys of `tier` came from, as verdicts name it.
-fn key_source(tier: Tier) -> KeySource {
-    match tier {
-        Tier::Memory => KeySource::Memory,
-        Tier::Kv => KeySource::Kv,
-        Tier::Issuer => KeySource::Issuer,
-        Tier::Stale => KeySource::Stale,
-        Tier::Secret => KeySource::Secret,
-    }
-}
-
 /// Verdict mode: the core's accepted [`Verdict`], exactly.
 pub fn verdict(token: &VerifiedToken, tier: Tier) -> Result<Response, Error> {
-    let body = Verdict::accepted(token, key_source(tier)).to_string();
+    let body = Verdict::accepted(token, KeySource::from(tier)).to_string();
     let headers = Headers::new();
     headers
         .set("content-type", "application/json")
