@@ -78,15 +78,15 @@ fn build(policy: &Value, profile: Profile) -> Result<Verifier, Error> {
         secrets.push(
             jwt_edge::parse_secret_text(secret)
                 .and_then(Jwk::unnamed_hmac_secret)
-                .map_err(|_| Error::ConfigInvalid("secret"))?,
+                .map_err(|_| Error::config_invalid("secret"))?,
         );
     }
     for (kid, secret) in keys["secrets"].as_object().into_iter().flatten() {
         let bytes = jwt_edge::parse_secret_text(secret.as_str().unwrap_or(""))
-            .map_err(|_| Error::ConfigInvalid("secrets"))?;
+            .map_err(|_| Error::config_invalid("secrets"))?;
         secrets.push(
             Jwk::named_hmac_secret(kid.clone(), bytes)
-                .map_err(|_| Error::ConfigInvalid("secrets"))?,
+                .map_err(|_| Error::config_invalid("secrets"))?,
         );
     }
     let kinds = KeyKinds {
@@ -110,7 +110,7 @@ fn verdict(verifier: &Verifier, token: &str, now: i64) -> Value {
 
 fn refusal(err: &Error) -> Value {
     let field = match err {
-        Error::ConfigInvalid(field) => Value::String((*field).to_owned()),
+        Error::ConfigInvalid(field) => Value::String(field.to_string()),
         _ => Value::Null,
     };
     json!({"valid": false, "code": err.code(), "field": field})

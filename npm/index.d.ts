@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'audience_mismatch'
   | 'subject_mismatch'
   | 'typ_mismatch'
+  | 'insufficient_scope'
+  | 'claim_mismatch'
   | 'assertion_mismatch'
   | 'token_replayed'
   | 'replay_unavailable'

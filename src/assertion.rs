@@ -79,24 +79,24 @@ impl AssertionConfig {
     /// Checks the settings that do not need the key; the error names the field.
     pub fn validate(&self) -> Result<(), Error> {
         if !(1..=MAX_ASSERTION_LIFETIME).contains(&self.lifetime) {
-            return Err(Error::ConfigInvalid("assertion.lifetime"));
+            return Err(Error::config_invalid("assertion.lifetime"));
         }
         if self.issuer.is_empty() || self.issuer.len() > 256 {
-            return Err(Error::ConfigInvalid("assertion.issuer"));
+            return Err(Error::config_invalid("assertion.issuer"));
         }
         if self
             .audience
             .as_ref()
             .is_some_and(|a| a.is_empty() || a.len() > 256)
         {
-            return Err(Error::ConfigInvalid("assertion.audience"));
+            return Err(Error::config_invalid("assertion.audience"));
         }
         if self
             .claims
             .as_ref()
             .is_some_and(|c| c.len() > 64 || c.iter().any(String::is_empty))
         {
-            return Err(Error::ConfigInvalid("assertion.claims"));
+            return Err(Error::config_invalid("assertion.claims"));
         }
         Ok(())
     }
@@ -153,7 +153,7 @@ impl AssertionSigner {
     /// A signer over a private JWK (Ed25519 or an HMAC secret of 32+ bytes).
     pub fn new(private_jwk: &Map<String, Value>, config: AssertionConfig) -> Result<Self, Error> {
         config.validate()?;
-        let bad_key = || Error::ConfigInvalid("assertion.key_secret");
+        let bad_key = || Error::config_invalid("assertion.key_secret");
         let (own, kid) = alg_and_kid(private_jwk).map_err(|_| bad_key())?;
         let (key, kind) = match private_jwk.get("kty").and_then(Value::as_str) {
             Some("OKP") => (
@@ -291,7 +291,7 @@ impl AssertionVerifier {
     /// A verifier over the worker's assertion key: its public Ed25519 JWK (a private one
     /// is reduced to its public part), or the shared `oct` JWK.
     pub fn from_jwk(jwk: &Map<String, Value>, policy: AssertionPolicy) -> Result<Self, Error> {
-        let bad_key = || Error::ConfigInvalid("assertion key");
+        let bad_key = || Error::config_invalid("assertion key");
         let (key, algorithm) = match jwk.get("kty").and_then(Value::as_str) {
             Some("oct") => {
                 let secret = jwk
@@ -396,5 +396,5 @@ impl AssertionVerifier {
 /// Reads a private JWK from a Worker secret's text (JSON), refusing anything else.
 pub fn parse_private_jwk(text: &str) -> Result<Map<String, Value>, Error> {
     parse_object(text.trim().as_bytes(), MAX_JSON_DEPTH)
-        .map_err(|_| Error::ConfigInvalid("assertion.key_secret"))
+        .map_err(|_| Error::config_invalid("assertion.key_secret"))
 }

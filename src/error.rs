@@ -11,6 +11,7 @@
 //! without an HTTP answer. About 100 lines are the exhaustive tests that keep them in step.
 
 use core::fmt;
+use std::borrow::Cow;
 
 /// Why a token (or a JWKS, or a configuration) was refused.
 ///
@@ -64,6 +65,12 @@ pub enum Error {
     SubjectMismatch,
     /// The header's `typ` is not the expected type (RFC 8725 §3.11).
     TypeMismatch,
+    /// The token is genuine but lacks a scope the route requires (`scope` or `scp`,
+    /// RFC 9068 §2.2.3, RFC 8693 §4.2). Answered 403 `insufficient_scope` (RFC 6750 §3.1).
+    InsufficientScope,
+    /// The token is genuine but a claim rule of the route does not hold (a role, a
+    /// tenant, ...). Answered 403 `insufficient_scope`.
+    ClaimMismatch,
     /// A signed request assertion is genuine but was issued for another request: the
     /// method or the path differs from the request received. Names the field.
     AssertionMismatch(&'static str),
@@ -75,8 +82,9 @@ pub enum Error {
     JwksUnavailable,
     /// The key set as a whole was refused (not JSON, too large, private key material, …).
     JwksInvalid(JwksProblem),
-    /// The verifier's own configuration is invalid; names the offending field.
-    ConfigInvalid(&'static str),
+    /// The verifier's own configuration is invalid; names the offending field, with
+    /// its position in a list where it has one (`routes[3].path`). Never a value.
+    ConfigInvalid(Cow<'static, str>),
     /// The runtime could not build or send the answer (a header or response the
     /// platform refused). A server-side failure, not the token's.
     ResponseFailed,
@@ -276,18 +284,35 @@ impl Error {
         Error::AudienceMismatch,
         Error::SubjectMismatch,
         Error::TypeMismatch,
+        Error::InsufficientScope,
+        Error::ClaimMismatch,
         Error::AssertionMismatch("method"),
         Error::TokenReplayed,
         Error::ReplayUnavailable,
         Error::JwksUnavailable,
         Error::JwksInvalid(JwksProblem::Malformed),
-        Error::ConfigInvalid("config"),
+        Error::config_invalid("config"),
         Error::ResponseFailed,
         Error::RandomnessUnavailable,
     ];
 }
 
 impl Error {
+    /// [`Error::ConfigInvalid`] naming a fixed field.
+    pub const fn config_invalid(field: &'static str) -> Error {
+        Error::ConfigInvalid(Cow::Borrowed(field))
+    }
+
+    /// [`Error::ConfigInvalid`] naming a field of a list entry, e.g. `routes[3].path`.
+    pub fn config_invalid_at(list: &str, index: usize, field: &str) -> Error {
+        let name = if field.is_empty() {
+            format!("{list}[{index}]")
+        } else {
+            format!("{list}[{index}].{field}")
+        };
+        Error::ConfigInvalid(Cow::Owned(name))
+    }
+
     /// The stable, machine-readable code of this error.
     pub fn code(&self) -> &'static str {
         match self {
@@ -311,6 +336,8 @@ impl Error {
             Error::AudienceMismatch => "audience_mismatch",
             Error::SubjectMismatch => "subject_mismatch",
             Error::TypeMismatch => "typ_mismatch",
+            Error::InsufficientScope => "insufficient_scope",
+            Error::ClaimMismatch => "claim_mismatch",
             Error::AssertionMismatch(_) => "assertion_mismatch",
             Error::TokenReplayed => "token_replayed",
             Error::ReplayUnavailable => "replay_unavailable",
@@ -351,7 +378,9 @@ impl Error {
             Error::RequestMalformed(_) => H::new(400, Some("invalid_request")),
             // RFC 6750 §3.1 "insufficient_scope": the token is genuine but not for this
             // resource; Envoy's jwt_authn answers an audience mismatch the same way.
-            Error::AudienceMismatch => H::new(403, Some("insufficient_scope")),
+            Error::AudienceMismatch | Error::InsufficientScope | Error::ClaimMismatch => {
+                H::new(403, Some("insufficient_scope"))
+            }
             Error::ReplayUnavailable | Error::JwksInvalid(_) | Error::JwksUnavailable => {
                 H::new(503, None)
             }
@@ -393,6 +422,8 @@ impl fmt::Display for Error {
             Error::AudienceMismatch => f.write_str("token audience is not allowed"),
             Error::SubjectMismatch => f.write_str("token subject is not the expected one"),
             Error::TypeMismatch => f.write_str("token type (typ) is not the expected one"),
+            Error::InsufficientScope => f.write_str("token lacks a scope this resource requires"),
+            Error::ClaimMismatch => f.write_str("token lacks a claim value this resource requires"),
             Error::AssertionMismatch(field) => {
                 write!(
                     f,
@@ -457,6 +488,13 @@ impl HttpError {
     /// `realm` comes from configuration; quotes and backslashes in it are escaped
     /// (RFC 9110 §5.6.4) so it cannot break out of its quoted string.
     pub fn www_authenticate(&self, realm: &str, err: &Error) -> Option<String> {
+        self.challenge(realm, err, &Challenge::default())
+    }
+
+    /// [`Self::www_authenticate`] with a route's attributes: `scope` (the scopes the
+    /// route requires, RFC 6750 §3) on an [`Error::InsufficientScope`] answer, and
+    /// `resource_metadata` (RFC 9728 §5.1) on every challenge.
+    pub fn challenge(&self, realm: &str, err: &Error, extra: &Challenge<'_>) -> Option<String> {
         if !matches!(self.status, 400 | 401 | 403) {
             return None;
         }
@@ -467,8 +505,23 @@ impl HttpError {
                 quote_escape(&err.to_string())
             ));
         }
+        if let (Error::InsufficientScope, Some(scope)) = (err, extra.scope) {
+            value.push_str(&format!(", scope=\"{}\"", quote_escape(scope)));
+        }
+        if let Some(url) = extra.resource_metadata {
+            value.push_str(&format!(", resource_metadata=\"{}\"", quote_escape(url)));
+        }
         Some(value)
     }
+}
+
+/// Attributes a route adds to a challenge (see [`HttpError::challenge`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Challenge<'a> {
+    /// The scopes the route requires, space-separated.
+    pub scope: Option<&'a str>,
+    /// The URL of the RFC 9728 protected-resource metadata.
+    pub resource_metadata: Option<&'a str>,
 }
 
 fn quote_escape(s: &str) -> String {
@@ -510,14 +563,16 @@ mod tests {
             Error::AudienceMismatch => 17,
             Error::SubjectMismatch => 18,
             Error::TypeMismatch => 19,
-            Error::AssertionMismatch(_) => 20,
-            Error::TokenReplayed => 21,
-            Error::ReplayUnavailable => 22,
-            Error::JwksUnavailable => 23,
-            Error::JwksInvalid(_) => 24,
-            Error::ConfigInvalid(_) => 25,
-            Error::ResponseFailed => 26,
-            Error::RandomnessUnavailable => 27,
+            Error::InsufficientScope => 20,
+            Error::ClaimMismatch => 21,
+            Error::AssertionMismatch(_) => 22,
+            Error::TokenReplayed => 23,
+            Error::ReplayUnavailable => 24,
+            Error::JwksUnavailable => 25,
+            Error::JwksInvalid(_) => 26,
+            Error::ConfigInvalid(_) => 27,
+            Error::ResponseFailed => 28,
+            Error::RandomnessUnavailable => 29,
         }
     }
 

@@ -51,6 +51,7 @@ mod keys;
 mod policy;
 #[doc(hidden)]
 pub mod reference;
+mod routes;
 mod token;
 mod verdict;
 mod verify;
@@ -67,7 +68,9 @@ pub use crate::assertion::{
 };
 pub use crate::decisions::cache::{CachePolicy, Freshness, JwksSnapshot};
 pub use crate::decisions::replay::{check_replay, MemoryReplayStore, ReplayStore, MAX_JTI_BYTES};
-pub use crate::error::{Error, ErrorFamily, HttpError, JwksProblem, KeyRejection, Malformed};
+pub use crate::error::{
+    Challenge, Error, ErrorFamily, HttpError, JwksProblem, KeyRejection, Malformed,
+};
 pub use crate::keys::jwk::{Jwk, KidMatch, MAX_KID_BYTES};
 pub use crate::keys::jwks::{JwkSet, JwksOptions, SkippedKey};
 pub use crate::keys::secret::parse_secret_text;
@@ -105,6 +108,15 @@ pub mod internals {
         method_has_body, preflight_keeps_header, ProtectedHeaders,
     };
     pub use crate::keys::uri::{jwks_uri_allowed, MAX_JWKS_URI_BYTES};
+
+    /// Route rules: path hygiene, matching, what a route requires (issue 16).
+    pub mod routes {
+        pub use crate::routes::{
+            claim_at, normalise_path, token_scopes, Auth, ClaimRule, Matcher, PathPattern,
+            PatternProblem, Requirements, ResourceMetadata, Route, RouteTable, DEFAULT_ROUTE,
+            MAX_PATH_BYTES, MAX_ROUTES,
+        };
+    }
 
     /// The key-source state machine (the worker and npm `RemoteJwks` drive it).
     pub mod keysource {

@@ -78,7 +78,7 @@ impl FromStr for KeySource {
         KeySource::ALL
             .into_iter()
             .find(|source| source.name() == name)
-            .ok_or(Error::ConfigInvalid("key_source"))
+            .ok_or(Error::config_invalid("key_source"))
     }
 }
 

@@ -103,13 +103,13 @@ impl Verifier {
     /// Refuses an empty allow-list, a zero token cap, or zero candidates.
     pub fn new(keys: JwkSet, options: VerifyOptions) -> Result<Self, Error> {
         if options.algorithms.is_empty() {
-            return Err(Error::ConfigInvalid("algorithms"));
+            return Err(Error::config_invalid("algorithms"));
         }
         if options.max_token_bytes == 0 {
-            return Err(Error::ConfigInvalid("max_token_bytes"));
+            return Err(Error::config_invalid("max_token_bytes"));
         }
         if options.max_candidates == 0 {
-            return Err(Error::ConfigInvalid("max_candidates"));
+            return Err(Error::config_invalid("max_candidates"));
         }
         Ok(Self { keys, options })
     }

@@ -335,7 +335,7 @@ fn only_ed25519_and_hmac_keys_of_full_strength_sign() {
         let key = SigningKey::generate(alg, 2048, None, &mut rng).unwrap();
         assert_eq!(
             AssertionSigner::new(&key.private_jwk(), config(json!({}))).unwrap_err(),
-            Error::ConfigInvalid("assertion.key_secret"),
+            Error::config_invalid("assertion.key_secret"),
             "{alg:?}"
         );
     }

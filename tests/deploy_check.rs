@@ -121,7 +121,7 @@ fn a_refused_configuration_is_reported_and_still_checked() {
         vec![
             DeployViolation::ConfigInvalid {
                 environment: "top level".into(),
-                field: "issuers.replay_memory"
+                field: "issuers.replay_memory".into()
             },
             DeployViolation::KeyInVars {
                 environment: "top level".into(),
@@ -136,7 +136,7 @@ fn a_refused_configuration_is_reported_and_still_checked() {
         not_a_string,
         vec![DeployViolation::ConfigInvalid {
             environment: "top level".into(),
-            field: "JWT_EDGE_CONFIG"
+            field: "JWT_EDGE_CONFIG".into()
         }]
     );
     let message = got[1].to_string();

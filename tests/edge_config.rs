@@ -165,7 +165,7 @@ fn invalid_configurations_name_the_field() {
     ] {
         assert_eq!(
             EdgeConfig::from_json(json).unwrap_err(),
-            Error::ConfigInvalid(field),
+            Error::config_invalid(field),
             "{json}"
         );
     }
@@ -309,7 +309,7 @@ fn origin_is_parsed_not_prefix_matched() {
     ] {
         assert_eq!(
             with(bad).unwrap_err(),
-            Error::ConfigInvalid("origin"),
+            Error::config_invalid("origin"),
             "{bad}"
         );
     }

@@ -33,7 +33,7 @@ fn every_variant() -> Vec<Error> {
         Error::ReplayUnavailable,
         Error::JwksUnavailable,
         Error::JwksInvalid(JwksProblem::PrivateKeyMaterial),
-        Error::ConfigInvalid("algorithms"),
+        Error::config_invalid("algorithms"),
         Error::ResponseFailed,
         Error::RandomnessUnavailable,
     ]

@@ -221,7 +221,7 @@ fn a_local_jwks_imports_oct_keys_by_exact_kid_and_a_remote_one_does_not() {
             .unwrap()
             .build_with_remote_jwks(jwks.to_string().as_bytes())
             .unwrap_err(),
-        Error::ConfigInvalid("algorithms")
+        Error::config_invalid("algorithms")
     );
     // …and with one, the fetched set's oct key is still not used.
     let remote = VerifyConfig::from_json(
@@ -247,7 +247,7 @@ fn a_local_jwks_imports_oct_keys_by_exact_kid_and_a_remote_one_does_not() {
         config
             .build_with_remote_jwks(jwks.to_string().as_bytes())
             .unwrap_err(),
-        Error::ConfigInvalid("jwks")
+        Error::config_invalid("jwks")
     );
 }
 
@@ -296,7 +296,7 @@ fn npm_options_secret_and_secrets() {
                 .unwrap()
                 .build()
                 .unwrap_err(),
-            Error::ConfigInvalid("secrets")
+            Error::config_invalid("secrets")
         );
     }
     // serde names no field for a wrong type (as for every option).
@@ -324,7 +324,7 @@ fn worker_config_hmac_secrets() {
     ] {
         assert_eq!(
             EdgeConfig::from_json(&bad).unwrap_err(),
-            Error::ConfigInvalid("issuers.hmac_secrets"),
+            Error::config_invalid("issuers.hmac_secrets"),
             "{bad}"
         );
     }
@@ -334,18 +334,18 @@ fn worker_config_hmac_secrets() {
     let doc = json!({ "issuers": [{ "issuer": "a", "hmac_secrets": too_many }] });
     assert_eq!(
         EdgeConfig::from_json(&doc.to_string()).unwrap_err(),
-        Error::ConfigInvalid("issuers.hmac_secrets")
+        Error::config_invalid("issuers.hmac_secrets")
     );
     // A kid given twice is refused, not last-wins.
     let twice = r#"{"issuers":[{"issuer":"a","hmac_secrets":{"client-7":"A","client-7":"B"}}]}"#;
     assert_eq!(
         EdgeConfig::from_json(twice).unwrap_err(),
-        Error::ConfigInvalid("duplicate member")
+        Error::config_invalid("duplicate member")
     );
     // Without any secret, neither HS* nor a missing jwks_uri is allowed.
     assert_eq!(
         EdgeConfig::from_json(r#"{"issuers":[{"issuer":"a","hmac_secrets":{}}]}"#).unwrap_err(),
-        Error::ConfigInvalid("issuers.jwks_uri")
+        Error::config_invalid("issuers.jwks_uri")
     );
 }
 

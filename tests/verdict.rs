@@ -110,7 +110,7 @@ fn a_refused_verdict_is_code_family_and_display() {
         (Error::TokenReplayed, "token_replayed", "replay"),
         (Error::ReplayUnavailable, "replay_unavailable", "replay"),
         (
-            Error::ConfigInvalid("algorithms"),
+            Error::config_invalid("algorithms"),
             "config_invalid",
             "config",
         ),
@@ -139,6 +139,6 @@ fn key_sources_have_stable_names_that_parse_back() {
     }
     assert_eq!(
         "jwks".parse::<KeySource>(),
-        Err(Error::ConfigInvalid("key_source"))
+        Err(Error::config_invalid("key_source"))
     );
 }

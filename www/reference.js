@@ -23,6 +23,8 @@ export const ERROR_CODES = Object.freeze([
   Object.freeze({ code: 'audience_mismatch', status: 403, error: 'insufficient_scope', family: 'claims' }),
   Object.freeze({ code: 'subject_mismatch', status: 401, error: 'invalid_token', family: 'claims' }),
   Object.freeze({ code: 'typ_mismatch', status: 401, error: 'invalid_token', family: 'claims' }),
+  Object.freeze({ code: 'insufficient_scope', status: 403, error: 'insufficient_scope', family: 'claims' }),
+  Object.freeze({ code: 'claim_mismatch', status: 403, error: 'insufficient_scope', family: 'claims' }),
   Object.freeze({ code: 'assertion_mismatch', status: 401, error: 'invalid_token', family: 'claims' }),
   Object.freeze({ code: 'token_replayed', status: 401, error: 'invalid_token', family: 'replay' }),
   Object.freeze({ code: 'replay_unavailable', status: 503, error: null, family: 'replay' }),

@@ -65,10 +65,10 @@ impl SigningKey {
             }
             KeyKind::Rsa => {
                 if !matches!(rsa_bits, 2048 | 3072 | 4096) {
-                    return Err(Error::ConfigInvalid("bits"));
+                    return Err(Error::config_invalid("bits"));
                 }
                 let key =
-                    RsaPrivateKey::new(rng, rsa_bits).map_err(|_| Error::ConfigInvalid("bits"))?;
+                    RsaPrivateKey::new(rng, rsa_bits).map_err(|_| Error::config_invalid("bits"))?;
                 PrivateMaterial::Rsa(Box::new(key))
             }
             KeyKind::P256 => PrivateMaterial::P256(p256::ecdsa::SigningKey::random(rng)),
@@ -89,7 +89,7 @@ impl SigningKey {
         key.kid = match kid {
             Some(kid) => Some(kid),
             None => {
-                Some(thumbprint(&key.public_members()).map_err(|_| Error::ConfigInvalid("key"))?)
+                Some(thumbprint(&key.public_members()).map_err(|_| Error::config_invalid("key"))?)
             }
         };
         Ok(key)

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::keys::jwks::JwksOptions;
 use crate::keys::uri::{jwks_uri_allowed, origin_allowed};
 use crate::policy::{parse_config_object, FrontEnd, KeyKinds, PolicyOptions};
+use crate::routes::{ResourceMetadata, RouteTable};
 use crate::token::extract::TokenSource;
 use crate::verify::VerifyOptions;
 
@@ -186,6 +187,26 @@ pub struct EdgeConfig {
     /// `[::1]` or `localhost` (no userinfo). Default false.
     #[serde(default)]
     pub dev_allow_http_loopback: bool,
+    /// Route rules, as given (`routes`): read by the core into [`Self::routes`].
+    #[serde(default, rename = "routes")]
+    routes_given: Option<serde_json::Value>,
+    /// The route table: the first rule whose methods, host and path match decides;
+    /// the default route (a valid token from any issuer) otherwise. Without `routes`,
+    /// every request gets the default route and paths are not normalised.
+    #[serde(skip)]
+    pub routes: RouteTable,
+    /// false: shadow mode for the default route and every rule without its own
+    /// `enforce` (failures are logged and the request is forwarded as anonymous).
+    /// Default true.
+    #[serde(default = "default_true")]
+    pub enforce: bool,
+    /// RFC 9728 protected-resource metadata, as given (`resource_metadata`).
+    #[serde(default, rename = "resource_metadata")]
+    resource_metadata_given: Option<serde_json::Value>,
+    /// The RFC 9728 document served at its well-known path, named by every challenge.
+    /// Default none.
+    #[serde(skip)]
+    pub resource_metadata: Option<ResourceMetadata>,
 }
 
 /// Publishing a JWKS from KV.
@@ -237,7 +258,7 @@ impl EdgeConfig {
             }
         }
         let mut config: EdgeConfig = serde_json::from_value(value)
-            .map_err(|e| Error::ConfigInvalid(field_of(&e.to_string())))?;
+            .map_err(|e| Error::config_invalid(field_of(&e.to_string())))?;
         for (issuer, policy) in config.issuers.iter_mut().zip(policies) {
             issuer.policy = policy;
         }
@@ -246,7 +267,7 @@ impl EdgeConfig {
     }
 
     fn validate(&mut self) -> Result<(), Error> {
-        let bad = Error::ConfigInvalid;
+        let bad = Error::config_invalid;
         if self.issuers.is_empty() {
             return Err(bad("issuers"));
         }
@@ -348,6 +369,16 @@ impl EdgeConfig {
         if self.fetch_timeout_ms == 0 || self.fetch_timeout_ms > 30_000 {
             return Err(bad("fetch_timeout_ms"));
         }
+        let issuer_names: Vec<&str> = self.issuers.iter().map(|i| i.issuer.as_str()).collect();
+        self.routes = match &self.routes_given {
+            Some(routes) => RouteTable::from_config(routes, &issuer_names, self.enforce)?,
+            None => RouteTable::without_rules(self.enforce),
+        };
+        self.resource_metadata = self
+            .resource_metadata_given
+            .as_ref()
+            .map(ResourceMetadata::from_config)
+            .transpose()?;
         Ok(())
     }
 
@@ -417,7 +448,10 @@ fn is_header_name(name: &str) -> bool {
 }
 
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 35] = [
+    const FIELDS: [&str; 38] = [
+        "routes",
+        "enforce",
+        "resource_metadata",
         "publish_jwks",
         "kv_key",
         "assertion",

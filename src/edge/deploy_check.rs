@@ -44,7 +44,7 @@ pub enum DeployViolation {
         /// Where the configuration is.
         environment: String,
         /// The field the worker names in its `config_invalid`.
-        field: &'static str,
+        field: String,
     },
 }
 
@@ -148,7 +148,7 @@ pub fn check_wrangler(wrangler: &Value) -> Vec<DeployViolation> {
         let Some(text) = config.as_str() else {
             violations.push(DeployViolation::ConfigInvalid {
                 environment: environment.clone(),
-                field: CONFIG_VAR,
+                field: CONFIG_VAR.into(),
             });
             continue;
         };
@@ -156,8 +156,8 @@ pub fn check_wrangler(wrangler: &Value) -> Vec<DeployViolation> {
             violations.push(DeployViolation::ConfigInvalid {
                 environment: environment.clone(),
                 field: match err {
-                    crate::error::Error::ConfigInvalid(field) => field,
-                    _ => CONFIG_VAR,
+                    crate::error::Error::ConfigInvalid(field) => field.into_owned(),
+                    _ => CONFIG_VAR.into(),
                 },
             });
         }

@@ -50,13 +50,16 @@ struct Rest {
 impl VerifyConfig {
     /// Parses the configuration from JSON text, naming the offending field on error.
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        let mut object = parse_config_object(text).map_err(|e| match e {
-            Error::ConfigInvalid("JWT_EDGE_CONFIG") => Error::ConfigInvalid("options"),
-            other => other,
+        let mut object = parse_config_object(text).map_err(|e| {
+            if e == Error::config_invalid("JWT_EDGE_CONFIG") {
+                Error::config_invalid("options")
+            } else {
+                e
+            }
         })?;
         let policy = PolicyOptions::take_from(FrontEnd::Npm, &mut object)?;
         let rest: Rest = serde_json::from_value(Value::Object(object))
-            .map_err(|e| Error::ConfigInvalid(field_of(&e.to_string())))?;
+            .map_err(|e| Error::config_invalid(field_of(&e.to_string())))?;
         Ok(Self {
             jwks: rest.jwks,
             secret: rest.secret,
@@ -77,10 +80,10 @@ impl VerifyConfig {
             None => None,
             Some(Value::String(text)) => Some(JwkSet::parse(text.as_bytes(), &local)?),
             Some(doc @ Value::Object(_)) => {
-                let text = serde_json::to_vec(doc).map_err(|_| Error::ConfigInvalid("jwks"))?;
+                let text = serde_json::to_vec(doc).map_err(|_| Error::config_invalid("jwks"))?;
                 Some(JwkSet::parse(&text, &local)?)
             }
-            Some(_) => return Err(Error::ConfigInvalid("jwks")),
+            Some(_) => return Err(Error::config_invalid("jwks")),
         };
         self.build_with_keys(keys)
     }
@@ -95,7 +98,7 @@ impl VerifyConfig {
     /// Builds the verifier with a key set already fetched and parsed from an issuer.
     pub fn build_with_remote_keys(&self, keys: JwkSet) -> Result<Verifier, Error> {
         if self.jwks.is_some() {
-            return Err(Error::ConfigInvalid("jwks"));
+            return Err(Error::config_invalid("jwks"));
         }
         self.build_with_keys(Some(keys))
     }
@@ -119,13 +122,13 @@ impl VerifyConfig {
         if let Some(secret) = &self.secret {
             let key = parse_secret_text(secret)
                 .and_then(Jwk::unnamed_hmac_secret)
-                .map_err(|_| Error::ConfigInvalid("secret"))?;
+                .map_err(|_| Error::config_invalid("secret"))?;
             keys.push(key);
         }
         for (kid, secret) in self.secrets.iter().flatten() {
             let key = parse_secret_text(secret)
                 .and_then(|bytes| Jwk::named_hmac_secret(kid.clone(), bytes))
-                .map_err(|_| Error::ConfigInvalid("secrets"))?;
+                .map_err(|_| Error::config_invalid("secrets"))?;
             keys.push(key);
         }
         Verifier::new(keys, options)
@@ -154,24 +157,24 @@ mod tests {
     fn unknown_options_are_refused() {
         assert_eq!(
             VerifyConfig::from_json(r#"{"audiences":"x"}"#).unwrap_err(),
-            Error::ConfigInvalid("unknown option")
+            Error::config_invalid("unknown option")
         );
         assert_eq!(
             VerifyConfig::from_json(r#"{"clockSkewSeconds":"60"}"#).unwrap_err(),
-            Error::ConfigInvalid("clockSkewSeconds")
+            Error::config_invalid("clockSkewSeconds")
         );
         let c = VerifyConfig::from_json(r#"{"issuer":["a","b"],"audience":"c","now":5}"#).unwrap();
         assert_eq!(c.policy.issuers, Some(vec!["a".to_owned(), "b".to_owned()]));
         assert_eq!(
             VerifyConfig::from_json(r#"{"algorithms":["none"]}"#).unwrap_err(),
-            Error::ConfigInvalid("algorithms")
+            Error::config_invalid("algorithms")
         );
         assert_eq!(
             VerifyConfig::from_json(r#"{"secret":"c2hvcnQ"}"#)
                 .unwrap()
                 .build()
                 .unwrap_err(),
-            Error::ConfigInvalid("secret")
+            Error::config_invalid("secret")
         );
     }
 }

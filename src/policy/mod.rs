@@ -276,7 +276,7 @@ impl Field {
 
     /// The refusal for a bad value of this option, named as `front` names it.
     pub fn invalid(self, front: FrontEnd) -> Error {
-        Error::ConfigInvalid(self.name(front))
+        Error::config_invalid(self.name(front))
     }
 }
 
@@ -502,8 +502,8 @@ const MAX_CONFIG_DEPTH: usize = 16;
 /// apply another. Anything else that is not a JSON object is `JWT_EDGE_CONFIG`.
 pub(crate) fn parse_config_object(text: &str) -> Result<Map<String, Value>, Error> {
     parse_object(text.as_bytes(), MAX_CONFIG_DEPTH).map_err(|why| match why {
-        Malformed::DuplicateMember => Error::ConfigInvalid("duplicate member"),
-        _ => Error::ConfigInvalid("JWT_EDGE_CONFIG"),
+        Malformed::DuplicateMember => Error::config_invalid("duplicate member"),
+        _ => Error::config_invalid("JWT_EDGE_CONFIG"),
     })
 }
 
@@ -567,7 +567,7 @@ mod tests {
         assert_eq!(both.algorithms.len(), Algorithm::ASYMMETRIC.len() + 3);
         assert_eq!(
             resolve(&none, Profile::Library, false, false).unwrap_err(),
-            Error::ConfigInvalid("jwks")
+            Error::config_invalid("jwks")
         );
     }
 
@@ -576,7 +576,7 @@ mod tests {
         let bad = |options: PolicyOptions, public: bool, secret: bool, name: &str| {
             assert_eq!(
                 resolve(&options, Profile::Library, public, secret).unwrap_err(),
-                Error::ConfigInvalid(Box::leak(name.to_owned().into_boxed_str())),
+                Error::ConfigInvalid(name.to_owned().into()),
                 "{options:?}"
             );
         };

@@ -120,7 +120,7 @@ fn refused_secret(field: &'static str, binding: &str, why: &'static str) -> Erro
         serde_json::Value::String(binding.to_owned()),
         why
     );
-    Error::ConfigInvalid(field)
+    Error::config_invalid(field)
 }
 
 /// Builds the verifier for a set the key source accepted: the JWKS (never `oct` keys)

@@ -18,8 +18,10 @@ use crate::decisions::replay_memory::ReplayMemory;
 use crate::edge::config::{EdgeConfig, Mode};
 use crate::edge::forward::log_safe;
 use crate::error::Error;
+use crate::routes::{normalise_path, Auth, Route};
 use crate::token::extract::extract_token;
 use crate::token::UntrustedToken;
+use crate::verify::VerifiedToken;
 
 use keys::{IssuerKeys, Tier};
 
@@ -53,7 +55,7 @@ impl Isolate {
     ) -> Result<(&crate::edge::config::IssuerConfig, &IssuerKeys), Error> {
         match (self.config.issuers.get(index), self.keys.get(index)) {
             (Some(config), Some(keys)) => Ok((config, keys)),
-            _ => Err(Error::ConfigInvalid("issuers")),
+            _ => Err(Error::config_invalid("issuers")),
         }
     }
 }
@@ -66,7 +68,7 @@ async fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
     }
     let config = env
         .var("JWT_EDGE_CONFIG")
-        .map_err(|_| Error::ConfigInvalid("JWT_EDGE_CONFIG"))
+        .map_err(|_| Error::config_invalid("JWT_EDGE_CONFIG"))
         .and_then(|v| EdgeConfig::from_json(&v.to_string()));
     let loaded = match config {
         Ok(config) => {
@@ -115,7 +117,7 @@ fn assertion_signer(
     };
     let text = secrets
         .text(&settings.key_secret)
-        .map_err(|_| Error::ConfigInvalid("assertion.key_secret"))?;
+        .map_err(|_| Error::config_invalid("assertion.key_secret"))?;
     let jwk = parse_private_jwk(text)?;
     AssertionSigner::new(&jwk, settings.clone()).map(Some)
 }
@@ -131,6 +133,15 @@ struct Decision {
     kid: Option<String>,
     alg: Option<String>,
     tier: Option<Tier>,
+    /// The route's name and enforcement, when routes are configured.
+    route: Option<(String, bool)>,
+    /// The scopes the route requires (the `scope` of an `insufficient_scope` challenge).
+    scope: Option<String>,
+    /// An outcome other than accept/refuse: `anonymous` (no token where none is
+    /// required) or `public` (a route without authentication).
+    outcome: Option<&'static str>,
+    /// The code a shadowed (not enforced) check would have answered with.
+    shadowed: Option<&'static str>,
 }
 
 #[event(fetch)]
@@ -138,7 +149,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let started = worker::Date::now().as_millis();
     let state = match isolate(&env).await {
         Ok(state) => state,
-        Err(err) => return respond::refusal(&err, "jwt-edge"),
+        Err(err) => return respond::refusal(&err, &respond::RefusalContext::bare("jwt-edge")),
     };
     let mut decision = Decision::default();
     let outcome = handle(&state, req, &env, &ctx, &mut decision).await;
@@ -146,11 +157,15 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         .as_millis()
         .saturating_sub(started)
         .saturating_mul(1000);
-    let (outcome_name, code) = match &outcome {
-        Ok(_) => ("accept", "ok"),
-        Err(err) => ("refuse", err.code()),
+    let (outcome_name, code) = match (&outcome, decision.shadowed) {
+        (Ok(_), Some(would_be)) => ("refuse", Some(would_be)),
+        (Ok(_), None) => match decision.outcome {
+            Some(other) => (other, None),
+            None => ("accept", Some("ok")),
+        },
+        (Err(err), _) => ("refuse", Some(err.code())),
     };
-    let line = serde_json::json!({
+    let mut line = serde_json::json!({
         "event": "decision",
         "outcome": outcome_name,
         "code": code,
@@ -160,10 +175,22 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         "jwks": decision.tier.map(Tier::name),
         "duration_us": elapsed_us,
     });
+    if let (Some((route, enforced)), Some(object)) = (&decision.route, line.as_object_mut()) {
+        object.insert("route".into(), route.clone().into());
+        object.insert("enforced".into(), (*enforced).into());
+    }
     worker::console_log!("{line}");
     match outcome {
         Ok(response) => Ok(response),
-        Err(err) => respond::refusal(&err, &state.config.realm),
+        Err(err) => {
+            let context = respond::RefusalContext {
+                realm: &state.config.realm,
+                scope: decision.scope.as_deref(),
+                resource_metadata: state.config.resource_metadata.as_ref().map(|m| m.url()),
+                route: decision.route.as_ref().map(|(name, _)| name.as_str()),
+            };
+            respond::refusal(&err, &context)
+        }
     }
 }
 
@@ -175,16 +202,83 @@ async fn handle(
     decision: &mut Decision,
 ) -> std::result::Result<Response, Error> {
     let config = &state.config;
+    let method = respond::method_of(&req);
+    let is_read = method == "GET" || method == "HEAD";
+    let url = req
+        .url()
+        .map_err(|_| Error::RequestMalformed("request url"))?;
     if let Some(publish) = &config.publish_jwks {
-        let method = respond::method_of(&req);
-        let is_read = method == "GET" || method == "HEAD";
-        if is_read && req.path() == "/.well-known/jwks.json" {
+        if is_read && url.path() == "/.well-known/jwks.json" {
             return respond::published_jwks(&req, env, publish).await;
         }
     }
-    if config.cors_preflight_passthrough && respond::is_preflight(&req) {
-        return respond::passthrough(req, config).await;
+    if let Some(metadata) = &config.resource_metadata {
+        if is_read && url.path() == metadata.path() {
+            return respond::resource_metadata(&method, metadata);
+        }
     }
+    // Route rules: one reading of the path (refused when it could be read two ways),
+    // then the first rule that matches. The origin receives the path that was matched.
+    let routed_path = if config.routes.has_rules() {
+        Some(normalise_path(url.path())?)
+    } else {
+        None
+    };
+    let route = config.routes.select(
+        &method,
+        url.host_str(),
+        routed_path.as_deref().unwrap_or(url.path()),
+    );
+    if config.routes.has_rules() || !route.enforce {
+        decision.route = Some((route.name.clone(), route.enforce));
+    }
+    decision.scope = route.scope_challenge();
+    let target = respond::Target {
+        path: routed_path.as_deref(),
+    };
+    if config.cors_preflight_passthrough && respond::is_preflight(&req) {
+        return respond::passthrough(req, config, target).await;
+    }
+    if route.auth == Auth::None {
+        decision.outcome = Some("public");
+        return respond::anonymous(req, config, route, None, target).await;
+    }
+    match authenticate(state, &req, env, ctx, route, decision).await {
+        Ok((verified, tier, now)) => match config.mode {
+            Mode::Verdict => {
+                respond::verdict(&verified, tier, decision.route.is_some().then_some(route))
+            }
+            Mode::Proxy => {
+                let assertion = state.assertion.as_ref().map(|signer| (signer, now));
+                respond::forward(req, config, Some(&verified), assertion, target).await
+            }
+        },
+        Err(Error::TokenMissing) if route.auth == Auth::Optional => {
+            decision.outcome = Some("anonymous");
+            respond::anonymous(req, config, route, None, target).await
+        }
+        // Shadow mode: what would have been refused is logged, and the request goes
+        // on as anonymous. Never a 5xx for a failure nobody enforces.
+        Err(err) if !route.enforce => {
+            decision.shadowed = Some(err.code());
+            respond::anonymous(req, config, route, Some(err.code()), target).await
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// The token of the request, verified for `route`: its issuer among the route's, the
+/// issuer's policy, the route's audiences, scopes and claims, then replay (the route's
+/// mode, else the issuer's), so a token refused for a scope never uses up its `jti`.
+async fn authenticate(
+    state: &Rc<Isolate>,
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    route: &Route,
+    decision: &mut Decision,
+) -> std::result::Result<(VerifiedToken, Tier, i64), Error> {
+    let config = &state.config;
     let token = extract_token(&config.sources, config.max_token_bytes, |name| {
         req.headers().get(name).ok().flatten()
     })?;
@@ -202,6 +296,9 @@ async fn handle(
         .as_deref()
         .map(|kid| log_safe(kid, LOG_KID_CHARS));
     decision.alg = Some(log_safe(&untrusted.header().algorithm, LOG_ALG_CHARS));
+    if !route.accepts_issuer(index) {
+        return Err(Error::IssuerMismatch);
+    }
     // What can be refused without keys is refused before any key is fetched: a junk
     // token never costs a JWKS fetch. (The verifier runs the same checks again.)
     let algorithm = config.verify_options(issuer)?.admit(&untrusted)?;
@@ -211,12 +308,17 @@ async fn handle(
         keys::verifier_for(state, env, ctx, index, kid.as_deref(), algorithm, now).await?;
     decision.tier = Some(tier);
     let verified = verifier.verify_parsed(untrusted, now)?;
-    replay::check(state, env, index, issuer, &verified.claims, now).await?;
-    match config.mode {
-        Mode::Verdict => respond::verdict(&verified, tier),
-        Mode::Proxy => {
-            let assertion = state.assertion.as_ref().map(|signer| (signer, now));
-            respond::forward(req, config, &verified, assertion).await
-        }
-    }
+    route.requirements.check(&verified.claims)?;
+    let replay_mode = route.replay.unwrap_or(issuer.replay);
+    replay::check(
+        state,
+        env,
+        index,
+        issuer,
+        replay_mode,
+        &verified.claims,
+        now,
+    )
+    .await?;
+    Ok((verified, tier, now))
 }

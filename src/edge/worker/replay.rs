@@ -8,7 +8,7 @@ use std::rc::Rc;
 use worker::Env;
 
 use crate::decisions::replay::{Lookup, ReplayLog, ReplayTiers};
-use crate::edge::config::IssuerConfig;
+use crate::edge::config::{IssuerConfig, ReplayMode};
 use crate::error::Error;
 use crate::policy::claims::Claims;
 
@@ -18,12 +18,14 @@ use super::Isolate;
 /// KV refuses expiration TTLs under 60 s.
 const KV_MIN_TTL: i64 = 60;
 
-/// The replay check of issuer `index` (its configured mode) for verified `claims`.
+/// The replay check of issuer `index` in `mode` (the route's, else the issuer's) for
+/// verified `claims`.
 pub async fn check(
     state: &Rc<Isolate>,
     env: &Env,
     index: usize,
     issuer: &IssuerConfig,
+    mode: ReplayMode,
     claims: &Claims,
     now: i64,
 ) -> Result<(), Error> {
@@ -38,7 +40,7 @@ pub async fn check(
     };
     tiers
         .check(
-            issuer.replay,
+            mode,
             issuer.replay_kv_prefilter,
             claims,
             issuer.clock_skew,

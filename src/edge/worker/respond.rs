@@ -8,13 +8,14 @@ use worker::{Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
 use sha2::{Digest, Sha256};
 
 use crate::assertion::{AssertionSigner, RequestBinding};
-use crate::edge::config::{EdgeConfig, PublishJwks};
+use crate::edge::config::{EdgeConfig, Mode, PublishJwks};
 use crate::edge::forward::{
     claim_header_value, fold_header_name, forwardable_method, is_preflight as preflight_shape,
     method_has_body, preflight_keeps_header, ProtectedHeaders,
 };
-use crate::error::Error;
+use crate::error::{Challenge, Error};
 use crate::keys::jwks::{JwkSet, JwksOptions};
+use crate::routes::{ResourceMetadata, Route};
 use crate::token::extract::TokenSource;
 use crate::verdict::{KeySource, Verdict};
 use crate::verify::VerifiedToken;
@@ -25,11 +26,35 @@ fn internal(_: worker::Error) -> Error {
     Error::ResponseFailed
 }
 
+/// What a refusal names besides the error: the realm, and the route's attributes.
+pub struct RefusalContext<'a> {
+    /// `realm` in `WWW-Authenticate`.
+    pub realm: &'a str,
+    /// The scopes the route requires (on `insufficient_scope`).
+    pub scope: Option<&'a str>,
+    /// The RFC 9728 metadata URL, named by every challenge.
+    pub resource_metadata: Option<String>,
+    /// The route's name, added to the body when routes are configured.
+    pub route: Option<&'a str>,
+}
+
+impl<'a> RefusalContext<'a> {
+    /// A refusal before any configuration is known.
+    pub fn bare(realm: &'a str) -> Self {
+        Self {
+            realm,
+            scope: None,
+            resource_metadata: None,
+            route: None,
+        }
+    }
+}
+
 /// The refusal for `err`: status and `WWW-Authenticate` from the core's single
 /// mapping, and an `application/problem+json` body: RFC 9457's members (`type`,
-/// `title`, `status`, `detail`) and the core's refused [`Verdict`] (`valid`, `code`,
-/// `family`, `message`).
-pub fn refusal(err: &Error, realm: &str) -> worker::Result<Response> {
+/// `title`, `status`, `detail`), the core's refused [`Verdict`] (`valid`, `code`,
+/// `family`, `message`) and, with routes, the `route`.
+pub fn refusal(err: &Error, context: &RefusalContext<'_>) -> worker::Result<Response> {
     let http = err.http();
     let mut body = Map::new();
     body.insert(
@@ -40,10 +65,17 @@ pub fn refusal(err: &Error, realm: &str) -> worker::Result<Response> {
     body.insert("status".into(), http.status.into());
     body.insert("detail".into(), err.to_string().into());
     body.extend(Verdict::refused(err).to_map());
+    if let Some(route) = context.route {
+        body.insert("route".into(), route.into());
+    }
     let headers = Headers::new();
     headers.set("content-type", "application/problem+json")?;
     headers.set("cache-control", "no-store")?;
-    if let Some(value) = http.www_authenticate(realm, err) {
+    let extra = Challenge {
+        scope: context.scope,
+        resource_metadata: context.resource_metadata.as_deref(),
+    };
+    if let Some(value) = http.challenge(context.realm, err, &extra) {
         headers.set("www-authenticate", &value)?;
     }
     Ok(Response::builder()
@@ -52,18 +84,81 @@ pub fn refusal(err: &Error, realm: &str) -> worker::Result<Response> {
         .fixed(Value::Object(body).to_string().into_bytes()))
 }
 
-/// Verdict mode: the core's accepted [`Verdict`], exactly.
-pub fn verdict(token: &VerifiedToken, tier: Tier) -> Result<Response, Error> {
-    let body = Verdict::accepted(token, KeySource::from(tier)).to_string();
+fn json_response(body: String, cache_control: &str) -> Result<Response, Error> {
     let headers = Headers::new();
     headers
         .set("content-type", "application/json")
         .map_err(internal)?;
-    headers.set("cache-control", "no-store").map_err(internal)?;
+    headers
+        .set("cache-control", cache_control)
+        .map_err(internal)?;
     Ok(Response::builder()
         .with_status(200)
         .with_headers(headers)
         .fixed(body.into_bytes()))
+}
+
+/// Verdict mode: the core's accepted [`Verdict`], exactly, with the route's name when
+/// routes are configured.
+pub fn verdict(
+    token: &VerifiedToken,
+    tier: Tier,
+    route: Option<&Route>,
+) -> Result<Response, Error> {
+    let mut body = Verdict::accepted(token, KeySource::from(tier)).to_map();
+    if let Some(route) = route {
+        body.insert("route".into(), route.name.clone().into());
+    }
+    json_response(Value::Object(body).to_string(), "no-store")
+}
+
+/// `GET`/`HEAD` of the RFC 9728 protected-resource metadata document.
+pub fn resource_metadata(method: &str, metadata: &ResourceMetadata) -> Result<Response, Error> {
+    let body = if method == "HEAD" {
+        String::new()
+    } else {
+        metadata.document()
+    };
+    let response = json_response(body, "public, max-age=3600")?;
+    response
+        .headers()
+        .set("access-control-allow-origin", "*")
+        .map_err(internal)?;
+    Ok(response)
+}
+
+/// Where the request goes at the origin: with routes, the normalised path that was
+/// matched (never the raw one); without, the request's own path.
+#[derive(Clone, Copy, Default)]
+pub struct Target<'a> {
+    /// The normalised path, when routes are configured.
+    pub path: Option<&'a str>,
+}
+
+/// A request that goes on without verified claims: a route without authentication,
+/// an optional route without a token, or a shadowed failure (`would_be`: the code it
+/// would have been refused with). In proxy mode it is forwarded with nothing a client
+/// could pass off as verified; in verdict mode answered 200 `{"anonymous":true,…}`.
+pub async fn anonymous(
+    req: Request,
+    config: &EdgeConfig,
+    route: &Route,
+    would_be: Option<&str>,
+    target: Target<'_>,
+) -> Result<Response, Error> {
+    match config.mode {
+        Mode::Verdict => {
+            let body = serde_json::json!({
+                "anonymous": true,
+                "route": route.name,
+                "auth": route.auth.name(),
+                "enforced": route.enforce,
+                "code": would_be,
+            });
+            json_response(body.to_string(), "no-store")
+        }
+        Mode::Proxy => forward(req, config, None, None, target).await,
+    }
 }
 
 /// The request's method exactly as received. (workers-rs's `Method` reads every method
@@ -94,13 +189,15 @@ pub fn is_preflight(req: &Request) -> bool {
 /// A CORS preflight: answered 204 in verdict mode; in proxy mode forwarded with only
 /// the headers a browser's preflight has (no credential, no method override, nothing
 /// that could pass for a verified claim) and no body.
-pub async fn passthrough(req: Request, config: &EdgeConfig) -> Result<Response, Error> {
+pub async fn passthrough(
+    req: Request,
+    config: &EdgeConfig,
+    target: Target<'_>,
+) -> Result<Response, Error> {
     match config.mode {
-        crate::edge::config::Mode::Verdict => {
-            Ok(Response::empty().map_err(internal)?.with_status(204))
-        }
-        crate::edge::config::Mode::Proxy => {
-            let url = origin_url(&req, config)?;
+        Mode::Verdict => Ok(Response::empty().map_err(internal)?.with_status(204)),
+        Mode::Proxy => {
+            let url = origin_url(&req, config, target)?;
             let protected = config.protected_headers();
             let headers = Headers::new();
             for (name, value) in req.headers().entries() {
@@ -113,37 +210,46 @@ pub async fn passthrough(req: Request, config: &EdgeConfig) -> Result<Response, 
     }
 }
 
-fn origin_url(req: &Request, config: &EdgeConfig) -> Result<String, Error> {
-    let url = req
+fn origin_url(req: &Request, config: &EdgeConfig, target: Target<'_>) -> Result<String, Error> {
+    let mut url = req
         .url()
         .map_err(|_| Error::RequestMalformed("request url"))?;
+    if let Some(path) = target.path {
+        // The normal form is a valid path: setting it changes no byte of it.
+        url.set_path(path);
+        if url.path() != path {
+            return Err(Error::RequestMalformed("path"));
+        }
+    }
     Ok(match &config.origin {
         Some(base) => {
-            let mut target = base.trim_end_matches('/').to_owned();
-            target.push_str(url.path());
+            let mut outbound = base.trim_end_matches('/').to_owned();
+            outbound.push_str(url.path());
             if let Some(query) = url.query() {
-                target.push('?');
-                target.push_str(query);
+                outbound.push('?');
+                outbound.push_str(query);
             }
-            target
+            outbound
         }
         None => url.to_string(),
     })
 }
 
-/// Proxy mode: forward to the origin with the verified claims and, when configured, an
-/// assertion signed at `now` for the request as forwarded.
+/// Proxy mode: forward to the origin with the verified claims (none for an anonymous
+/// request) and, when configured, an assertion signed at `now` for the request as
+/// forwarded.
 pub async fn forward(
     req: Request,
     config: &EdgeConfig,
-    token: &VerifiedToken,
+    token: Option<&VerifiedToken>,
     assertion: Option<(&AssertionSigner, i64)>,
+    target: Target<'_>,
 ) -> Result<Response, Error> {
     let method = method_of(&req);
     if !forwardable_method(&method) {
         return Err(Error::RequestMalformed("method"));
     }
-    let url = origin_url(&req, config)?;
+    let url = origin_url(&req, config, target)?;
     let protected: ProtectedHeaders = config.protected_headers();
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
@@ -163,6 +269,10 @@ pub async fn forward(
         }
         headers.append(&name, &value).map_err(internal)?;
     }
+    let Some(token) = token else {
+        // Anonymous: nothing added; every protected name was stripped above.
+        return send(req, &method, &url, headers, method_has_body(&method)).await;
+    };
     for (claim, header) in &config.claim_headers {
         // One encoding (`claim_header_value`): a value that would change in transit is
         // not sent in its plain header, only in the claims header. No client variant of
