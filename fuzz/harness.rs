@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 
+use jwt_edge::internals::routes::{normalise_path, PathPattern};
 use jwt_edge::internals::{max_age_from_cache_control, EdgeConfig};
 use jwt_edge::{
     extract_token, parse_private_jwk, Algorithm, AssertionConfig, AssertionPolicy, AssertionSigner,
@@ -113,6 +114,52 @@ pub fn config(data: &[u8]) {
         }
         let _ = config.route(None);
         let _ = config.route(Some("https://elsewhere.example"));
+        // The route table, asked about a few requests and about the input's own lines.
+        for path in ["/", "/admin", "/admin/", "/api/items/1", "/docs/a/b"]
+            .into_iter()
+            .chain(text.lines())
+        {
+            if let Ok(normal) = normalise_path(path) {
+                for method in ["GET", "HEAD", "post", "PATCH"] {
+                    let route = config
+                        .routes
+                        .select(method, Some("api.example.com"), &normal);
+                    let _ = route.scope_challenge();
+                }
+            }
+        }
+        if let Some(metadata) = &config.resource_metadata {
+            assert!(metadata.url().starts_with("https://"));
+            let _ = metadata.document();
+        }
+    }
+    route_paths(text);
+}
+
+/// The input as a request path and as a route pattern. A normal form is a fixed point
+/// (normalising it again changes nothing), starts with `/`, and holds none of the
+/// spellings hygiene refuses; a pattern that parses matches what it should not only
+/// through the documented trailing-slash rule.
+fn route_paths(text: &str) {
+    for line in text.lines().chain(std::iter::once(text)) {
+        if let Ok(normal) = normalise_path(line) {
+            assert_eq!(
+                normalise_path(&normal).as_deref(),
+                Ok(normal.as_str()),
+                "fixed point"
+            );
+            assert!(normal.starts_with('/'));
+            let upper = normal.to_ascii_uppercase();
+            for refused in ["//", "%2F", "%5C", "\\", ";", "/./", "/../", "%2E"] {
+                assert!(!upper.contains(refused), "{refused} in a normal form");
+            }
+            if let Ok(pattern) = PathPattern::parse(line) {
+                // A pattern without wildcards matches its own text.
+                if !line.contains('*') {
+                    assert!(pattern.matches(&normal), "a literal pattern matches itself");
+                }
+            }
+        }
     }
 }
 

@@ -112,7 +112,7 @@ pub mod internals {
     /// Route rules: path hygiene, matching, what a route requires (issue 16).
     pub mod routes {
         pub use crate::routes::{
-            claim_at, normalise_path, token_scopes, Auth, ClaimRule, Matcher, PathPattern,
+            claim_at, normalise_path, token_scopes, Auth, ClaimRule, Matcher, Outcome, PathPattern,
             PatternProblem, Requirements, ResourceMetadata, Route, RouteTable, DEFAULT_ROUTE,
             MAX_PATH_BYTES, MAX_ROUTES,
         };

@@ -57,6 +57,38 @@ impl Auth {
     }
 }
 
+/// What becomes of a request on its route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The token holds: forwarded with its claims.
+    Accept,
+    /// The route needs no token (`auth: none`): forwarded as anonymous.
+    Public,
+    /// No token where none is required (`auth: optional`): forwarded as anonymous.
+    Anonymous,
+    /// Refused with this error.
+    Refuse(Error),
+    /// Shadow mode: would have been refused with this code; forwarded as anonymous.
+    Shadowed(&'static str),
+}
+
+impl Outcome {
+    /// Whether the request goes on (to the origin, or as a 200 verdict).
+    pub fn forwards(&self) -> bool {
+        !matches!(self, Outcome::Refuse(_))
+    }
+
+    /// The decision log's `outcome`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Accept => "accept",
+            Outcome::Public => "public",
+            Outcome::Anonymous => "anonymous",
+            Outcome::Refuse(_) | Outcome::Shadowed(_) => "refuse",
+        }
+    }
+}
+
 /// One route rule (or the default route).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {
@@ -92,6 +124,24 @@ impl Route {
             requirements: Requirements::default(),
             replay: None,
             enforce,
+        }
+    }
+
+    /// Whether a token is looked at at all (`auth` other than `none`).
+    pub fn checks_tokens(&self) -> bool {
+        self.auth != Auth::None
+    }
+
+    /// What becomes of a request whose token check (extraction, verification, the
+    /// route's issuers and requirements, replay) gave `checked`.
+    pub fn outcome(&self, checked: Result<(), Error>) -> Outcome {
+        match checked {
+            _ if self.auth == Auth::None => Outcome::Public,
+            Ok(()) => Outcome::Accept,
+            Err(Error::TokenMissing) if self.auth == Auth::Optional => Outcome::Anonymous,
+            // Never a 5xx, never a refusal, for a failure nobody enforces.
+            Err(err) if !self.enforce => Outcome::Shadowed(err.code()),
+            Err(err) => Outcome::Refuse(err),
         }
     }
 

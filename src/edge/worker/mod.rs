@@ -18,7 +18,7 @@ use crate::decisions::replay_memory::ReplayMemory;
 use crate::edge::config::{EdgeConfig, Mode};
 use crate::edge::forward::log_safe;
 use crate::error::Error;
-use crate::routes::{normalise_path, Auth, Route};
+use crate::routes::{normalise_path, Outcome, Route};
 use crate::token::extract::extract_token;
 use crate::token::UntrustedToken;
 use crate::verify::VerifiedToken;
@@ -137,8 +137,7 @@ struct Decision {
     route: Option<(String, bool)>,
     /// The scopes the route requires (the `scope` of an `insufficient_scope` challenge).
     scope: Option<String>,
-    /// An outcome other than accept/refuse: `anonymous` (no token where none is
-    /// required) or `public` (a route without authentication).
+    /// The core's [`Outcome::name`] for the request's route.
     outcome: Option<&'static str>,
     /// The code a shadowed (not enforced) check would have answered with.
     shadowed: Option<&'static str>,
@@ -160,8 +159,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let (outcome_name, code) = match (&outcome, decision.shadowed) {
         (Ok(_), Some(would_be)) => ("refuse", Some(would_be)),
         (Ok(_), None) => match decision.outcome {
+            Some("accept") | None => ("accept", Some("ok")),
             Some(other) => (other, None),
-            None => ("accept", Some("ok")),
         },
         (Err(err), _) => ("refuse", Some(err.code())),
     };
@@ -239,12 +238,19 @@ async fn handle(
     if config.cors_preflight_passthrough && respond::is_preflight(&req) {
         return respond::passthrough(req, config, target).await;
     }
-    if route.auth == Auth::None {
-        decision.outcome = Some("public");
-        return respond::anonymous(req, config, route, None, target).await;
-    }
-    match authenticate(state, &req, env, ctx, route, decision).await {
-        Ok((verified, tier, now)) => match config.mode {
+    let checked = if route.checks_tokens() {
+        authenticate(state, &req, env, ctx, route, decision).await
+    } else {
+        Err(Error::TokenMissing)
+    };
+    let (checked, verified) = match checked {
+        Ok((verified, tier, now)) => (Ok(()), Some((verified, tier, now))),
+        Err(err) => (Err(err), None),
+    };
+    let outcome = route.outcome(checked);
+    decision.outcome = Some(outcome.name());
+    match (outcome, verified) {
+        (Outcome::Accept, Some((verified, tier, now))) => match config.mode {
             Mode::Verdict => {
                 respond::verdict(&verified, tier, decision.route.is_some().then_some(route))
             }
@@ -253,17 +259,13 @@ async fn handle(
                 respond::forward(req, config, Some(&verified), assertion, target).await
             }
         },
-        Err(Error::TokenMissing) if route.auth == Auth::Optional => {
-            decision.outcome = Some("anonymous");
-            respond::anonymous(req, config, route, None, target).await
+        (Outcome::Refuse(err), _) => Err(err),
+        (Outcome::Shadowed(code), _) => {
+            decision.shadowed = Some(code);
+            respond::anonymous(req, config, route, Some(code), target).await
         }
-        // Shadow mode: what would have been refused is logged, and the request goes
-        // on as anonymous. Never a 5xx for a failure nobody enforces.
-        Err(err) if !route.enforce => {
-            decision.shadowed = Some(err.code());
-            respond::anonymous(req, config, route, Some(err.code()), target).await
-        }
-        Err(err) => Err(err),
+        // Public, anonymous: forwarded with nothing a client could pass off as verified.
+        (_, _) => respond::anonymous(req, config, route, None, target).await,
     }
 }
 
