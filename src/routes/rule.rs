@@ -69,12 +69,21 @@ pub fn claim_at<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Va
 
 /// The token's scopes: the `scope` claim (a space-separated string, RFC 8693 §4.2,
 /// RFC 9068 §2.2.3) when present, else `scp` (a space-separated string or an array of
-/// strings, as Entra ID and Okta issue it). Anything else holds no scope.
+/// strings, as Entra ID and Okta issue it). Anything else (a `scope` that is not a
+/// string, an `scp` array with a member that is not one) holds no scope.
 pub fn token_scopes(claims: &Map<String, Value>) -> Vec<&str> {
-    let words = |s: &'static str| -> Option<&Value> { claims.get(s) };
-    match words("scope").or_else(|| words("scp")) {
-        Some(Value::String(text)) => text.split(' ').filter(|w| !w.is_empty()).collect(),
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+    fn words(text: &str) -> Vec<&str> {
+        text.split(' ').filter(|w| !w.is_empty()).collect()
+    }
+    match (claims.get("scope"), claims.get("scp")) {
+        (Some(Value::String(text)), _) => words(text),
+        (Some(_), _) => Vec::new(),
+        (None, Some(Value::String(text))) => words(text),
+        (None, Some(Value::Array(items))) => items
+            .iter()
+            .map(Value::as_str)
+            .collect::<Option<Vec<&str>>>()
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }
@@ -141,9 +150,10 @@ mod tests {
             (json!({"scp": ["admin", "items:write"]}), true, true),
             (json!({"scp": "items:write"}), true, false),
             (json!({"scope": "items:writer"}), false, false),
-            (json!({"scope": ["items:write"]}), true, false),
+            (json!({"scope": ["items:write"]}), false, false),
             (json!({"scope": 1}), false, false),
-            (json!({"scp": [1, "items:write"]}), true, false),
+            (json!({"scp": [1, "items:write"]}), false, false),
+            (json!({"scope": 1, "scp": "items:write"}), false, false),
             // `scope` present decides; `scp` is not merged in.
             (
                 json!({"scope": "admin", "scp": "items:write"}),

@@ -105,11 +105,17 @@ pub fn verdict(
     tier: Tier,
     route: Option<&Route>,
 ) -> Result<Response, Error> {
-    let mut body = Verdict::accepted(token, KeySource::from(tier)).to_map();
+    let mut body = Verdict::accepted(token, KeySource::from(tier)).to_string();
     if let Some(route) = route {
-        body.insert("route".into(), route.name.clone().into());
+        // The verdict's members keep their order; the route comes last.
+        if body.ends_with('}') {
+            body.pop();
+            body.push_str(",\"route\":");
+            body.push_str(&Value::String(route.name.clone()).to_string());
+            body.push('}');
+        }
     }
-    json_response(Value::Object(body).to_string(), "no-store")
+    json_response(body, "no-store")
 }
 
 /// `GET`/`HEAD` of the RFC 9728 protected-resource metadata document.
