@@ -170,13 +170,13 @@ impl Route {
         })
     }
 
-    fn matches(&self, method: &str, host: Option<&str>, path: &str) -> bool {
+    fn matches(&self, method: &str, host: Option<&str>, segments: &[&str]) -> bool {
         self.matches_method(method)
             && self
                 .host
                 .as_deref()
                 .is_none_or(|want| host.is_some_and(|h| h.eq_ignore_ascii_case(want)))
-            && self.pattern.matches(path)
+            && self.pattern.matches_segments(segments)
     }
 
     /// Whether every request `later` matches is matched by `self` first.
@@ -236,9 +236,13 @@ impl RouteTable {
     /// else the default. `path` must be in the normal form of [`normalise_path`];
     /// `host` is the request URL's host without the port.
     pub fn select(&self, method: &str, host: Option<&str>, path: &str) -> &Route {
+        if self.rules.is_empty() {
+            return &self.default;
+        }
+        let segments = pattern::segments_of(path);
         self.rules
             .iter()
-            .find(|rule| rule.matches(method, host, path))
+            .find(|rule| rule.matches(method, host, &segments))
             .unwrap_or(&self.default)
     }
 

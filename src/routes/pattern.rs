@@ -8,6 +8,18 @@
 
 use core::fmt;
 
+/// The segments of a normalised path, one trailing slash ignored: `/` and `` give none,
+/// `/admin/` gives `["admin"]`.
+pub fn segments_of(path: &str) -> Vec<&str> {
+    let body = path.strip_prefix('/').unwrap_or(path);
+    let body = body.strip_suffix('/').unwrap_or(body);
+    if body.is_empty() {
+        Vec::new()
+    } else {
+        body.split('/').collect()
+    }
+}
+
 /// One segment of a pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -125,17 +137,22 @@ impl PathPattern {
 
     /// Whether the normalised `path` matches (one trailing slash ignored).
     pub fn matches(&self, path: &str) -> bool {
-        let body = path.strip_prefix('/').unwrap_or(path);
-        let body = body.strip_suffix('/').unwrap_or(body);
-        let mut parts = body.split('/').filter(|_| !body.is_empty());
-        for segment in &self.segments {
-            match (segment, parts.next()) {
-                (Segment::Literal(text), Some(part)) if text == part => {}
-                (Segment::One, Some(part)) if !part.is_empty() => {}
-                _ => return false,
-            }
+        self.matches_segments(&segments_of(path))
+    }
+
+    /// [`Self::matches`] over a path already split by [`segments_of`] (once per
+    /// request, however many rules are tried).
+    pub fn matches_segments(&self, parts: &[&str]) -> bool {
+        if parts.len() < self.segments.len() || (!self.rest && parts.len() != self.segments.len()) {
+            return false;
         }
-        self.rest || parts.next().is_none()
+        self.segments
+            .iter()
+            .zip(parts)
+            .all(|(segment, part)| match segment {
+                Segment::Literal(text) => text == part,
+                Segment::One => !part.is_empty(),
+            })
     }
 
     /// Whether every path `other` matches is matched by `self` too.
