@@ -577,6 +577,37 @@ mod tests {
     }
 
     #[test]
+    fn challenges_carry_the_route_attributes() {
+        let extra = Challenge {
+            scope: Some("items:write admin"),
+            resource_metadata: Some("https://api.example.com/.well-known/oauth-protected-resource"),
+        };
+        let scope = Error::InsufficientScope;
+        assert_eq!(
+            scope.http().challenge("api", &scope, &extra).as_deref(),
+            Some(
+                "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"token lacks a scope this resource requires\", scope=\"items:write admin\", resource_metadata=\"https://api.example.com/.well-known/oauth-protected-resource\""
+            )
+        );
+        // The scope attribute only on insufficient_scope; the metadata on every challenge.
+        let claim = Error::ClaimMismatch;
+        assert_eq!(claim.http().status, 403);
+        assert_eq!(
+            claim.http().challenge("api", &claim, &extra).as_deref(),
+            Some(
+                "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"token lacks a claim value this resource requires\", resource_metadata=\"https://api.example.com/.well-known/oauth-protected-resource\""
+            )
+        );
+        let missing = Error::TokenMissing;
+        assert_eq!(
+            missing.http().challenge("api", &missing, &extra).as_deref(),
+            Some("Bearer realm=\"api\", resource_metadata=\"https://api.example.com/.well-known/oauth-protected-resource\"")
+        );
+        let down = Error::JwksUnavailable;
+        assert_eq!(down.http().challenge("api", &down, &extra), None);
+    }
+
+    #[test]
     fn all_kinds_lists_every_variant_once_in_order() {
         let ordinals: Vec<usize> = Error::ALL_KINDS.iter().map(ordinal).collect();
         let expected: Vec<usize> = (0..ordinals.len()).collect();
