@@ -238,13 +238,16 @@ request "with the token (expect 200):" "$TOKEN"
 STATUS_OK="$LAST_STATUS"
 request "with the tampered token (expect 401):" "$BAD_TOKEN"
 STATUS_BAD="$LAST_STATUS"
+# The public route of [env.dev] (routes[0], "auth": "none"): no token needed.
+STATUS_PUBLIC="$(curl -s -m 30 -o /dev/null -w '%{http_code}' "$WORKER/health" || true)"
+printf '  %s\n    HTTP %s\n' "GET /health without a token (public route, expect 200):" "$STATUS_PUBLIC"
 
 if [ -n "$CHECK" ]; then
-  if [ "$STATUS_OK" = 200 ] && [ "$STATUS_BAD" = 401 ]; then
-    step "check passed: 200 with the token, 401 with the tampered one ($(since "$SCRIPT_T0"))"
+  if [ "$STATUS_OK" = 200 ] && [ "$STATUS_BAD" = 401 ] && [ "$STATUS_PUBLIC" = 200 ]; then
+    step "check passed: 200 with the token, 401 with the tampered one, 200 on the public route ($(since "$SCRIPT_T0"))"
     exit 0
   fi
-  warn "check FAILED: expected 200 then 401, got ${STATUS_OK:-no answer} then ${STATUS_BAD:-no answer}"
+  warn "check FAILED: expected 200, 401, 200; got ${STATUS_OK:-no answer}, ${STATUS_BAD:-no answer}, ${STATUS_PUBLIC:-no answer}"
   note "last lines of ${WRANGLER_LOG#"$ROOT"/}:"
   tail -n 30 "$WRANGLER_LOG" >&2 || true
   exit 1
@@ -271,6 +274,10 @@ curl -i -H 'Authorization: Bearer $(tamper "$FRESH")' $WORKER/
   A new token on every call:
 
 curl -i -H "Authorization: Bearer \$(curl -s '$TOKEN_URL')" $WORKER/
+
+  A public route (routes[0] in [env.dev], "auth": "none"): 200 without a token.
+
+curl -i $WORKER/health
 
   Logs follow (${WRANGLER_LOG#"$ROOT"/}, ${ISSUER_LOG#"$ROOT"/}).
 

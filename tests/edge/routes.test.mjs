@@ -76,6 +76,7 @@ const RULES = [
   { name: 'partner', path: '/partner/**', issuers: [ISS_B] },
   { name: 'multi', path: '/multi/**', replay: 'off' },
   { name: 'once', path: '/once/**', replay: 'best-effort' },
+  { name: 'pay-scoped', path: '/pay/scoped/**', scopes: ['pay'], replay: 'best-effort' },
   { name: 'aud2', path: '/aud2/**', audiences: [AUD2] },
   { name: 'internal', host: 'internal.example.com', path: '/internal/**', auth: 'none' },
   { name: 'c-equals', path: '/c/equals/**', claims: { tenant: { equals: 'acme' } } },
@@ -732,6 +733,19 @@ test('per-route replay best-effort over an issuer without replay (once)', async 
   refusedBefore(await through(main, '/once/pay', { token }), { status: 401, code: 'token_replayed', route: 'once' });
   // The default route (ISS_A: no replay) still takes it.
   assertAuthenticated(await through(main, '/other/after-once', { token }), token, '/other/after-once');
+});
+
+test('scopes and claims come before replay: a token refused for its scope keeps its jti', async () => {
+  // Without the `pay` scope: refused on pay-scoped (best-effort replay) before any jti is
+  // recorded, so the same token is still accepted once on `once` (the same KV tier).
+  const token = await mint(keyA, claimsA());
+  refusedBefore(await through(main, '/pay/scoped/1', { token }), { status: 403, code: 'insufficient_scope', route: 'pay-scoped' });
+  assertAuthenticated(await through(main, '/once/after-scope', { token }), token, '/once/after-scope');
+  refusedBefore(await through(main, '/once/after-scope', { token }), { status: 401, code: 'token_replayed', route: 'once' });
+  // With the scope: accepted once on pay-scoped, then replayed there.
+  const paying = await mint(keyA, claimsA({ scope: 'pay' }));
+  assertAuthenticated(await through(main, '/pay/scoped/2', { token: paying }), paying, '/pay/scoped/2');
+  refusedBefore(await through(main, '/pay/scoped/2', { token: paying }), { status: 401, code: 'token_replayed', route: 'pay-scoped' });
 });
 
 test('per-route replay off over an issuer with best-effort (multi): accepted twice, then once elsewhere', async () => {
