@@ -34,6 +34,8 @@ export const EXPLANATIONS = Object.freeze({
     'A claim has the wrong type or value, for example a date that is not a number or an “aud” that is not a string or a list of strings.',
   issuer_mismatch: 'The “iss” claim is not one of the accepted issuers.',
   audience_mismatch: 'None of the token’s “aud” values is an accepted audience: the token was issued for another service.',
+  insufficient_scope: 'The token is genuine but its “scope” (or “scp”) lacks a scope this resource requires (answered 403 with the required scopes).',
+  claim_mismatch: 'The token is genuine but a claim rule of this resource does not hold: a role, a tenant or another claim has another value.',
   subject_mismatch: 'The “sub” claim is not the required subject.',
   typ_mismatch: 'The header’s “typ” is not the required type (compared case-insensitively; “application/” is optional).',
   assertion_mismatch: 'A signed assertion from the edge worker was issued for another request (method or path). (Checked at the origin.)',
