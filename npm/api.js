@@ -6,6 +6,7 @@ import { JwtEdgeError } from './errors.js';
 const OPTION_NAMES = new Set([
   'jwks', 'secret', 'secrets', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'requiredClaims',
   'clockSkewSeconds', 'maxLifetimeSeconds', 'requireExp', 'requireJti', 'now', 'maxTokenBytes',
+  'scopes', 'claims',
 ]);
 
 /**
@@ -183,7 +184,12 @@ export function makeApi(wasm) {
     return unwrap(wasm.decodeUnverifiedJson(token));
   }
 
-  const REMOTE_OPTION_NAMES = new Set(['cacheMaxAgeSeconds', 'cooldownSeconds', 'timeoutMs', 'fetch', 'devAllowHttpLoopback', 'onEvent']);
+  const REMOTE_OPTION_NAMES = new Set(['cacheMaxAgeSeconds', 'cooldownSeconds', 'timeoutMs', 'fetch', 'devAllowHttpLoopback', 'onEvent', 'kv']);
+
+  /** Whether `kv` can serve as a KV namespace: `get(key)` and `put(key, value, options)`. */
+  function isKv(kv) {
+    return kv !== null && typeof kv === 'object' && typeof kv.get === 'function' && typeof kv.put === 'function';
+  }
 
   function positiveInteger(name, value, fallback) {
     if (value === undefined) return fallback;
@@ -239,8 +245,14 @@ export function makeApi(wasm) {
       if (maxAge > 0xffffffff || cooldown > 0xffffffff) {
         throw new JwtEdgeError('config_invalid', 'invalid configuration: duration too long');
       }
+      if (options.kv !== undefined && !isKv(options.kv)) {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: `kv` must have get and put');
+      }
+      // A KV namespace shared by isolates (and instances): memory, then KV, then the
+      // issuer, as the worker's tiers; the key source decides when each is asked.
+      this.kv = options.kv;
       this.fetchCount = 0;
-      this.keys = new wasm.RemoteKeys(this.url, maxAge, cooldown);
+      this.keys = new wasm.RemoteKeys(this.url, maxAge, cooldown, this.kv !== undefined);
       this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
       this.onEvent = options.onEvent;
       this.inflight = null;
@@ -291,6 +303,35 @@ export function makeApi(wasm) {
       }
     }
 
+    /** The shared snapshot's text from `kv`, or `undefined` (nothing, or a failed read). */
+    async readStored() {
+      try {
+        const text = await this.kv.get(this.keys.storeKey);
+        return typeof text === 'string' ? text : undefined;
+      } catch {
+        this.emit(JSON.stringify([{ event: 'kv_read_failed', binding: 'kv' }]));
+        return undefined;
+      }
+    }
+
+    /**
+     * Stores the snapshot the last fetch gave, if any, for as long as it may serve as
+     * last-known-good: through `waitUntil` when given (the answer does not wait for it).
+     */
+    store(waitUntil) {
+      const pending = this.keys.takeStore();
+      if (!pending || !this.kv) return undefined;
+      const { value, ttl } = JSON.parse(pending);
+      const write = Promise.resolve()
+        .then(() => this.kv.put(this.keys.storeKey, value, { expirationTtl: ttl }))
+        .catch(() => this.emit(JSON.stringify([{ event: 'kv_write_failed', binding: 'kv' }])));
+      if (waitUntil) {
+        waitUntil(write);
+        return undefined;
+      }
+      return write;
+    }
+
     /** Remembers the fetch in flight, for the lookups told to wait for it. */
     track(promise) {
       const settled = promise.catch(() => this.keys.abandoned());
@@ -302,23 +343,27 @@ export function makeApi(wasm) {
     }
 
     /** The fetch a lookup was told to make, its answer handed to the key source. */
-    fetchFor(lookup) {
+    fetchFor(lookup, waitUntil) {
       const answered = this.request(lookup.ifNoneMatch, lookup.ifModifiedSince).then((a) => {
         this.emit(a.failed
           ? this.keys.fetchFailed(lookup, a.tooLarge)
           : this.keys.fetched(lookup, a.status, a.body, a.cacheControl, a.etag, a.lastModified));
+        return this.store(waitUntil);
       });
       return this.track(answered);
     }
 
     /** A background refresh: its outcome lands in the key source, never as a rejection. */
-    refresh(lookup, policy, now) {
+    refresh(lookup, policy, now, waitUntil) {
       const answered = this.request(lookup.ifNoneMatch, lookup.ifModifiedSince).then((a) => {
         this.emit(a.failed
           ? this.keys.refreshFailed(now, a.tooLarge)
           : this.keys.refreshed(now, policy, a.status, a.body, a.cacheControl, a.etag, a.lastModified));
+        return this.store(undefined);
       });
-      void this.track(answered);
+      const tracked = this.track(answered);
+      // A worker's isolate may stop once the answer is sent: keep it for the refresh.
+      if (waitUntil) waitUntil(tracked);
     }
 
     /** Verifies `token` against the remote set; the same options as `verify` but `jwks`. */
@@ -329,7 +374,10 @@ export function makeApi(wasm) {
       if (typeof token !== 'string') throw new JwtEdgeError('token_malformed', 'malformed token: not a string');
       const now = options?.now ?? Math.floor(Date.now() / 1000);
       if (!Number.isSafeInteger(now)) throw new JwtEdgeError('config_invalid', 'invalid configuration: `now`');
-      const { now: _ignored, ...rest } = options ?? {};
+      const { now: _ignored, waitUntil, ...rest } = options ?? {};
+      if (waitUntil !== undefined && typeof waitUntil !== 'function') {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: `waitUntil`');
+      }
       const policy = toJson(rest);
       let lookup;
       try {
@@ -340,13 +388,15 @@ export function makeApi(wasm) {
       try {
         for (;;) {
           const step = this.keys.step(lookup);
-          if (step === 'fetch') {
-            await this.fetchFor(lookup);
+          if (step === 'readStored') {
+            this.emit(this.keys.stored(lookup, await this.readStored()));
+          } else if (step === 'fetch') {
+            await this.fetchFor(lookup, waitUntil);
           } else if (step === 'wait') {
             await this.inflight;
             lookup.waited();
           } else {
-            if (step === 'refresh') this.refresh(lookup, policy, now);
+            if (step === 'refresh') this.refresh(lookup, policy, now, waitUntil);
             break;
           }
         }
@@ -357,5 +407,91 @@ export function makeApi(wasm) {
     }
   }
 
-  return { verify, Verifier, decodeUnverified, RemoteJwks, JwtEdgeError };
+  /**
+   * One-time tokens (best effort), as the worker's `"replay": "best-effort"`: this
+   * isolate's memory of accepted `jti`s in front of a KV namespace (`kv`: Workers KV or
+   * anything with `get`/`put`). The core decides; this only passes the namespace.
+   */
+  class ReplayGuard {
+    constructor(options = {}) {
+      for (const name of Object.keys(options ?? {})) {
+        if (name !== 'kv' && name !== 'memory') {
+          throw new JwtEdgeError('config_invalid', `invalid configuration: unknown option \`${name}\``);
+        }
+      }
+      if (!isKv(options.kv)) throw new JwtEdgeError('config_invalid', 'invalid configuration: `kv` must have get and put');
+      if (options.memory !== undefined && (!Number.isSafeInteger(options.memory) || options.memory < 0)) {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: `memory`');
+      }
+      this.kv = options.kv;
+      try {
+        this.guard = new wasm.ReplayGuard(options.memory);
+      } catch (thrown) {
+        rethrow(thrown);
+      }
+    }
+
+    /**
+     * Resolves when the verified token (an accepted verdict, or its claims) is used for
+     * the first time; rejects with a JwtEdgeError (`token_replayed`, `claim_missing`,
+     * `replay_unavailable`). `clockSkewSeconds` (default 60) keeps the entry past `exp`.
+     */
+    async check(verdict, options = {}) {
+      const claims = verdict?.claims ?? verdict;
+      if (claims === null || typeof claims !== 'object') {
+        throw new JwtEdgeError('claim_invalid', 'claim `claims` has an invalid type or value');
+      }
+      const now = options?.now ?? Math.floor(Date.now() / 1000);
+      const skew = options?.clockSkewSeconds ?? 60;
+      if (!Number.isSafeInteger(now) || !Number.isSafeInteger(skew) || skew < 0 || skew > 0xffffffff) {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: `now` or `clockSkewSeconds`');
+      }
+      try {
+        await this.guard.check(JSON.stringify(claims), this.kv, skew, now);
+      } catch (thrown) {
+        rethrow(thrown);
+      }
+    }
+  }
+
+  /**
+   * The HTTP answer to a refusal, exactly as the worker answers it: `{ status, headers,
+   * body }` with the RFC 6750 challenge (`scope` on insufficient_scope, RFC 9728
+   * `resourceMetadata` on every challenge) and the problem+json body.
+   */
+  function refusal(error, options = {}) {
+    const code = error?.code ?? 'response_failed';
+    const message = error?.message ?? '';
+    const answer = JSON.parse(wasm.refusalJson(
+      String(code), String(message), options.realm ?? 'jwt-edge',
+      options.scope ?? undefined, options.resourceMetadata ?? undefined, options.route ?? undefined,
+    ));
+    if (answer.valid === false) throw new JwtEdgeError(answer.code, answer.message, answer);
+    const headers = { 'content-type': 'application/problem+json', 'cache-control': 'no-store' };
+    if (answer.wwwAuthenticate) headers['www-authenticate'] = answer.wwwAuthenticate;
+    return { status: answer.status, headers, body: answer.body };
+  }
+
+  /**
+   * The request's token by the worker's rules: `sources` as its `sources` (default
+   * `Authorization: Bearer`), `headers(name)` the request's header values. Throws
+   * `token_missing`, or `request_malformed` for a token offered in two places.
+   */
+  function extractToken({ sources = [{ type: 'authorization', schemes: ['Bearer'] }], headers, maxTokenBytes } = {}) {
+    if (typeof headers !== 'function') throw new JwtEdgeError('config_invalid', 'invalid configuration: `headers`');
+    const names = new Set();
+    for (const source of sources) {
+      if (source?.type === 'authorization') names.add('authorization');
+      else if (source?.type === 'cookie') names.add('cookie');
+      else if (source?.type === 'header' && typeof source.name === 'string') names.add(source.name.toLowerCase());
+    }
+    const values = {};
+    for (const name of names) {
+      const value = headers(name);
+      if (typeof value === 'string') values[name] = value;
+    }
+    return unwrap(wasm.extractTokenJson(JSON.stringify(sources), JSON.stringify(values), maxTokenBytes)).token;
+  }
+
+  return { verify, Verifier, decodeUnverified, RemoteJwks, ReplayGuard, refusal, extractToken, JwtEdgeError };
 }

@@ -106,7 +106,24 @@ export interface VerifyOptions {
   now?: number;
   /** Largest token accepted in bytes. Default 16384. */
   maxTokenBytes?: number;
+  /**
+   * Scopes the token must all hold (its `scope` claim, space-separated; without it, `scp`
+   * as a string or an array of strings). Otherwise `insufficient_scope` (HTTP 403).
+   */
+  scopes?: string[];
+  /**
+   * Claim rules, dotted path → one matcher (`realm_access.roles`: nested objects; a member
+   * named by the whole path wins). Otherwise `claim_mismatch` (HTTP 403).
+   */
+  claims?: Record<string, ClaimMatcher>;
 }
+
+/** One claim rule: the claim equals V, is one of the values, holds V, or is present. */
+export type ClaimMatcher =
+  | { equals: unknown }
+  | { one_of: unknown[] }
+  | { contains: string | number | boolean | null }
+  | { present: true };
 
 /** Registered claims plus anything else in the payload. */
 export interface JwtClaims {
@@ -217,6 +234,28 @@ export interface RemoteJwksOptions {
    * `jwks_all_keys_changed`. Its exceptions are ignored.
    */
   onEvent?: (event: RemoteJwksEvent) => void;
+  /**
+   * A KV namespace shared by isolates (Workers KV: `env.JWKS_CACHE`, or anything with
+   * `get(key)` and `put(key, value, { expirationTtl })`): the set is looked up in memory,
+   * then here, then at the issuer, as the edge worker does, and each fetched set is stored
+   * here for as long as it may serve.
+   */
+  kv?: KeyValueStore;
+}
+
+/** The part of a Workers KV namespace jwt-edge uses. */
+export interface KeyValueStore {
+  get(key: string): Promise<string | null> | string | null;
+  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<unknown> | unknown;
+}
+
+/** Per-call options of `RemoteJwks.verify`. */
+export interface RemoteVerifyOptions extends Omit<VerifyOptions, 'jwks' | 'secret' | 'secrets'> {
+  /**
+   * A worker's `ctx.waitUntil`: background refreshes and KV writes are handed to it, so
+   * the answer does not wait for them and the isolate keeps them alive.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 /** An event of a `RemoteJwks` key source (the worker logs the same ones). */
@@ -234,7 +273,51 @@ export interface RemoteJwksEvent {
 export class RemoteJwks {
   constructor(url: string | URL, options?: RemoteJwksOptions);
   /** Verifies `token` against the remote set. Rejects with `JwtEdgeError`. */
-  verify(token: string, options?: Omit<VerifyOptions, 'jwks'>): Promise<Verdict>;
+  verify(token: string, options?: RemoteVerifyOptions): Promise<Verdict>;
   /** How many times the set was fetched. */
   readonly fetchCount: number;
 }
+
+/** One-time tokens (best effort), as the worker's `"replay": "best-effort"`. */
+export class ReplayGuard {
+  /** `kv`: where accepted `jti`s are recorded; `memory`: how many this isolate remembers (default 100000, at most 500000). */
+  constructor(options: { kv: KeyValueStore; memory?: number });
+  /**
+   * Resolves when the token (an accepted verdict, or its claims) is used for the first
+   * time; rejects with `JwtEdgeError` `token_replayed`, `claim_missing` or `replay_unavailable`.
+   */
+  check(verdict: Verdict | JwtClaims, options?: { now?: number; clockSkewSeconds?: number }): Promise<void>;
+}
+
+/** The HTTP answer to a refusal, exactly as the edge worker answers it. */
+export interface Refusal {
+  status: number;
+  headers: { 'content-type': 'application/problem+json'; 'cache-control': 'no-store'; 'www-authenticate'?: string };
+  /** The RFC 9457 problem+json body, as text. */
+  body: string;
+}
+
+/**
+ * The answer to `error` (a `JwtEdgeError`): the core's RFC 6750 challenge (`scope` on
+ * `insufficient_scope`, RFC 9728 `resourceMetadata` on every challenge) and body.
+ */
+export function refusal(
+  error: { code: string; message: string },
+  options?: { realm?: string; scope?: string; resourceMetadata?: string; route?: string },
+): Refusal;
+
+/** Where to look for the token, as the worker's `sources`. */
+export type TokenSource =
+  | { type: 'authorization'; schemes?: string[] }
+  | { type: 'cookie'; name: string }
+  | { type: 'header'; name: string };
+
+/**
+ * The request's token by the worker's rules. Throws `JwtEdgeError` `token_missing`, or
+ * `request_malformed` for a token offered in two places.
+ */
+export function extractToken(options: {
+  sources?: TokenSource[];
+  headers: (name: string) => string | null | undefined;
+  maxTokenBytes?: number;
+}): string;

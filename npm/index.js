@@ -4,4 +4,4 @@ import { makeApi } from './api.js';
 
 await init({ module_or_path: new URL('./wasm/jwt_edge_bg.wasm', import.meta.url) });
 
-export const { verify, Verifier, decodeUnverified, RemoteJwks, JwtEdgeError } = makeApi(wasm);
+export const { verify, Verifier, decodeUnverified, RemoteJwks, ReplayGuard, refusal, extractToken, JwtEdgeError } = makeApi(wasm);

@@ -298,6 +298,13 @@ impl Error {
 }
 
 impl Error {
+    /// An error of the kind whose [`Error::code`] is `code` (its details, such as a
+    /// claim's name, are placeholders): for front ends that kept the code of a refusal
+    /// and need its HTTP answer. `None` for a code no error has.
+    pub fn of_code(code: &str) -> Option<&'static Error> {
+        Error::ALL_KINDS.iter().find(|kind| kind.code() == code)
+    }
+
     /// [`Error::ConfigInvalid`] naming a fixed field.
     pub const fn config_invalid(field: &'static str) -> Error {
         Error::ConfigInvalid(Cow::Borrowed(field))
@@ -495,6 +502,19 @@ impl HttpError {
     /// route requires, RFC 6750 §3) on an [`Error::InsufficientScope`] answer, and
     /// `resource_metadata` (RFC 9728 §5.1) on every challenge.
     pub fn challenge(&self, realm: &str, err: &Error, extra: &Challenge<'_>) -> Option<String> {
+        self.challenge_described(realm, err, &err.to_string(), extra)
+    }
+
+    /// [`Self::challenge`] with `description` as `error_description`: the message of an
+    /// error of `err`'s kind as it was reported (a front end that kept the code and the
+    /// message, not the error).
+    pub fn challenge_described(
+        &self,
+        realm: &str,
+        err: &Error,
+        description: &str,
+        extra: &Challenge<'_>,
+    ) -> Option<String> {
         if !matches!(self.status, 400 | 401 | 403) {
             return None;
         }
@@ -502,7 +522,7 @@ impl HttpError {
         if let Some(code) = self.error {
             value.push_str(&format!(
                 ", error=\"{code}\", error_description=\"{}\"",
-                quote_escape(&err.to_string())
+                quote_escape(description)
             ));
         }
         if let (Error::InsufficientScope, Some(scope)) = (err, extra.scope) {

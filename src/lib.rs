@@ -80,7 +80,7 @@ pub use crate::policy::config::VerifyConfig;
 pub use crate::policy::{Field, FrontEnd, KeyKinds, OptionName, PolicyOptions, Profile, OPTIONS};
 pub use crate::token::extract::{extract_token, TokenSource};
 pub use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
-pub use crate::verdict::{KeySource, Verdict};
+pub use crate::verdict::{KeySource, Refusal, RefusalContext, Verdict, PROBLEM_CONTENT_TYPE};
 pub use crate::verify::{SignedPayload, VerifiedToken, Verifier, VerifyOptions};
 
 /// Plumbing that the crate's own front ends (the worker, the npm package, the CLI), its
@@ -93,8 +93,8 @@ pub mod internals {
         MAX_REMEMBERED_KIDS, MAX_STORED_SNAPSHOT_BYTES, SNAPSHOT_KEY_PREFIX,
     };
     pub use crate::decisions::replay::{
-        check_replay_entry, replay_entry, replay_key, replay_shard, BestEffort, Lookup, NoLog,
-        ReplayCheck, ReplayEntry, ReplayLog, ReplayTiers,
+        check_replay_entry, replay_entry, replay_key, replay_kv_key, replay_kv_ttl, replay_shard,
+        BestEffort, Lookup, NoLog, ReplayCheck, ReplayEntry, ReplayLog, ReplayTiers, KV_MIN_TTL,
     };
     pub use crate::decisions::replay_memory::{ReplayMemory, Reservation};
     pub use crate::edge::config::{

@@ -203,6 +203,73 @@ impl fmt::Display for Verdict<'_> {
     }
 }
 
+/// How a front end answers a refusal over HTTP: the status and `WWW-Authenticate` of
+/// the core's one RFC 6750 mapping ([`Error::http`]) and an `application/problem+json`
+/// body: RFC 9457's members (`type`, `title`, `status`, `detail`), the refused verdict's
+/// (`valid`, `code`, `family`, `message`) and, with route rules, the `route`. The worker
+/// and the npm package (its Hono middleware included) answer exactly this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `WWW-Authenticate` value, for 400, 401 and 403.
+    pub www_authenticate: Option<String>,
+    /// The problem+json body.
+    pub body: String,
+}
+
+/// What a refusal names besides the error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RefusalContext<'a> {
+    /// The `realm` of the challenge.
+    pub realm: &'a str,
+    /// The route's scopes (on `insufficient_scope`) and the RFC 9728 metadata URL.
+    pub challenge: crate::error::Challenge<'a>,
+    /// The route's name, when route rules are configured.
+    pub route: Option<&'a str>,
+}
+
+/// The media type of a refusal's body.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+impl Refusal {
+    /// The answer to `err`.
+    pub fn new(err: &Error, context: &RefusalContext<'_>) -> Self {
+        Self::described(err, &err.to_string(), context)
+    }
+
+    /// The answer to an error of `kind` reported with `message` (its `Display` when it
+    /// was made): what a front end that kept only the code and message answers.
+    pub fn described(kind: &Error, message: &str, context: &RefusalContext<'_>) -> Self {
+        let http = kind.http();
+        let mut body = Map::new();
+        body.insert(
+            "type".into(),
+            format!("https://jwt-edge.dev/errors/{}", kind.code()).into(),
+        );
+        body.insert("title".into(), message.into());
+        body.insert("status".into(), http.status.into());
+        body.insert("detail".into(), message.into());
+        body.insert("valid".into(), false.into());
+        body.insert("code".into(), kind.code().into());
+        body.insert("family".into(), kind.family().name().into());
+        body.insert("message".into(), message.into());
+        if let Some(route) = context.route {
+            body.insert("route".into(), route.into());
+        }
+        Self {
+            status: http.status,
+            www_authenticate: http.challenge_described(
+                context.realm,
+                kind,
+                message,
+                &context.challenge,
+            ),
+            body: Value::Object(body).to_string(),
+        }
+    }
+}
+
 impl From<crate::decisions::keysource::Tier> for KeySource {
     /// Where the key source served the keys from.
     fn from(tier: crate::decisions::keysource::Tier) -> Self {

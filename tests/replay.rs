@@ -393,3 +393,14 @@ fn memories_are_independent() {
     assert_eq!(check(&b, &store, &fresh, NOW), Ok(()));
     assert!(b.borrow().contains(&fresh.key, NOW));
 }
+
+/// The KV entry both front ends write (worker `REPLAY`, npm `ReplayGuard`): one key
+/// format and a TTL until the entry expires, never under KV's 60 s minimum.
+#[test]
+fn kv_entries_share_one_format() {
+    use jwt_edge::internals::{replay_kv_key, replay_kv_ttl, KV_MIN_TTL};
+    assert_eq!(replay_kv_key("abc"), "jti:v1:abc");
+    assert_eq!(replay_kv_ttl(1_000_360, 1_000_000), 360);
+    assert_eq!(replay_kv_ttl(1_000_010, 1_000_000), KV_MIN_TTL as u64);
+    assert_eq!(replay_kv_ttl(999_000, 1_000_000), KV_MIN_TTL as u64);
+}

@@ -142,3 +142,53 @@ fn key_sources_have_stable_names_that_parse_back() {
         Err(Error::config_invalid("key_source"))
     );
 }
+
+/// The refusal a front end answers: the same from the error and from its code and
+/// message (what the npm package keeps), for every kind; exact for one with a route.
+#[test]
+fn refusals_from_the_error_or_its_code_and_message_agree() {
+    use jwt_edge::{Challenge, Refusal, RefusalContext};
+    let context = RefusalContext {
+        realm: "api",
+        challenge: Challenge {
+            scope: Some("items:write"),
+            resource_metadata: Some("https://api.example.com/.well-known/oauth-protected-resource"),
+        },
+        route: Some("write"),
+    };
+    for err in Error::ALL_KINDS {
+        let kind = Error::of_code(err.code()).expect("every code has a kind");
+        assert_eq!(
+            Refusal::described(kind, &err.to_string(), &context),
+            Refusal::new(err, &context),
+            "{err:?}"
+        );
+    }
+    assert_eq!(Error::of_code("no_such_code"), None);
+    let refusal = Refusal::new(&Error::InsufficientScope, &context);
+    assert_eq!(refusal.status, 403);
+    assert_eq!(
+        refusal.www_authenticate.as_deref(),
+        Some("Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"token lacks a scope this resource requires\", scope=\"items:write\", resource_metadata=\"https://api.example.com/.well-known/oauth-protected-resource\"")
+    );
+    let body: serde_json::Value = serde_json::from_str(&refusal.body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "type": "https://jwt-edge.dev/errors/insufficient_scope",
+            "title": "token lacks a scope this resource requires",
+            "status": 403,
+            "detail": "token lacks a scope this resource requires",
+            "valid": false,
+            "code": "insufficient_scope",
+            "family": "claims",
+            "message": "token lacks a scope this resource requires",
+            "route": "write"
+        })
+    );
+    // 503s carry no challenge.
+    assert_eq!(
+        Refusal::new(&Error::JwksUnavailable, &context).www_authenticate,
+        None
+    );
+}

@@ -3,20 +3,27 @@
 //! JavaScript layer (npm/) turns them into objects and `JwtEdgeError`s. It decides
 //! nothing: verification, JWKS checks and cache timing are the core's.
 
+mod replay;
+
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
 use std::rc::Rc;
 
 use crate::algorithms::alg::Algorithm;
-use crate::decisions::cache::CachePolicy;
-use crate::decisions::keysource::{Answer, Conditional, Event, KeySource, Lookup, Step, Tier};
+use crate::decisions::cache::{snapshot_key, CachePolicy};
+use crate::decisions::keysource::{
+    storage_ttl, Answer, Conditional, Event, KeySource, Lookup, Report, Step, Tier,
+};
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
+use crate::error::Challenge;
 use crate::error::Error;
 use crate::keys::jwks::{JwkSet, JwksOptions};
 use crate::policy::config::VerifyConfig;
+use crate::routes::Requirements;
+use crate::token::extract::{extract_token, TokenSource};
 use crate::token::{UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
-use crate::verdict::{KeySource as VerdictSource, Verdict};
+use crate::verdict::{KeySource as VerdictSource, Refusal, RefusalContext, Verdict};
 use crate::verify::Verifier;
 
 fn js_now() -> i64 {
@@ -38,6 +45,7 @@ pub fn verify_json(token: &str, options_json: &str) -> String {
         let config = VerifyConfig::from_json(options_json)?;
         let verifier = config.build()?;
         let verified = verifier.verify(token, config.now.unwrap_or_else(js_now))?;
+        config.requirements.check(&verified.claims)?;
         Ok(Verdict::accepted(&verified, VerdictSource::Local).to_string())
     };
     run().unwrap_or_else(|err| failure(&err))
@@ -49,6 +57,7 @@ pub fn verify_json(token: &str, options_json: &str) -> String {
 pub struct CompiledVerifier {
     verifier: Verifier,
     now: Option<i64>,
+    requirements: Requirements,
 }
 
 #[wasm_bindgen(js_class = CompiledVerifier)]
@@ -62,6 +71,7 @@ impl CompiledVerifier {
             Ok(CompiledVerifier {
                 verifier: config.build()?,
                 now: config.now,
+                requirements: config.requirements,
             })
         };
         build().map_err(|err| JsValue::from_str(&failure(&err)))
@@ -82,7 +92,11 @@ impl CompiledVerifier {
             Some(Ok(source)) => source,
             Some(Err(err)) => return failure(&err),
         };
-        match self.verifier.verify(token, now) {
+        let checked = self.verifier.verify(token, now).and_then(|verified| {
+            self.requirements.check(&verified.claims)?;
+            Ok(verified)
+        });
+        match checked {
             Ok(verified) => Verdict::accepted(&verified, source).to_string(),
             Err(err) => failure(&err),
         }
@@ -102,6 +116,72 @@ pub fn decode_unverified_json(token: &str) -> String {
     run().map_or_else(|err| failure(&err), |value| value.to_string())
 }
 
+/// The HTTP answer to a refusal the package reported as `code` and `message` (a
+/// `JwtEdgeError`): the core's [`Refusal`], exactly what the worker answers. Returns
+/// `{"status":…,"wwwAuthenticate":…|null,"body":"…"}`, or the `config_invalid` failure
+/// for a code no error has.
+#[wasm_bindgen(js_name = refusalJson)]
+pub fn refusal_json(
+    code: &str,
+    message: &str,
+    realm: &str,
+    scope: Option<String>,
+    resource_metadata: Option<String>,
+    route: Option<String>,
+) -> String {
+    let Some(kind) = Error::of_code(code) else {
+        return failure(&Error::config_invalid("code"));
+    };
+    let refusal = Refusal::described(
+        kind,
+        message,
+        &RefusalContext {
+            realm,
+            challenge: Challenge {
+                scope: scope.as_deref(),
+                resource_metadata: resource_metadata.as_deref(),
+            },
+            route: route.as_deref(),
+        },
+    );
+    json!({
+        "status": refusal.status,
+        "wwwAuthenticate": refusal.www_authenticate,
+        "body": refusal.body,
+    })
+    .to_string()
+}
+
+/// The token of a request, read by the core's rules from the `sources` (JSON, the
+/// worker's `sources` format) and `headers` (JSON object of the lower-case header
+/// names the sources read to their values). Returns `{"token":"…"}` or the refused
+/// verdict (`token_missing`, `request_malformed`, `token_too_large`).
+#[wasm_bindgen(js_name = extractTokenJson)]
+pub fn extract_token_json(
+    sources_json: &str,
+    headers_json: &str,
+    max_bytes: Option<u32>,
+) -> String {
+    let run = || -> Result<String, Error> {
+        let sources: Vec<TokenSource> =
+            serde_json::from_str(sources_json).map_err(|_| Error::config_invalid("sources"))?;
+        if sources.is_empty() {
+            return Err(Error::config_invalid("sources"));
+        }
+        let headers: serde_json::Map<String, Value> =
+            serde_json::from_str(headers_json).map_err(|_| Error::config_invalid("headers"))?;
+        let limit = max_bytes.map_or(DEFAULT_MAX_TOKEN_BYTES, |b| b as usize);
+        let token = extract_token(&sources, limit, |name| {
+            headers
+                .get(&name.to_ascii_lowercase())
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })?;
+        Ok(json!({ "token": token }).to_string())
+    };
+    run().unwrap_or_else(|err| failure(&err))
+}
+
 /// Whether `uri` may be fetched for a key set: the core's rule (`https://`, or
 /// `http://` to exactly 127.0.0.1, [::1] or localhost when `allow_http_loopback`;
 /// never userinfo).
@@ -117,6 +197,10 @@ pub fn jwks_uri_allowed(uri: &str, allow_http_loopback: bool) -> bool {
 #[wasm_bindgen(js_name = RemoteKeys)]
 pub struct RemoteKeys {
     source: KeySource<Rc<Verifier>>,
+    /// The key of the shared snapshot (`kv`), and the snapshot the last finished fetch
+    /// asks to store there with its TTL, until `takeStore`.
+    store_key: String,
+    to_store: Option<(String, u64)>,
     /// The options text the held verifier was built with.
     built_with: Option<String>,
     /// The options text last found valid.
@@ -129,6 +213,7 @@ pub struct RemoteKeys {
 pub struct KeyLookup {
     lookup: Lookup,
     options: String,
+    requirements: Requirements,
     conditional: Conditional,
     served: Option<(Rc<Verifier>, Tier)>,
     refused: Option<Error>,
@@ -185,7 +270,12 @@ impl RemoteKeys {
     /// `max_age` is the freshness when the answer has no `Cache-Control: max-age` and
     /// its ceiling; `kid_cooldown` bounds refetches for unknown `kid`s.
     #[wasm_bindgen(constructor)]
-    pub fn new(url: &str, max_age: Option<u32>, kid_cooldown: Option<u32>) -> RemoteKeys {
+    pub fn new(
+        url: &str,
+        max_age: Option<u32>,
+        kid_cooldown: Option<u32>,
+        shared_store: Option<bool>,
+    ) -> RemoteKeys {
         // Absent options keep the core's defaults (the worker's).
         let defaults = CachePolicy::default();
         let max_age = max_age.map_or(defaults.default_max_age, u64::from);
@@ -196,7 +286,14 @@ impl RemoteKeys {
             ..defaults
         };
         RemoteKeys {
-            source: KeySource::new(url, policy, JwksOptions::default(), false),
+            store_key: snapshot_key("", url, &JwksOptions::default()),
+            to_store: None,
+            source: KeySource::new(
+                url,
+                policy,
+                JwksOptions::default(),
+                shared_store.unwrap_or(false),
+            ),
             built_with: None,
             checked: None,
         }
@@ -211,9 +308,11 @@ impl RemoteKeys {
         options_json: &str,
         now: f64,
     ) -> Result<KeyLookup, JsValue> {
+        let config = VerifyConfig::from_json(options_json)
+            .map_err(|err| JsValue::from_str(&failure(&err)))?;
         if self.checked.as_deref() != Some(options_json) {
-            VerifyConfig::from_json(options_json)
-                .and_then(|config| config.build_with_remote_keys(JwkSet::new()))
+            config
+                .build_with_remote_keys(JwkSet::new())
                 .map_err(|err| JsValue::from_str(&failure(&err)))?;
             self.checked = Some(options_json.to_owned());
         }
@@ -229,6 +328,7 @@ impl RemoteKeys {
         Ok(KeyLookup {
             lookup: Lookup::new(kid.as_deref(), algorithm, seconds(now)),
             options: options_json.to_owned(),
+            requirements: config.requirements,
             conditional: Conditional::default(),
             served: None,
             refused: None,
@@ -264,11 +364,7 @@ impl RemoteKeys {
                 lookup.refused = Some(err);
                 "refuse"
             }
-            // No shared store here, so never asked.
-            Step::ReadStored => {
-                lookup.refused = Some(Error::JwksUnavailable);
-                "refuse"
-            }
+            Step::ReadStored => "readStored",
         }
         .to_owned()
     }
@@ -302,7 +398,40 @@ impl RemoteKeys {
         if built {
             self.built_with = Some(options);
         }
-        events_json(&report.events)
+        self.keep(report)
+    }
+
+    /// The shared snapshot's text read for `lookup` (`undefined`: nothing stored, or the
+    /// read failed). The core checks it as untrusted input. Returns the events.
+    pub fn stored(&mut self, lookup: &mut KeyLookup, text: Option<String>) -> String {
+        let options = lookup.options.clone();
+        let mut built = false;
+        let events = self
+            .source
+            .stored(&mut lookup.lookup, text.as_deref(), |set| {
+                let verifier = build_remote(&options, set)?;
+                built = true;
+                Ok(verifier)
+            });
+        if built {
+            self.built_with = Some(options);
+        }
+        events_json(&events)
+    }
+
+    /// The key of the shared snapshot in the `kv` namespace (`jwks:v2:…`).
+    #[wasm_bindgen(getter, js_name = storeKey)]
+    pub fn store_key(&self) -> String {
+        self.store_key.clone()
+    }
+
+    /// The snapshot the last finished fetch asks to store (`{"value":"…","ttl":s}`),
+    /// once; `undefined` when there is none.
+    #[wasm_bindgen(js_name = takeStore)]
+    pub fn take_store(&mut self) -> Option<String> {
+        self.to_store
+            .take()
+            .map(|(value, ttl)| json!({ "value": value, "ttl": ttl }).to_string())
     }
 
     /// The fetch `lookup` was told to make failed: no answer, a timeout, or a body over
@@ -314,7 +443,7 @@ impl RemoteKeys {
             Answer::Failed(transport_error(too_large)),
             |_| Err(Error::JwksUnavailable),
         );
-        events_json(&report.events)
+        self.keep(report)
     }
 
     /// The answer to a background refresh started at `now` by a lookup with these
@@ -346,7 +475,7 @@ impl RemoteKeys {
         if built {
             self.built_with = Some(options_json.to_owned());
         }
-        events_json(&report.events)
+        self.keep(report)
     }
 
     /// A background refresh started at `now` failed (see `fetchFailed`).
@@ -357,7 +486,7 @@ impl RemoteKeys {
             Answer::Failed(transport_error(too_large)),
             |_| Err(Error::JwksUnavailable),
         );
-        events_json(&report.events)
+        self.keep(report)
     }
 
     /// Verifies `token` with the keys the lookup's last step served (or returns its
@@ -380,9 +509,23 @@ impl RemoteKeys {
             };
             let (_, tier) = lookup.served.as_ref().ok_or(Error::JwksUnavailable)?;
             let verified = verifier.verify(token, lookup.lookup.now())?;
+            lookup.requirements.check(&verified.claims)?;
             Ok(Verdict::accepted(&verified, VerdictSource::from(*tier)).to_string())
         };
         run().unwrap_or_else(|err| failure(&err))
+    }
+}
+
+impl RemoteKeys {
+    /// Keeps the report's snapshot for `takeStore`; returns its events as JSON.
+    fn keep(&mut self, report: Report) -> String {
+        if let Some(snapshot) = report.store {
+            if let Ok(text) = serde_json::to_string(&snapshot) {
+                let ttl = storage_ttl(&snapshot, self.source.policy());
+                self.to_store = Some((text, ttl));
+            }
+        }
+        events_json(&report.events)
     }
 }
 

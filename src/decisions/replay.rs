@@ -110,6 +110,21 @@ pub struct ReplayEntry {
     pub expires_at: i64,
 }
 
+/// KV refuses expiration TTLs under 60 s.
+pub const KV_MIN_TTL: i64 = 60;
+
+/// The key of a replay entry in a shared KV log (the worker's `REPLAY`, the npm
+/// `ReplayGuard`'s namespace): one name for both, so they can share a namespace.
+pub fn replay_kv_key(key: &str) -> String {
+    format!("jti:v1:{key}")
+}
+
+/// The `expirationTtl` of an entry recorded at `now`: until it expires, at least
+/// [`KV_MIN_TTL`] (KV refuses shorter ones).
+pub fn replay_kv_ttl(expires_at: i64, now: i64) -> u64 {
+    u64::try_from(expires_at.saturating_sub(now).max(KV_MIN_TTL)).unwrap_or(60)
+}
+
 /// The replay entry of verified claims. Requires a `jti` (non-empty, at most
 /// [`MAX_JTI_BYTES`]) and an `exp`.
 pub fn replay_entry(claims: &Claims, clock_skew: u64) -> Result<ReplayEntry, Error> {

@@ -13,6 +13,7 @@ use crate::keys::jwk::Jwk;
 use crate::keys::jwks::{JwkSet, JwksOptions};
 use crate::keys::secret::parse_secret_text;
 use crate::policy::{parse_config_object, FrontEnd, KeyKinds, PolicyOptions};
+use crate::routes::{read_claim_rules, read_scopes, Requirements};
 use crate::verify::{Verifier, VerifyOptions};
 
 /// Verification options as a JSON object (the npm package's `verify`, `Verifier`
@@ -35,6 +36,9 @@ pub struct VerifyConfig {
     pub now: Option<i64>,
     /// The verification policy (algorithms, issuer, audience, lifetimes, …).
     pub policy: PolicyOptions,
+    /// What a verified token must also hold (`scopes`, `claims`), as a route rule of
+    /// the worker does: 403 `insufficient_scope` / `claim_mismatch` otherwise.
+    pub requirements: Requirements,
 }
 
 /// The members of the options that are not policy: key sources and the clock.
@@ -45,6 +49,8 @@ struct Rest {
     secret: Option<String>,
     secrets: Option<BTreeMap<String, String>>,
     now: Option<i64>,
+    scopes: Option<Vec<String>>,
+    claims: Option<serde_json::Map<String, Value>>,
 }
 
 impl VerifyConfig {
@@ -60,12 +66,25 @@ impl VerifyConfig {
         let policy = PolicyOptions::take_from(FrontEnd::Npm, &mut object)?;
         let rest: Rest = serde_json::from_value(Value::Object(object))
             .map_err(|e| Error::config_invalid(field_of(&e.to_string())))?;
+        let scopes = match rest.scopes {
+            None => Vec::new(),
+            Some(list) => read_scopes(list).ok_or(Error::config_invalid("scopes"))?,
+        };
+        let claims = match rest.claims {
+            None => Vec::new(),
+            Some(map) => read_claim_rules(map).ok_or(Error::config_invalid("claims"))?,
+        };
         Ok(Self {
             jwks: rest.jwks,
             secret: rest.secret,
             secrets: rest.secrets,
             now: rest.now,
             policy,
+            requirements: Requirements {
+                audiences: None,
+                scopes,
+                claims,
+            },
         })
     }
 
@@ -138,7 +157,7 @@ impl VerifyConfig {
 /// serde's message names the field in backquotes ("unknown field `foo`"); map it to a
 /// static name without echoing input.
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 4] = ["jwks", "secret", "secrets", "now"];
+    const FIELDS: [&str; 6] = ["jwks", "secret", "secrets", "now", "scopes", "claims"];
     if message.starts_with("unknown field") {
         return "unknown option";
     }

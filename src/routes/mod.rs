@@ -458,28 +458,11 @@ fn read_rule(entry: &Value, i: usize, issuers: &[&str], enforce: bool) -> Result
     };
     let scopes = match raw.scopes {
         None => Vec::new(),
-        Some(list) if list.is_empty() || !list.iter().all(|s| is_scope_token(s)) => {
-            return Err(at("scopes"))
-        }
-        Some(list) => list,
+        Some(list) => read_scopes(list).ok_or_else(|| at("scopes"))?,
     };
     let claims = match raw.claims {
         None => Vec::new(),
-        Some(map) if map.is_empty() => return Err(at("claims")),
-        Some(map) => {
-            let mut rules = Vec::with_capacity(map.len());
-            for (path, spec) in map {
-                let valid_path = !path.is_empty()
-                    && path.len() <= MAX_CLAIM_PATH_BYTES
-                    && !path.split('.').any(str::is_empty);
-                let matcher = read_matcher(&spec).filter(|_| valid_path);
-                let Some(matcher) = matcher else {
-                    return Err(at("claims"));
-                };
-                rules.push(ClaimRule { path, matcher });
-            }
-            rules
-        }
+        Some(map) => read_claim_rules(map).ok_or_else(|| at("claims"))?,
     };
     Ok(Route {
         name,
@@ -496,6 +479,32 @@ fn read_rule(entry: &Value, i: usize, issuers: &[&str], enforce: bool) -> Result
         replay: raw.replay,
         enforce: raw.enforce.unwrap_or(enforce),
     })
+}
+
+/// Required scopes as configured: a non-empty list of RFC 6749 §3.3 scope-tokens.
+pub fn read_scopes(list: Vec<String>) -> Option<Vec<String>> {
+    (!list.is_empty() && list.iter().all(|s| is_scope_token(s))).then_some(list)
+}
+
+/// Claim rules as configured: a non-empty object of dotted paths to one matcher each.
+pub fn read_claim_rules(map: Map<String, Value>) -> Option<Vec<ClaimRule>> {
+    if map.is_empty() {
+        return None;
+    }
+    let mut rules = Vec::with_capacity(map.len());
+    for (path, spec) in map {
+        let valid_path = !path.is_empty()
+            && path.len() <= MAX_CLAIM_PATH_BYTES
+            && !path.split('.').any(str::is_empty);
+        if !valid_path {
+            return None;
+        }
+        rules.push(ClaimRule {
+            path,
+            matcher: read_matcher(&spec)?,
+        });
+    }
+    Some(rules)
 }
 
 /// `{"equals": V}`, `{"one_of": [V, …]}`, `{"contains": V}` or `{"present": true}`:

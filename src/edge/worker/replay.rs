@@ -7,16 +7,13 @@ use std::rc::Rc;
 
 use worker::Env;
 
-use crate::decisions::replay::{Lookup, ReplayLog, ReplayTiers};
+use crate::decisions::replay::{replay_kv_key, replay_kv_ttl, Lookup, ReplayLog, ReplayTiers};
 use crate::edge::config::{IssuerConfig, ReplayMode};
 use crate::error::Error;
 use crate::policy::claims::Claims;
 
 use super::strict::Shards;
 use super::Isolate;
-
-/// KV refuses expiration TTLs under 60 s.
-const KV_MIN_TTL: i64 = 60;
 
 /// The replay check of issuer `index` in `mode` (the route's, else the issuer's) for
 /// verified `claims`.
@@ -56,19 +53,13 @@ pub struct KvLog<'a> {
     pub env: &'a Env,
 }
 
-impl KvLog<'_> {
-    fn kv_key(key: &str) -> String {
-        format!("jti:v1:{key}")
-    }
-}
-
 impl ReplayLog for KvLog<'_> {
     async fn seen(&self, key: &str) -> Result<Lookup, Error> {
         let kv = self
             .env
             .kv("REPLAY")
             .map_err(|_| Error::ReplayUnavailable)?;
-        match kv.get(&Self::kv_key(key)).text().await {
+        match kv.get(&replay_kv_key(key)).text().await {
             Ok(Some(_)) => Ok(Lookup::Seen),
             Ok(None) => Ok(Lookup::Unseen),
             Err(_) => {
@@ -85,8 +76,8 @@ impl ReplayLog for KvLog<'_> {
             .env
             .kv("REPLAY")
             .map_err(|_| Error::ReplayUnavailable)?;
-        let ttl = u64::try_from(expires_at.saturating_sub(now).max(KV_MIN_TTL)).unwrap_or(60);
-        let stored = match kv.put(&Self::kv_key(key), "1") {
+        let ttl = replay_kv_ttl(expires_at, now);
+        let stored = match kv.put(&replay_kv_key(key), "1") {
             Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
             Err(_) => false,
         };

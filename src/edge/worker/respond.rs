@@ -2,7 +2,7 @@
 //! to the origin with verified claims (and nothing a client could have spoofed).
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use worker::{Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
 
 use sha2::{Digest, Sha256};
@@ -17,7 +17,9 @@ use crate::error::{Challenge, Error};
 use crate::keys::jwks::{JwkSet, JwksOptions};
 use crate::routes::{ResourceMetadata, Route};
 use crate::token::extract::TokenSource;
-use crate::verdict::{KeySource, Verdict};
+use crate::verdict::{
+    KeySource, Refusal, RefusalContext as CoreRefusalContext, Verdict, PROBLEM_CONTENT_TYPE,
+};
 use crate::verify::VerifiedToken;
 
 use super::keys::Tier;
@@ -50,38 +52,29 @@ impl<'a> RefusalContext<'a> {
     }
 }
 
-/// The refusal for `err`: status and `WWW-Authenticate` from the core's single
-/// mapping, and an `application/problem+json` body: RFC 9457's members (`type`,
-/// `title`, `status`, `detail`), the core's refused [`Verdict`] (`valid`, `code`,
-/// `family`, `message`) and, with routes, the `route`.
+/// The refusal for `err`: the core's [`Refusal`], as a response.
 pub fn refusal(err: &Error, context: &RefusalContext<'_>) -> worker::Result<Response> {
-    let http = err.http();
-    let mut body = Map::new();
-    body.insert(
-        "type".into(),
-        format!("https://jwt-edge.dev/errors/{}", err.code()).into(),
+    let answer = Refusal::new(
+        err,
+        &CoreRefusalContext {
+            realm: context.realm,
+            challenge: Challenge {
+                scope: context.scope,
+                resource_metadata: context.resource_metadata.as_deref(),
+            },
+            route: context.route,
+        },
     );
-    body.insert("title".into(), err.to_string().into());
-    body.insert("status".into(), http.status.into());
-    body.insert("detail".into(), err.to_string().into());
-    body.extend(Verdict::refused(err).to_map());
-    if let Some(route) = context.route {
-        body.insert("route".into(), route.into());
-    }
     let headers = Headers::new();
-    headers.set("content-type", "application/problem+json")?;
+    headers.set("content-type", PROBLEM_CONTENT_TYPE)?;
     headers.set("cache-control", "no-store")?;
-    let extra = Challenge {
-        scope: context.scope,
-        resource_metadata: context.resource_metadata.as_deref(),
-    };
-    if let Some(value) = http.challenge(context.realm, err, &extra) {
-        headers.set("www-authenticate", &value)?;
+    if let Some(value) = &answer.www_authenticate {
+        headers.set("www-authenticate", value)?;
     }
     Ok(Response::builder()
-        .with_status(http.status)
+        .with_status(answer.status)
         .with_headers(headers)
-        .fixed(Value::Object(body).to_string().into_bytes()))
+        .fixed(answer.body.into_bytes()))
 }
 
 fn json_response(body: String, cache_control: &str) -> Result<Response, Error> {
