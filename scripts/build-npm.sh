@@ -18,7 +18,8 @@ rm -rf "$out"
 mkdir -p "$out/wasm"
 step "npm package: wasm-bindgen --target web"
 wasm-bindgen --target web --out-dir "$out/wasm" --out-name jwt_edge --no-typescript --remove-name-section "$wasm"
-cp npm/package.json npm/README.md npm/index.js npm/node.js npm/api.js npm/errors.js npm/index.d.ts "$out/"
+cp npm/package.json npm/README.md npm/index.js npm/node.js npm/workerd.js npm/edge-light.js npm/deno.js \
+  npm/api.js npm/errors.js npm/index.d.ts npm/hono.js npm/hono.d.ts "$out/"
 raw=$(wc -c <"$out/wasm/jwt_edge_bg.wasm")
 gz=$(gzip -9c "$out/wasm/jwt_edge_bg.wasm" | wc -c)
 note "wrote ${out#"$ROOT"/}: jwt_edge_bg.wasm $raw B raw, $gz B gzip -9"

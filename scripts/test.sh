@@ -3,7 +3,8 @@
 # wasm-bindgen Node package with node's test runner, interop tests against
 # tokens freshly made by jose, and the Cloudflare Worker: its build, its tests in
 # workerd (Miniflare), `wrangler deploy --dry-run` and a `wrangler dev` smoke test; then
-# the npm package (its build and tests/npm) and the demo page in headless Chromium.
+# the npm package (its build, tests/npm, the tarball in every runtime: tests/runtimes, and
+# in a Hono app: tests/hono) and the demo page in headless Chromium.
 #
 # Environment:
 #   JWT_EDGE_SKIP_FRESH_FIXTURES=1   skip making fresh jose tokens (step e)
@@ -114,6 +115,19 @@ else
   step "npm package tests"
   skip "no tests/npm/**/*.test.mjs files"
 fi
+
+# k1. the packed tarball in every runtime, installed by package name into scratch projects
+#     (npm install --offline): a plain JS worker bundled by `wrangler deploy --dry-run` and
+#     run in workerd (Miniflare), Node 22, Bun and Deno (their npm packages), Vercel's
+#     edge-runtime with the edge-light condition. JWKS servers on 127.0.0.1 only.
+run_step "node --test 'tests/runtimes/**/*.test.mjs' (tarball in workerd, Node, Bun, Deno, edge-runtime)" \
+  timeout --kill-after=15 300 node --test --test-force-exit 'tests/runtimes/**/*.test.mjs'
+
+# k1b. jwt-edge/hono: a real Hono app installed from the tarball, bundled by wrangler, run in
+#     workerd (Miniflare, KV); its refusals compared with the built worker's on one token
+#     table; the same middleware under Node; its types checked by tsc.
+run_step "node --test 'tests/hono/**/*.test.mjs' (Hono app from the tarball in workerd, parity with the worker)" \
+  timeout --kill-after=15 300 node --test --test-force-exit 'tests/hono/**/*.test.mjs'
 
 # k2. one differential test across the four front ends (issue 15): generated policies ×
 #     tokens through the native core, the npm package, the worker in workerd and the CLI;

@@ -56,9 +56,10 @@ function declaredNames(interfaceName) {
 const OPTION_NAMES = [
   'jwks', 'secret', 'secrets', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'requiredClaims',
   'clockSkewSeconds', 'maxLifetimeSeconds', 'requireExp', 'requireJti', 'now', 'maxTokenBytes',
+  'scopes', 'claims',
 ];
 
-test('VerifyOptions in index.d.ts has exactly the 15 option names, as the README lists them', () => {
+test('VerifyOptions in index.d.ts has exactly the 17 option names, as the README lists them', () => {
   assert.deepEqual([...declaredNames('VerifyOptions')].sort(), [...OPTION_NAMES].sort());
   const readme = readFileSync(`${PKG_DIR}/README.md`, 'utf8');
   const listed = readme.match(/Options:([\s\S]*?)\. Unknown options/)?.[1];
@@ -85,8 +86,13 @@ test('every declared option is accepted, all at once, and each has its effect', 
     requireJti: true,
     now: NOW,
     maxTokenBytes: token.length,
+    scopes: ['read'],
+    claims: { sub: { equals: 'user-1' } },
   };
   assert.deepEqual(Object.keys(all).sort(), [...OPTION_NAMES].sort());
+  // The route requirements each have their effect.
+  refuses(token, { ...all, scopes: ['write'] }, 'insufficient_scope', 'scopes');
+  refuses(token, { ...all, claims: { sub: { equals: 'user-2' } } }, 'claim_mismatch', 'claims');
   const result = verify(token, all);
   // The one verdict shape (src/verdict.rs), members in order; keyId/algorithm are the
   // deprecated, non-enumerable names of 0.1.

@@ -16,6 +16,7 @@ const NODE22 = `${ROOT}node_modules/.bin/node`;
 const TSC = `${ROOT}node_modules/.bin/tsc`;
 const EXPECTED_FILES = [
   'README.md', 'api.js', 'errors.js', 'index.d.ts', 'index.js', 'node.js', 'package.json',
+  'workerd.js', 'edge-light.js', 'deno.js', 'hono.js', 'hono.d.ts',
   'wasm/jwt_edge.js', 'wasm/jwt_edge_bg.wasm',
 ];
 
@@ -75,7 +76,19 @@ test('the tarball holds exactly the package files', () => {
   assert.deepEqual([...pkg.files].sort(), EXPECTED_FILES.filter((f) => f !== 'package.json').sort());
   const root = pkg.exports['.'];
   assert.equal(Object.keys(root)[0], 'types', '"types" must come first in the conditions');
-  assert.deepEqual(root, { types: './index.d.ts', node: './node.js', browser: './index.js', default: './index.js' });
+  // The order is the resolution order: the first condition a runtime has wins.
+  assert.deepEqual(Object.entries(root), [
+    ['types', './index.d.ts'],
+    ['workerd', './workerd.js'],
+    ['worker', './workerd.js'],
+    ['edge-light', './edge-light.js'],
+    ['deno', './deno.js'],
+    ['bun', './node.js'],
+    ['node', './node.js'],
+    ['browser', './index.js'],
+    ['default', './index.js'],
+  ]);
+  assert.deepEqual(pkg.exports['./hono'], { types: './hono.d.ts', default: './hono.js' });
   assert.equal(pkg.exports['./package.json'], './package.json');
   // Every path the manifest names is in the tarball.
   for (const target of [pkg.main, pkg.browser, pkg.types, ...Object.values(root)]) {
