@@ -181,5 +181,21 @@ say('| target | measured | |', '|---|---:|---|');
 for (const [what, value, ok] of targets) say(`| ${what} | ${value} | ${mark(ok)} |`);
 say('');
 
+// Sections measured by other scripts: the latest run's Markdown from target/bench when
+// there is one (`node bench/hono-vs-jose.mjs` writes target/bench/hono-vs-jose.md), else
+// the section as it stands in the file being rewritten; never dropped.
+const generated = new Set(lines.filter((l) => l.startsWith('## ')));
+const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
+const kept = previous.split(/\n(?=## )/).filter((section) => {
+  const heading = section.split('\n', 1)[0];
+  return heading.startsWith('## ') && !generated.has(heading);
+});
+const fresh = { '## Hono and plain JS workers (issue 17)': 'target/bench/hono-vs-jose.md' };
+for (const section of kept) {
+  const heading = section.split('\n', 1)[0];
+  const file = fresh[heading] && path.join(ROOT, fresh[heading]);
+  say((file && existsSync(file) ? readFileSync(file, 'utf8') : section).trimEnd(), '');
+}
+
 writeFileSync(out, `${lines.join('\n')}\n`);
 console.log(`wrote ${path.relative(process.cwd(), out) || out}`);

@@ -36,6 +36,8 @@ run_step "node bench/wasm-vs-jose.mjs (npm package vs jose, Node $(node --versio
   timeout --kill-after=15 900 node bench/wasm-vs-jose.mjs "${wasm_args[@]}"
 run_step "node bench/worker-vs-jose.mjs (worker vs jose worker, workerd)" \
   timeout --kill-after=15 1200 node bench/worker-vs-jose.mjs "${worker_args[@]}"
+run_step "node bench/hono-vs-jose.mjs (Hono and plain JS workers vs jose, hono/jwk)" \
+  timeout --kill-after=15 600 node bench/hono-vs-jose.mjs
 run_step "node bench/sizes.mjs" node bench/sizes.mjs
 run_step "node bench/report.mjs -> BENCHMARKS.md" node bench/report.mjs
 note "BENCHMARKS.md written; the JSON results are in target/bench/"
