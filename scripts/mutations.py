@@ -208,6 +208,14 @@ MUTATIONS = [
     # unreduced input fails the curve equation anyway, tests/ecdsa_verify.rs "x + p").
     ("es256 r + n branch", "src/algorithms/ec/ecdsa.rs", "Some(rn) => acc.x.equals(&rn.mul(&z2)),", "Some(_) => false,"),
     ("es256 add doubles equal points", "src/algorithms/ec/point.rs", "// Same x: the same point (double it) or its negation (infinity).\n            return if r_half.is_zero() {", "// Same x: the same point (double it) or its negation (infinity).\n            return if false {"),
+    # Fixed-base multiples (issue 18): src/algorithms/ec/point.rs; caught by the ec unit
+    # tests (windows5 recoding, k·P against double-and-add, both methods on signatures).
+    ("es256 fixed-base negative digit", "src/algorithms/ec/point.rs",
+     "d => acc.add_affine(&window[(-d - 1) as usize], true),", "d => acc.add_affine(&window[(-d - 1) as usize], false),"),
+    ("es256 window carry", "src/algorithms/ec/point.rs",
+     "            *digit = v as i8 - 32;\n            carry = 1;", "            *digit = v as i8 - 32;\n            carry = 0;"),
+    ("es256 multiples after the second use", "src/algorithms/ec/ecdsa.rs",
+     "if uses >= USES_BEFORE_MULTIPLES {", "if uses > u32::MAX {"),
     # Not listed: reducing the hash mod n (a hash ≥ n needs about 2^32 tries to find).
     # Not listed: the PKCS#1 minimum-padding check (unreachable with keys of 2048 bits or
     # more) and the PSS extra-octet check (needs a signature whose value lies in

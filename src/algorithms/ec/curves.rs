@@ -25,7 +25,7 @@ use fiat_crypto::p384_scalar_32::{
 
 use super::ecdsa::Curve;
 use super::field::{hex, limbs_le, montgomery_hex, r_power, Field};
-use super::point::Table;
+use super::point::{FixedBase, Table};
 
 /// `impl Field` for fiat-crypto's Montgomery-domain type `$fe`, modulo `$modulus`
 /// (big-endian hex of `$bytes` bytes, `$limbs` 32-bit limbs).
@@ -111,6 +111,10 @@ impl Curve for P256 {
         static TABLE: OnceLock<Table<P256Fe>> = OnceLock::new();
         &TABLE
     }
+    fn generator_multiples() -> &'static OnceLock<FixedBase<P256Fe>> {
+        static MULTIPLES: OnceLock<FixedBase<P256Fe>> = OnceLock::new();
+        &MULTIPLES
+    }
 }
 
 const P384_P: &str = "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff";
@@ -150,5 +154,9 @@ impl Curve for P384 {
     fn generator_table() -> &'static OnceLock<Table<P384Fe>> {
         static TABLE: OnceLock<Table<P384Fe>> = OnceLock::new();
         &TABLE
+    }
+    fn generator_multiples() -> &'static OnceLock<FixedBase<P384Fe>> {
+        static MULTIPLES: OnceLock<FixedBase<P384Fe>> = OnceLock::new();
+        &MULTIPLES
     }
 }

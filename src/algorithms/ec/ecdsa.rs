@@ -2,12 +2,13 @@
 //! the curve (SP 800-186 §3.2.1.3) and its window table built at import.
 #![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use sha2::Digest;
 
 use super::field::{ByteArray, Field};
-use super::point::{naf5, Point, Table};
+use super::point::{naf5, windows5, FixedBase, Point, Table};
 
 /// A short Weierstrass curve y² = x³ − 3x + b of prime order n, with the hash that ECDSA
 /// pairs with it in JWS (as long as n, so a digest is never truncated).
@@ -24,14 +25,40 @@ pub(crate) trait Curve: Sized + 'static {
     const G: [Self::Field; 2];
     /// Where the base point's window table is kept once it is built.
     fn generator_table() -> &'static OnceLock<Table<Self::Field>>;
+    /// Where the base point's fixed-base multiples are kept once built (once per
+    /// process or isolate, at the first verification with a key that has its own).
+    fn generator_multiples() -> &'static OnceLock<FixedBase<Self::Field>>;
+}
+
+/// Verifications with one key before its fixed-base multiples are built: a key used
+/// once (a token from a key set fetched for it) never pays for them; a key used again
+/// pays once (about five verifications' worth of work) and then verifies with no
+/// doublings.
+pub(crate) const USES_BEFORE_MULTIPLES: u32 = 2;
+
+/// How `u1·G + u2·Q` is computed. (The library only asks for `Auto`; the tests hold the
+/// other two to one another.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) enum Method {
+    /// Shamir's trick over width-5 NAFs: 8·len doublings.
+    Naf,
+    /// Fixed-base multiples of G and Q: additions only.
+    Multiples,
+    /// `Naf` until the key was used [`USES_BEFORE_MULTIPLES`] times, then `Multiples`.
+    Auto,
 }
 
 /// An element's big-endian encoding on curve `C`.
 pub(crate) type Bytes<C> = <<C as Curve>::Field as Field>::Bytes;
 
-/// A validated public key with its table of odd multiples.
+/// A validated public key with its table of odd multiples and, once it has been used
+/// [`USES_BEFORE_MULTIPLES`] times, its fixed-base multiples.
 pub(crate) struct PublicKey<C: Curve> {
+    point: Point<C::Field>,
     table: Table<C::Field>,
+    uses: AtomicU32,
+    multiples: OnceLock<FixedBase<C::Field>>,
 }
 
 impl<C: Curve> PublicKey<C> {
@@ -46,13 +73,29 @@ impl<C: Curve> PublicKey<C> {
         if !y.square().equals(&rhs) {
             return None;
         }
+        let point = Point::affine(x, y);
         Some(PublicKey {
-            table: Table::new(&Point::affine(x, y))?,
+            point,
+            table: Table::new(&point)?,
+            uses: AtomicU32::new(0),
+            multiples: OnceLock::new(),
         })
+    }
+
+    /// Bytes of the fixed-base multiples this key holds (0 until built).
+    #[cfg(test)]
+    pub(crate) fn multiples_bytes(&self) -> usize {
+        self.multiples.get().map_or(0, FixedBase::size_bytes)
     }
 
     /// Verifies a signature (`R‖S`, twice the curve's length) over `message`.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.verify_by(message, signature, Method::Auto)
+    }
+
+    /// [`Self::verify`] computing `u1·G + u2·Q` by `method` (tests hold the methods to
+    /// one another).
+    pub(crate) fn verify_by(&self, message: &[u8], signature: &[u8], method: Method) -> bool {
         let len = Bytes::<C>::LEN;
         let Some((r, s)) = signature.split_at_checked(len) else {
             return false;
@@ -74,18 +117,19 @@ impl<C: Curve> PublicKey<C> {
         let w = s_sc.invert();
         let u1 = e.mul(&w).to_be();
         let u2 = r_sc.mul(&w).to_be();
-        // Step 6: R = u1·G + u2·Q, Shamir's trick over width-5 NAFs, high to low.
-        let g = C::generator_table().get_or_init(|| {
-            let [gx, gy] = C::G;
-            Table::new(&Point::affine(gx, gy)).unwrap_or_else(Table::zero)
-        });
-        let (d1, d2) = (naf5(u1.as_ref()), naf5(u2.as_ref()));
-        let mut acc = Point::infinity();
-        for i in (0..8 * len + 1).rev() {
-            acc = acc.double();
-            acc = g.add_digit(&acc, d1[i]);
-            acc = self.table.add_digit(&acc, d2[i]);
-        }
+        // Step 6: R = u1·G + u2·Q.
+        let acc = match method {
+            Method::Naf => self.shamir(u1.as_ref(), u2.as_ref()),
+            Method::Multiples => self.by_multiples(u1.as_ref(), u2.as_ref()),
+            Method::Auto => {
+                let uses = self.uses.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+                if uses >= USES_BEFORE_MULTIPLES {
+                    self.by_multiples(u1.as_ref(), u2.as_ref())
+                } else {
+                    self.shamir(u1.as_ref(), u2.as_ref())
+                }
+            }
+        };
         // Steps 7–8: R ≠ ∞ and x(R) mod n = r. x(R) = X/Z² < p < 2n, so x(R) mod n = r
         // means x(R) = r or x(R) = r + n (when that is below p).
         if acc.is_infinity() {
@@ -103,6 +147,45 @@ impl<C: Curve> PublicKey<C> {
             Some(rn) => acc.x.equals(&rn.mul(&z2)),
             None => false,
         }
+    }
+}
+
+impl<C: Curve> PublicKey<C> {
+    /// u1·G + u2·Q by Shamir's trick over width-5 NAFs, high to low: 8·len doublings and
+    /// about 8·len/3 mixed additions.
+    fn shamir(&self, u1: &[u8], u2: &[u8]) -> Point<C::Field> {
+        let g = C::generator_table().get_or_init(|| {
+            let [gx, gy] = C::G;
+            Table::new(&Point::affine(gx, gy)).unwrap_or_else(Table::zero)
+        });
+        let (d1, d2) = (naf5(u1), naf5(u2));
+        let mut acc = Point::infinity();
+        for i in (0..8 * Bytes::<C>::LEN + 1).rev() {
+            acc = acc.double();
+            acc = g.add_digit(&acc, d1[i]);
+            acc = self.table.add_digit(&acc, d2[i]);
+        }
+        acc
+    }
+
+    /// u1·G + u2·Q from the fixed-base multiples of G and Q (built here when missing):
+    /// one mixed addition per non-zero 5-bit window of each scalar, no doubling.
+    fn by_multiples(&self, u1: &[u8], u2: &[u8]) -> Point<C::Field> {
+        let bits = 8 * Bytes::<C>::LEN;
+        let g = C::generator_multiples().get_or_init(|| {
+            let [gx, gy] = C::G;
+            FixedBase::new(&Point::affine(gx, gy), bits).unwrap_or_else(FixedBase::zero)
+        });
+        let q = self
+            .multiples
+            .get_or_init(|| FixedBase::new(&self.point, bits).unwrap_or_else(FixedBase::zero));
+        let (d1, d2) = (windows5(u1), windows5(u2));
+        let mut acc = Point::infinity();
+        for j in 0..bits.div_ceil(5) {
+            acc = g.add_digit(&acc, j, d1[j]);
+            acc = q.add_digit(&acc, j, d2[j]);
+        }
+        acc
     }
 }
 

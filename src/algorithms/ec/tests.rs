@@ -3,9 +3,9 @@
 #![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::curves::{P256, P384};
-use super::ecdsa::{scalar, scalar_reduced, Bytes, Curve, PublicKey};
+use super::ecdsa::{scalar, scalar_reduced, Bytes, Curve, Method, PublicKey};
 use super::field::{inverse_mod, ByteArray, Field};
-use super::point::{naf5, Affine, Point};
+use super::point::{naf5, windows5, Affine, FixedBase, Point};
 
 /// x·x⁻¹ = 1 modulo `F`'s prime, from 1 and m − 1 through pseudo-random values
 /// below m; zero has no inverse.
@@ -210,4 +210,187 @@ fn base_point_is_a_key<C: Curve>() {
 fn base_point_is_a_key_on_both_curves() {
     base_point_is_a_key::<P256>();
     base_point_is_a_key::<P384>();
+}
+
+/// Σ D_j·32^j = k with every digit in [−15, 16], for random and extreme scalars.
+fn windows5_recode_exactly<C: Curve>() {
+    let len = Bytes::<C>::LEN;
+    let mut seeds = vec![
+        vec![0xffu8; len],
+        C::Scalar::MODULUS.as_ref().to_vec(),
+        vec![0u8; len],
+    ];
+    let mut x = 0x517c_c1b7_2722_0a95_u64;
+    for _ in 0..300 {
+        let mut k = vec![0u8; len];
+        for byte in k.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *byte = x as u8;
+        }
+        seeds.push(k);
+    }
+    for k in seeds {
+        let digits = windows5(&k);
+        let count = (8 * len).div_ceil(5);
+        assert!(digits[count..].iter().all(|d| *d == 0));
+        assert!(digits.iter().all(|d| (-15..=16).contains(d)), "{digits:?}");
+        // Rebuild k (little-endian base-256 limbs), high window to low: v = 32·v + D.
+        let mut value = vec![0i64; len + 2];
+        for d in digits[..count].iter().rev() {
+            let mut carry = 0i64;
+            for limb in value.iter_mut() {
+                let v = *limb * 32 + carry;
+                *limb = v.rem_euclid(256);
+                carry = v.div_euclid(256);
+            }
+            value[0] += i64::from(*d);
+            let mut carry = 0i64;
+            for limb in value.iter_mut() {
+                let v = *limb + carry;
+                *limb = v.rem_euclid(256);
+                carry = v.div_euclid(256);
+            }
+        }
+        let rebuilt: Vec<u8> = value.iter().take(len).rev().map(|b| *b as u8).collect();
+        assert_eq!(rebuilt, k);
+        assert!(value[len..].iter().all(|b| *b == 0));
+    }
+}
+
+#[test]
+fn windows5_recode_exactly_on_both_curves() {
+    windows5_recode_exactly::<P256>();
+    windows5_recode_exactly::<P384>();
+}
+
+/// k·P from the fixed-base multiples equals double-and-add, for P = G and P = 7G and
+/// scalars including 0, 1, n − 1 and n (∞ through the additions' special cases).
+fn fixed_base_multiplies_like_double_and_add<C: Curve>() {
+    let [gx, gy] = C::G;
+    let g = Point::affine(gx, gy);
+    let len = Bytes::<C>::LEN;
+    let times = |p: &Point<C::Field>, k: &[u8]| {
+        let mut acc = Point::infinity();
+        for byte in k {
+            for bit in (0..8).rev() {
+                acc = acc.double();
+                if (byte >> bit) & 1 == 1 {
+                    acc = acc.add(p);
+                }
+            }
+        }
+        acc
+    };
+    let same = |a: &Point<C::Field>, b: &Point<C::Field>| {
+        if a.is_infinity() || b.is_infinity() {
+            return a.is_infinity() && b.is_infinity();
+        }
+        let (z1, z2) = (a.z.square(), b.z.square());
+        a.x.mul(&z2).equals(&b.x.mul(&z1)) && a.y.mul(&z2.mul(&b.z)).equals(&b.y.mul(&z1.mul(&a.z)))
+    };
+    let n = C::Scalar::MODULUS;
+    let mut n_minus_1 = n;
+    n_minus_1.as_mut()[len - 1] -= 1;
+    let mut one = Bytes::<C>::ZERO;
+    one.as_mut()[len - 1] = 1;
+    let mut seeds: Vec<Vec<u8>> = vec![
+        vec![0u8; len],
+        one.as_ref().to_vec(),
+        n_minus_1.as_ref().to_vec(),
+        n.as_ref().to_vec(),
+        vec![0x10u8; len],
+    ];
+    let mut x = 0x2f69_1d3b_8a44_c0e7u64;
+    for _ in 0..12 {
+        let mut k = vec![0u8; len];
+        for byte in k.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *byte = x as u8;
+        }
+        seeds.push(k);
+    }
+    let seven_g = times(&g, &[7]);
+    for base in [g, seven_g] {
+        let multiples = FixedBase::new(&base, 8 * len).expect("multiples");
+        assert_eq!(multiples.size_bytes(), (8 * len).div_ceil(5) * 16 * 2 * len);
+        for k in &seeds {
+            let digits = windows5(k);
+            let mut acc = Point::infinity();
+            for (j, d) in digits.iter().enumerate().take((8 * len).div_ceil(5)) {
+                acc = multiples.add_digit(&acc, j, *d);
+            }
+            assert!(same(&acc, &times(&base, k)), "k = {k:02x?}");
+        }
+    }
+    // The zero stand-in passes nothing: a non-zero digit gives infinity.
+    let zero = FixedBase::<C::Field>::zero();
+    assert!(zero.add_digit(&g, 0, 3).is_infinity());
+}
+
+#[test]
+fn fixed_base_multiplies_like_double_and_add_on_both_curves() {
+    fixed_base_multiplies_like_double_and_add::<P256>();
+    fixed_base_multiplies_like_double_and_add::<P384>();
+}
+
+/// Both ways to compute u1·G + u2·Q give the same verdict: genuine signatures from the
+/// `p256`/`p384` crates, the same with one bit flipped, and (r, s) pairs from a
+/// generator; and `Auto` builds a key's multiples at its second use.
+#[test]
+fn both_methods_agree_on_both_curves() {
+    use p256::ecdsa::signature::Signer;
+    let mut x = 0x7a3c_91e5_03bd_24f1u64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..12u8 {
+        let mut seed = [0u8; 32];
+        seed.iter_mut().for_each(|b| *b = next() as u8);
+        seed[0] = 0x40;
+        let sk = p256::ecdsa::SigningKey::from_bytes(&seed.into()).expect("key");
+        let point = sk.verifying_key().to_encoded_point(false);
+        let key = PublicKey::<P256>::new(point.x().unwrap(), point.y().unwrap()).expect("on curve");
+        let message = [b'm', i];
+        let sig: p256::ecdsa::Signature = sk.sign(&message);
+        let mut bytes = sig.to_bytes().to_vec();
+        for method in [Method::Naf, Method::Multiples] {
+            assert!(key.verify_by(&message, &bytes, method), "{method:?}");
+        }
+        bytes[40] ^= 1;
+        for method in [Method::Naf, Method::Multiples] {
+            assert!(
+                !key.verify_by(&message, &bytes, method),
+                "{method:?} flipped"
+            );
+        }
+        for _ in 0..8 {
+            let mut junk = [0u8; 64];
+            junk.iter_mut().for_each(|b| *b = next() as u8);
+            assert_eq!(
+                key.verify_by(&message, &junk, Method::Naf),
+                key.verify_by(&message, &junk, Method::Multiples)
+            );
+        }
+    }
+    let seed = [0x33u8; 48];
+    let sk = p384::ecdsa::SigningKey::from_bytes(&seed.into()).expect("key");
+    let point = sk.verifying_key().to_encoded_point(false);
+    let key = PublicKey::<P384>::new(point.x().unwrap(), point.y().unwrap()).expect("on curve");
+    let sig: p384::ecdsa::Signature = sk.sign(b"p384");
+    let bytes = sig.to_bytes().to_vec();
+    assert_eq!(key.multiples_bytes(), 0);
+    // Auto: the first use by NAF (nothing built), the second builds the key's multiples.
+    assert!(key.verify(b"p384", &bytes));
+    assert_eq!(key.multiples_bytes(), 0);
+    assert!(key.verify(b"p384", &bytes));
+    assert_eq!(key.multiples_bytes(), 77 * 16 * 96);
+    assert!(key.verify_by(b"p384", &bytes, Method::Naf));
+    assert!(!key.verify(b"p385", &bytes));
 }
