@@ -211,9 +211,10 @@ MUTATIONS = [
     # Fixed-base multiples (issue 18): src/algorithms/ec/point.rs; caught by the ec unit
     # tests (windows5 recoding, k·P against double-and-add, both methods on signatures).
     ("es256 fixed-base negative digit", "src/algorithms/ec/point.rs",
-     "d => acc.add_affine(&window[(-d - 1) as usize], true),", "d => acc.add_affine(&window[(-d - 1) as usize], false),"),
+     "Some(point) => acc.add_affine(point, digit < 0),", "Some(point) => acc.add_affine(point, false),"),
     ("es256 window carry", "src/algorithms/ec/point.rs",
-     "            *digit = v as i8 - 32;\n            carry = 1;", "            *digit = v as i8 - 32;\n            carry = 0;"),
+     "            *digit = (i16::try_from(v).unwrap_or(0) - (1i16 << width)) as i8;\n            carry = 1;",
+     "            *digit = (i16::try_from(v).unwrap_or(0) - (1i16 << width)) as i8;\n            carry = 0;"),
     ("es256 multiples after the second use", "src/algorithms/ec/ecdsa.rs",
      "if uses >= USES_BEFORE_MULTIPLES {", "if uses > u32::MAX {"),
     # Not listed: reducing the hash mod n (a hash ≥ n needs about 2^32 tries to find).

@@ -8,7 +8,9 @@ use std::sync::OnceLock;
 use sha2::Digest;
 
 use super::field::{ByteArray, Field};
-use super::point::{naf5, windows5, FixedBase, Point, Table};
+use super::point::{
+    naf5, window_count, windows, FixedBase, Point, Table, GENERATOR_WINDOW_BITS, KEY_WINDOW_BITS,
+};
 
 /// A short Weierstrass curve y² = x³ − 3x + b of prime order n, with the hash that ECDSA
 /// pairs with it in JWS (as long as n, so a digest is never truncated).
@@ -169,21 +171,24 @@ impl<C: Curve> PublicKey<C> {
     }
 
     /// u1·G + u2·Q from the fixed-base multiples of G and Q (built here when missing):
-    /// one mixed addition per non-zero 5-bit window of each scalar, no doubling.
+    /// one mixed addition per non-zero window of each scalar, no doubling.
     fn by_multiples(&self, u1: &[u8], u2: &[u8]) -> Point<C::Field> {
         let bits = 8 * Bytes::<C>::LEN;
         let g = C::generator_multiples().get_or_init(|| {
             let [gx, gy] = C::G;
-            FixedBase::new(&Point::affine(gx, gy), bits).unwrap_or_else(FixedBase::zero)
+            FixedBase::new(&Point::affine(gx, gy), bits, GENERATOR_WINDOW_BITS)
+                .unwrap_or_else(FixedBase::zero)
         });
-        let q = self
-            .multiples
-            .get_or_init(|| FixedBase::new(&self.point, bits).unwrap_or_else(FixedBase::zero));
-        let (d1, d2) = (windows5(u1), windows5(u2));
+        let q = self.multiples.get_or_init(|| {
+            FixedBase::new(&self.point, bits, KEY_WINDOW_BITS).unwrap_or_else(FixedBase::zero)
+        });
         let mut acc = Point::infinity();
-        for j in 0..bits.div_ceil(5) {
-            acc = g.add_digit(&acc, j, d1[j]);
-            acc = q.add_digit(&acc, j, d2[j]);
+        for (base, scalar) in [(g, u1), (q, u2)] {
+            let width = base.width();
+            let digits = windows(scalar, width);
+            for (j, digit) in digits.iter().enumerate().take(window_count(bits, width)) {
+                acc = base.add_digit(&acc, j, *digit);
+            }
         }
         acc
     }

@@ -177,103 +177,127 @@ fn to_affine_batch<F: Field>(points: &[Point<F>]) -> Option<Vec<Affine<F>>> {
     Some(out)
 }
 
-/// Bits per window of [`FixedBase`] and [`windows5`].
-pub(crate) const WINDOW_BITS: usize = 5;
-/// Entries per window: the digits 1..=16.
-const WINDOW_ENTRIES: usize = 16;
-/// Windows of the longest curve's scalar (384 bits).
-pub(crate) const MAX_WINDOWS: usize = (8 * MAX_BYTES).div_ceil(WINDOW_BITS);
+/// Bits per window of a key's [`FixedBase`]: 16 points a window.
+pub(crate) const KEY_WINDOW_BITS: usize = 5;
+/// Bits per window of the generator's [`FixedBase`], built once per process: 64 points a
+/// window, fewer windows (52 → 37 additions on P-256).
+pub(crate) const GENERATOR_WINDOW_BITS: usize = 7;
+/// The window widths [`FixedBase`] and [`windows`] take: [`MAX_WINDOWS`] digits hold a
+/// 384-bit scalar at the narrowest.
+pub(crate) const WIDTHS: std::ops::RangeInclusive<usize> = KEY_WINDOW_BITS..=GENERATOR_WINDOW_BITS;
+/// Windows of the longest curve's scalar (384 bits) at the narrowest width.
+pub(crate) const MAX_WINDOWS: usize = window_count(8 * MAX_BYTES, KEY_WINDOW_BITS);
+
+/// Windows of `width` bits for a scalar of `bits` bits: one bit more than the scalar,
+/// for the carry of the top window's signed digit.
+pub(crate) const fn window_count(bits: usize, width: usize) -> usize {
+    (bits + 1).div_ceil(width)
+}
 
 /// A fixed base's precomputed multiples, for a scalar multiplication without
-/// doublings: window j holds d·2^(5j)·P for d = 1..=16, in affine coordinates, so
-/// k·P = Σ_j D_j(k)·2^(5j)·P is one mixed addition per non-zero signed digit
-/// ([`windows5`]). For a public key that verifies many tokens (a JWKS key lives for
-/// hours) and for the generator: 52 windows × 16 points on P-256 (about 53 KB), 77 on
-/// P-384 (about 118 KB).
+/// doublings: window j holds d·2^(w·j)·P for d = 1..=2^(w−1), in affine coordinates, so
+/// k·P = Σ_j D_j(k)·2^(w·j)·P is one mixed addition per non-zero signed digit
+/// ([`windows`]). For a public key that verifies many tokens (a JWKS key lives for
+/// hours; w = 5: 52 windows × 16 points on P-256, about 53 KB, 77 on P-384, about
+/// 118 KB) and for the generator (w = 7: 37 × 64 points, about 152 KB, on P-256).
 pub(crate) struct FixedBase<F> {
-    windows: Vec<[Affine<F>; WINDOW_ENTRIES]>,
+    width: usize,
+    /// Window j's points, d = 1..=2^(w−1), at `j·2^(w−1) + d − 1`.
+    points: Vec<Affine<F>>,
 }
 
 impl<F: Field> FixedBase<F> {
-    /// The multiples of `p` for scalars of `bits` bits; `None` when one of them is
-    /// infinity (p is infinity: these curves have prime order).
-    pub(crate) fn new(p: &Point<F>, bits: usize) -> Option<Self> {
-        let count = bits.div_ceil(WINDOW_BITS);
-        let mut jacobian = Vec::with_capacity(count * WINDOW_ENTRIES);
+    /// The multiples of `p` for scalars of `bits` bits in windows of `width` bits
+    /// ([`WIDTHS`]); `None` when one of them is infinity (p is infinity: these curves
+    /// have prime order) or the width is out of range.
+    pub(crate) fn new(p: &Point<F>, bits: usize, width: usize) -> Option<Self> {
+        if !WIDTHS.contains(&width) {
+            return None;
+        }
+        let entries = 1usize << (width - 1);
+        let count = window_count(bits, width);
+        let mut jacobian = Vec::with_capacity(count * entries);
         let mut base = *p;
         for _ in 0..count {
             let mut multiple = base;
             jacobian.push(multiple);
-            for _ in 1..WINDOW_ENTRIES {
+            for _ in 1..entries {
                 multiple = multiple.add(&base);
                 jacobian.push(multiple);
             }
-            // 32·base = 2·(16·base).
+            // 2^w·base = 2·(2^(w−1)·base).
             base = multiple.double();
         }
-        let affine = to_affine_batch(&jacobian)?;
-        let windows = affine
-            .chunks_exact(WINDOW_ENTRIES)
-            .map(|chunk| {
-                let mut window = [chunk[0]; WINDOW_ENTRIES];
-                window.copy_from_slice(chunk);
-                window
-            })
-            .collect();
-        Some(FixedBase { windows })
+        Some(FixedBase {
+            width,
+            points: to_affine_batch(&jacobian)?,
+        })
     }
 
-    /// A base no verification passes with (its multiples are all (0, 0)).
+    /// A base no verification passes with (it has no multiples).
     pub(crate) fn zero() -> Self {
         FixedBase {
-            windows: Vec::new(),
+            width: KEY_WINDOW_BITS,
+            points: Vec::new(),
         }
     }
 
-    /// acc + D·2^(5j)·P for window `j`'s signed digit D in [−15, 16].
+    /// Its window width in bits.
+    pub(crate) fn width(&self) -> usize {
+        self.width
+    }
+
+    /// acc + D·2^(w·j)·P for window `j`'s signed digit D in [−(2^(w−1) − 1), 2^(w−1)].
     pub(crate) fn add_digit(&self, acc: &Point<F>, j: usize, digit: i8) -> Point<F> {
-        let Some(window) = self.windows.get(j) else {
+        if digit == 0 {
+            return *acc;
+        }
+        let entries = 1usize << (self.width - 1);
+        let index = (j * entries).saturating_add(usize::from(digit.unsigned_abs()) - 1);
+        match self.points.get(index) {
+            Some(point) => acc.add_affine(point, digit < 0),
             // The zero stand-in: an unusable result (Z = 0 refuses every signature).
-            return if digit == 0 { *acc } else { Point::infinity() };
-        };
-        match digit {
-            0 => *acc,
-            d if d > 0 => acc.add_affine(&window[(d - 1) as usize], false),
-            d => acc.add_affine(&window[(-d - 1) as usize], true),
+            None => Point::infinity(),
         }
     }
 
     /// Bytes the table holds.
     #[cfg(test)]
     pub(crate) fn size_bytes(&self) -> usize {
-        self.windows.len() * std::mem::size_of::<[Affine<F>; WINDOW_ENTRIES]>()
+        self.points.len() * std::mem::size_of::<Affine<F>>()
     }
 }
 
-/// Signed 5-bit windows of a big-endian scalar, least significant first: digits in
-/// [−15, 16] with Σ D_j·32^j = k. Windows past ⌈8·len / 5⌉ are zero; the last one never
-/// carries (its value is at most 16).
-pub(crate) fn windows5(bytes: &[u8]) -> [i8; MAX_WINDOWS] {
+/// Signed `width`-bit windows ([`WIDTHS`]) of a big-endian scalar of at most 48 bytes,
+/// least significant first: digits in [−(2^(w−1) − 1), 2^(w−1)] with
+/// Σ D_j·2^(w·j) = k. Windows past [`window_count`] are zero; the last one, over the
+/// scalar's top bit and one more, never carries. Another width or a longer scalar
+/// gives all zeros.
+pub(crate) fn windows(bytes: &[u8], width: usize) -> [i8; MAX_WINDOWS] {
     let bits = 8 * bytes.len();
-    let bit = |i: usize| -> u8 {
+    if !WIDTHS.contains(&width) || bytes.len() > MAX_BYTES {
+        return [0i8; MAX_WINDOWS];
+    }
+    let bit = |i: usize| -> u16 {
         if i >= bits {
             return 0;
         }
-        (bytes[bytes.len() - 1 - i / 8] >> (i % 8)) & 1
+        u16::from((bytes[bytes.len() - 1 - i / 8] >> (i % 8)) & 1)
     };
+    let half = 1u16 << (width - 1);
     let mut digits = [0i8; MAX_WINDOWS];
-    let mut carry = 0u8;
+    let mut carry = 0u16;
     for (j, digit) in digits
         .iter_mut()
         .enumerate()
-        .take(bits.div_ceil(WINDOW_BITS))
+        .take(window_count(bits, width))
     {
         let mut v = carry;
-        for b in 0..WINDOW_BITS {
-            v += bit(j * WINDOW_BITS + b) << b;
+        for b in 0..width {
+            v += bit(j * width + b) << b;
         }
-        if v > 16 {
-            *digit = v as i8 - 32;
+        if v > half {
+            *digit = (i16::try_from(v).unwrap_or(0) - (1i16 << width)) as i8;
             carry = 1;
         } else {
             *digit = v as i8;

@@ -5,7 +5,7 @@
 use super::curves::{P256, P384};
 use super::ecdsa::{scalar, scalar_reduced, Bytes, Curve, Method, PublicKey};
 use super::field::{inverse_mod, ByteArray, Field};
-use super::point::{naf5, windows5, Affine, FixedBase, Point};
+use super::point::{naf5, window_count, windows, Affine, FixedBase, Point};
 
 /// x·x⁻¹ = 1 modulo `F`'s prime, from 1 and m − 1 through pseudo-random values
 /// below m; zero has no inverse.
@@ -212,8 +212,9 @@ fn base_point_is_a_key_on_both_curves() {
     base_point_is_a_key::<P384>();
 }
 
-/// Σ D_j·32^j = k with every digit in [−15, 16], for random and extreme scalars.
-fn windows5_recode_exactly<C: Curve>() {
+/// Σ D_j·2^(w·j) = k with every digit in [−(2^(w−1) − 1), 2^(w−1)], for every width,
+/// random and extreme scalars.
+fn windows_recode_exactly<C: Curve>() {
     let len = Bytes::<C>::LEN;
     let mut seeds = vec![
         vec![0xffu8; len],
@@ -231,17 +232,21 @@ fn windows5_recode_exactly<C: Curve>() {
         }
         seeds.push(k);
     }
-    for k in seeds {
-        let digits = windows5(&k);
-        let count = (8 * len).div_ceil(5);
+    for (width, k) in (5..=7).flat_map(|w| seeds.iter().map(move |k| (w, k.clone()))) {
+        let digits = windows(&k, width);
+        let count = window_count(8 * len, width);
+        let half = 1i8 << (width - 1);
         assert!(digits[count..].iter().all(|d| *d == 0));
-        assert!(digits.iter().all(|d| (-15..=16).contains(d)), "{digits:?}");
-        // Rebuild k (little-endian base-256 limbs), high window to low: v = 32·v + D.
+        assert!(
+            digits.iter().all(|d| (1 - half..=half).contains(d)),
+            "{digits:?}"
+        );
+        // Rebuild k (little-endian base-256 limbs), high window to low: v = 2^w·v + D.
         let mut value = vec![0i64; len + 2];
         for d in digits[..count].iter().rev() {
             let mut carry = 0i64;
             for limb in value.iter_mut() {
-                let v = *limb * 32 + carry;
+                let v = *limb * (1i64 << width) + carry;
                 *limb = v.rem_euclid(256);
                 carry = v.div_euclid(256);
             }
@@ -260,9 +265,9 @@ fn windows5_recode_exactly<C: Curve>() {
 }
 
 #[test]
-fn windows5_recode_exactly_on_both_curves() {
-    windows5_recode_exactly::<P256>();
-    windows5_recode_exactly::<P384>();
+fn windows_recode_exactly_on_both_curves() {
+    windows_recode_exactly::<P256>();
+    windows_recode_exactly::<P384>();
 }
 
 /// k·P from the fixed-base multiples equals double-and-add, for P = G and P = 7G and
@@ -314,18 +319,22 @@ fn fixed_base_multiplies_like_double_and_add<C: Curve>() {
         seeds.push(k);
     }
     let seven_g = times(&g, &[7]);
-    for base in [g, seven_g] {
-        let multiples = FixedBase::new(&base, 8 * len).expect("multiples");
-        assert_eq!(multiples.size_bytes(), (8 * len).div_ceil(5) * 16 * 2 * len);
+    for (base, width) in [(g, 5), (seven_g, 5), (g, 7), (seven_g, 6)] {
+        let multiples = FixedBase::new(&base, 8 * len, width).expect("multiples");
+        let count = window_count(8 * len, width);
+        assert_eq!(multiples.size_bytes(), count * (1 << (width - 1)) * 2 * len);
         for k in &seeds {
-            let digits = windows5(k);
+            let digits = windows(k, width);
             let mut acc = Point::infinity();
-            for (j, d) in digits.iter().enumerate().take((8 * len).div_ceil(5)) {
+            for (j, d) in digits.iter().enumerate().take(count) {
                 acc = multiples.add_digit(&acc, j, *d);
             }
-            assert!(same(&acc, &times(&base, k)), "k = {k:02x?}");
+            assert!(same(&acc, &times(&base, k)), "w = {width}, k = {k:02x?}");
         }
     }
+    assert!(FixedBase::new(&g, 8 * len, 8).is_none());
+    assert!(FixedBase::new(&g, 8 * len, 4).is_none());
+    assert!(windows(&seeds[5], 4).iter().all(|d| *d == 0));
     // The zero stand-in passes nothing: a non-zero digit gives infinity.
     let zero = FixedBase::<C::Field>::zero();
     assert!(zero.add_digit(&g, 0, 3).is_infinity());
@@ -390,7 +399,7 @@ fn both_methods_agree_on_both_curves() {
     assert!(key.verify(b"p384", &bytes));
     assert_eq!(key.multiples_bytes(), 0);
     assert!(key.verify(b"p384", &bytes));
-    assert_eq!(key.multiples_bytes(), 77 * 16 * 96);
+    assert_eq!(key.multiples_bytes(), window_count(384, 5) * 16 * 96);
     assert!(key.verify_by(b"p384", &bytes, Method::Naf));
     assert!(!key.verify(b"p385", &bytes));
 }
