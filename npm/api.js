@@ -442,8 +442,10 @@ export function makeApi(wasm) {
         throw new JwtEdgeError('claim_invalid', 'claim `claims` has an invalid type or value');
       }
       const now = options?.now ?? Math.floor(Date.now() / 1000);
-      const skew = options?.clockSkewSeconds ?? 60;
-      if (!Number.isSafeInteger(now) || !Number.isSafeInteger(skew) || skew < 0 || skew > 0xffffffff) {
+      // Absent: the core's default skew.
+      const skew = options?.clockSkewSeconds;
+      const skewOk = skew === undefined || (Number.isSafeInteger(skew) && skew >= 0 && skew <= 0xffffffff);
+      if (!Number.isSafeInteger(now) || !skewOk) {
         throw new JwtEdgeError('config_invalid', 'invalid configuration: `now` or `clockSkewSeconds`');
       }
       try {
@@ -463,7 +465,7 @@ export function makeApi(wasm) {
     const code = error?.code ?? 'response_failed';
     const message = error?.message ?? '';
     const answer = JSON.parse(wasm.refusalJson(
-      String(code), String(message), options.realm ?? 'jwt-edge',
+      String(code), String(message), options.realm ?? undefined,
       options.scope ?? undefined, options.resourceMetadata ?? undefined, options.route ?? undefined,
     ));
     if (answer.valid === false) throw new JwtEdgeError(answer.code, answer.message, answer);
@@ -477,20 +479,15 @@ export function makeApi(wasm) {
    * `Authorization: Bearer`), `headers(name)` the request's header values. Throws
    * `token_missing`, or `request_malformed` for a token offered in two places.
    */
-  function extractToken({ sources = [{ type: 'authorization', schemes: ['Bearer'] }], headers, maxTokenBytes } = {}) {
+  function extractToken({ sources, headers, maxTokenBytes } = {}) {
     if (typeof headers !== 'function') throw new JwtEdgeError('config_invalid', 'invalid configuration: `headers`');
-    const names = new Set();
-    for (const source of sources) {
-      if (source?.type === 'authorization') names.add('authorization');
-      else if (source?.type === 'cookie') names.add('cookie');
-      else if (source?.type === 'header' && typeof source.name === 'string') names.add(source.name.toLowerCase());
-    }
-    const values = {};
-    for (const name of names) {
+    // The core decides which headers each source reads, and asks for them by name.
+    const read = (name) => {
       const value = headers(name);
-      if (typeof value === 'string') values[name] = value;
-    }
-    return unwrap(wasm.extractTokenJson(JSON.stringify(sources), JSON.stringify(values), maxTokenBytes)).token;
+      return typeof value === 'string' ? value : undefined;
+    };
+    const json = sources === undefined ? undefined : JSON.stringify(sources);
+    return unwrap(wasm.extractTokenJson(json, read, maxTokenBytes)).token;
   }
 
   return { verify, Verifier, decodeUnverified, RemoteJwks, ReplayGuard, refusal, extractToken, JwtEdgeError };

@@ -97,9 +97,10 @@ export function jwtEdge(options = {}) {
   for (const [name, value] of Object.entries(options)) {
     if (!OWN_OPTIONS.has(name) && value !== undefined) policy[name] = value;
   }
-  const { jwks, jwksOptions = {}, optional = false, realm = 'jwt-edge', kv, replay, resourceMetadata } = options;
+  // `realm` absent: the core's default (the worker's).
+  const { jwks, jwksOptions = {}, optional = false, realm, kv, replay, resourceMetadata } = options;
   if (typeof optional !== 'boolean') throw configError('`optional`');
-  if (typeof realm !== 'string') throw configError('`realm`');
+  if (realm !== undefined && typeof realm !== 'string') throw configError('`realm`');
   if (resourceMetadata !== undefined && typeof resourceMetadata !== 'string') throw configError('`resourceMetadata`');
   if (jwksOptions === null || typeof jwksOptions !== 'object' || 'kv' in jwksOptions) {
     throw configError('`jwksOptions` (an object; the KV namespace is the `kv` option)');

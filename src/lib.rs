@@ -114,7 +114,7 @@ pub mod internals {
         pub use crate::routes::{
             claim_at, normalise_path, token_scopes, Auth, ClaimRule, Matcher, Outcome, PathPattern,
             PatternProblem, Requirements, ResourceMetadata, Route, RouteTable, DEFAULT_ROUTE,
-            MAX_PATH_BYTES, MAX_ROUTES,
+            MAX_PATH_BYTES, MAX_ROUTES, METADATA_CACHE_CONTROL,
         };
     }
 

@@ -229,6 +229,10 @@ pub struct RefusalContext<'a> {
     pub route: Option<&'a str>,
 }
 
+/// The `realm` of a challenge when none is configured (the worker's `realm`, the npm
+/// `refusal` and Hono middleware's).
+pub const DEFAULT_REALM: &str = "jwt-edge";
+
 /// The media type of a refusal's body.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 

@@ -23,7 +23,7 @@ use crate::policy::config::VerifyConfig;
 use crate::routes::Requirements;
 use crate::token::extract::{extract_token, TokenSource};
 use crate::token::{UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
-use crate::verdict::{KeySource as VerdictSource, Refusal, RefusalContext, Verdict};
+use crate::verdict::{KeySource as VerdictSource, Refusal, RefusalContext, Verdict, DEFAULT_REALM};
 use crate::verify::Verifier;
 
 fn js_now() -> i64 {
@@ -124,7 +124,7 @@ pub fn decode_unverified_json(token: &str) -> String {
 pub fn refusal_json(
     code: &str,
     message: &str,
-    realm: &str,
+    realm: Option<String>,
     scope: Option<String>,
     resource_metadata: Option<String>,
     route: Option<String>,
@@ -136,7 +136,7 @@ pub fn refusal_json(
         kind,
         message,
         &RefusalContext {
-            realm,
+            realm: realm.as_deref().unwrap_or(DEFAULT_REALM),
             challenge: Challenge {
                 scope: scope.as_deref(),
                 resource_metadata: resource_metadata.as_deref(),
@@ -153,29 +153,35 @@ pub fn refusal_json(
 }
 
 /// The token of a request, read by the core's rules from the `sources` (JSON, the
-/// worker's `sources` format) and `headers` (JSON object of the lower-case header
-/// names the sources read to their values). Returns `{"token":"…"}` or the refused
-/// verdict (`token_missing`, `request_malformed`, `token_too_large`).
+/// worker's `sources` format; absent: `Authorization: Bearer`, the worker's default),
+/// asking `headers(name)` (lower case) for each header a source reads. Returns `{"token":"…"}` or the
+/// refused verdict (`token_missing`, `request_malformed`, `token_too_large`).
 #[wasm_bindgen(js_name = extractTokenJson)]
 pub fn extract_token_json(
-    sources_json: &str,
-    headers_json: &str,
+    sources_json: Option<String>,
+    headers: &js_sys::Function,
     max_bytes: Option<u32>,
 ) -> String {
     let run = || -> Result<String, Error> {
-        let sources: Vec<TokenSource> =
-            serde_json::from_str(sources_json).map_err(|_| Error::config_invalid("sources"))?;
+        let sources: Vec<TokenSource> = match sources_json {
+            None => vec![TokenSource::default()],
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|_| Error::config_invalid("sources"))?
+            }
+        };
         if sources.is_empty() {
             return Err(Error::config_invalid("sources"));
         }
-        let headers: serde_json::Map<String, Value> =
-            serde_json::from_str(headers_json).map_err(|_| Error::config_invalid("headers"))?;
         let limit = max_bytes.map_or(DEFAULT_MAX_TOKEN_BYTES, |b| b as usize);
         let token = extract_token(&sources, limit, |name| {
             headers
-                .get(&name.to_ascii_lowercase())
-                .and_then(Value::as_str)
-                .map(str::to_owned)
+                // Header names are case-insensitive: asked for in lower case.
+                .call1(
+                    &JsValue::NULL,
+                    &JsValue::from_str(&name.to_ascii_lowercase()),
+                )
+                .ok()
+                .and_then(|value| value.as_string())
         })?;
         Ok(json!({ "token": token }).to_string())
     };
@@ -203,8 +209,8 @@ pub struct RemoteKeys {
     to_store: Option<(String, u64)>,
     /// The options text the held verifier was built with.
     built_with: Option<String>,
-    /// The options text last found valid.
-    checked: Option<String>,
+    /// The options text last found valid, with the route requirements it gives.
+    checked: Option<(String, Requirements)>,
 }
 
 /// One token's way through a `RemoteKeys`: made by `RemoteKeys.lookup`, stepped with
@@ -308,14 +314,19 @@ impl RemoteKeys {
         options_json: &str,
         now: f64,
     ) -> Result<KeyLookup, JsValue> {
-        let config = VerifyConfig::from_json(options_json)
-            .map_err(|err| JsValue::from_str(&failure(&err)))?;
-        if self.checked.as_deref() != Some(options_json) {
-            config
-                .build_with_remote_keys(JwkSet::new())
-                .map_err(|err| JsValue::from_str(&failure(&err)))?;
-            self.checked = Some(options_json.to_owned());
-        }
+        // Options are parsed and checked when they change, not on every token.
+        let requirements = match &self.checked {
+            Some((text, requirements)) if text == options_json => requirements.clone(),
+            _ => {
+                let config = VerifyConfig::from_json(options_json)
+                    .map_err(|err| JsValue::from_str(&failure(&err)))?;
+                config
+                    .build_with_remote_keys(JwkSet::new())
+                    .map_err(|err| JsValue::from_str(&failure(&err)))?;
+                self.checked = Some((options_json.to_owned(), config.requirements.clone()));
+                config.requirements
+            }
+        };
         // The `kid` and `alg` decide whether an unknown `kid` may refetch; a token that
         // does not parse never does (verification refuses it).
         let (kid, algorithm) = match UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_BYTES) {
@@ -328,7 +339,7 @@ impl RemoteKeys {
         Ok(KeyLookup {
             lookup: Lookup::new(kid.as_deref(), algorithm, seconds(now)),
             options: options_json.to_owned(),
-            requirements: config.requirements,
+            requirements,
             conditional: Conditional::default(),
             served: None,
             refused: None,

@@ -14,15 +14,11 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use crate::decisions::replay::{
     replay_entry, replay_kv_key, replay_kv_ttl, BestEffort, Lookup, ReplayCheck, ReplayLog,
 };
-use crate::decisions::replay_memory::ReplayMemory;
+use crate::decisions::replay_memory::{ReplayMemory, DEFAULT_CAPACITY, MAX_CAPACITY};
 use crate::error::Error;
 use crate::policy::claims::{Claims, ClaimsPolicy};
 
 use super::failure;
-
-/// The worker's default and largest `replay_memory`.
-const DEFAULT_MEMORY: u32 = 100_000;
-const MAX_MEMORY: u32 = 500_000;
 
 /// A KV namespace as the core's [`ReplayLog`]: `get(key)` → text or `null`,
 /// `put(key, "1", { expirationTtl })`. A failed read is [`Lookup::Unknown`], a failed
@@ -89,14 +85,14 @@ impl ReplayGuard {
     /// 500 000, as the worker's `replay_memory`). Throws the failure JSON otherwise.
     #[wasm_bindgen(constructor)]
     pub fn new(memory: Option<u32>) -> Result<ReplayGuard, JsValue> {
-        let capacity = memory.unwrap_or(DEFAULT_MEMORY);
-        if capacity > MAX_MEMORY {
+        let capacity = memory.map_or(DEFAULT_CAPACITY, |m| m as usize);
+        if capacity > MAX_CAPACITY {
             return Err(JsValue::from_str(&failure(&Error::config_invalid(
                 "memory",
             ))));
         }
         Ok(ReplayGuard {
-            memory: Rc::new(RefCell::new(ReplayMemory::new(capacity as usize))),
+            memory: Rc::new(RefCell::new(ReplayMemory::new(capacity))),
         })
     }
 
@@ -105,7 +101,15 @@ impl ReplayGuard {
     /// resolves to `undefined` when the token is used for the first time, and rejects
     /// with the refused verdict's JSON text (`token_replayed`, `claim_missing`,
     /// `replay_unavailable`).
-    pub fn check(&self, claims_json: &str, kv: JsValue, clock_skew: u32, now: f64) -> Promise {
+    pub fn check(
+        &self,
+        claims_json: &str,
+        kv: JsValue,
+        clock_skew: Option<u32>,
+        now: f64,
+    ) -> Promise {
+        // Absent: the core's default skew, as for verification.
+        let clock_skew = clock_skew.map_or(ClaimsPolicy::default().clock_skew, u64::from);
         let memory = Rc::clone(&self.memory);
         let claims = serde_json::from_str::<Value>(claims_json)
             .ok()
@@ -115,7 +119,7 @@ impl ReplayGuard {
         let now = now.floor() as i64;
         future_to_promise(async move {
             let run = async {
-                let entry = replay_entry(&claims?, u64::from(clock_skew))?;
+                let entry = replay_entry(&claims?, clock_skew)?;
                 let log = KvLog { kv };
                 ReplayCheck::new(&memory, &BestEffort(&log))
                     .run(&entry, now)

@@ -13,6 +13,13 @@ use crate::error::Error;
 /// waiting on the store in one isolate. Past it, a request asks the store unreserved.
 pub const MAX_PENDING: usize = 10_000;
 
+/// Accepted `jti`s a memory holds by default (about 13 MB when full, about 130 B each):
+/// the worker's `replay_memory` and the npm `ReplayGuard`'s `memory`.
+pub const DEFAULT_CAPACITY: usize = 100_000;
+
+/// The largest capacity a front end may configure: about 65 MB of an isolate's 128 MB.
+pub const MAX_CAPACITY: usize = 500_000;
+
 /// How a memory holds a key: SHA-256 of the storage key, 32 bytes without a heap
 /// allocation, whatever the key's form.
 type Slot = [u8; 32];

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::assertion::AssertionConfig;
 use crate::decisions::cache::{CachePolicy, SNAPSHOT_KEY_PREFIX};
+use crate::decisions::replay_memory::{DEFAULT_CAPACITY, MAX_CAPACITY};
 use crate::edge::forward::{fold_header_name, ProtectedHeaders};
 use crate::error::Error;
 use crate::keys::jwks::JwksOptions;
@@ -14,6 +15,7 @@ use crate::keys::uri::{jwks_uri_allowed, origin_allowed};
 use crate::policy::{parse_config_object, FrontEnd, KeyKinds, PolicyOptions};
 use crate::routes::{ResourceMetadata, RouteTable};
 use crate::token::extract::TokenSource;
+use crate::verdict::DEFAULT_REALM;
 use crate::verify::VerifyOptions;
 
 /// What the worker does with a verified request.
@@ -124,11 +126,8 @@ fn default_replay_shards() -> u32 {
 }
 
 fn default_replay_memory() -> usize {
-    100_000
+    DEFAULT_CAPACITY
 }
-
-/// Largest `replay_memory`: about 65 MB of an isolate's 128 MB.
-const MAX_REPLAY_MEMORY: usize = 500_000;
 
 /// The whole worker configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -228,7 +227,7 @@ fn default_sources() -> Vec<TokenSource> {
     vec![TokenSource::default()]
 }
 fn default_realm() -> String {
-    "jwt-edge".into()
+    DEFAULT_REALM.into()
 }
 fn default_true() -> bool {
     true
@@ -302,7 +301,7 @@ impl EdgeConfig {
             if !named_ok {
                 return Err(bad("issuers.hmac_secrets"));
             }
-            if issuer.replay_memory > MAX_REPLAY_MEMORY {
+            if issuer.replay_memory > MAX_CAPACITY {
                 return Err(bad("issuers.replay_memory"));
             }
         }

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+/// `Cache-Control` of the served document: public, an hour.
+pub const CACHE_CONTROL: &str = "public, max-age=3600";
+
 /// The well-known suffix (RFC 9728 §3).
 pub const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 

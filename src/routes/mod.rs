@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::decisions::replay::ReplayMode;
 use crate::error::Error;
 
-pub use metadata::ResourceMetadata;
+pub use metadata::{ResourceMetadata, CACHE_CONTROL as METADATA_CACHE_CONTROL};
 pub use path::{normalise as normalise_path, MAX_PATH_BYTES};
 pub use pattern::{PathPattern, PatternProblem};
 pub use rule::{claim_at, token_scopes, ClaimRule, Matcher, Requirements};

@@ -118,7 +118,7 @@ pub fn resource_metadata(method: &str, metadata: &ResourceMetadata) -> Result<Re
     } else {
         metadata.document()
     };
-    let response = json_response(body, "public, max-age=3600")?;
+    let response = json_response(body, crate::routes::METADATA_CACHE_CONTROL)?;
     response
         .headers()
         .set("access-control-allow-origin", "*")
