@@ -6,7 +6,7 @@ import { JwtEdgeError } from './errors.js';
 const OPTION_NAMES = new Set([
   'jwks', 'secret', 'secrets', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'requiredClaims',
   'clockSkewSeconds', 'maxLifetimeSeconds', 'requireExp', 'requireJti', 'now', 'maxTokenBytes',
-  'scopes', 'claims',
+  'tokenCacheEntries', 'scopes', 'claims',
 ]);
 
 /**
@@ -169,6 +169,15 @@ export function makeApi(wasm) {
         }
       }
       return run(this.compiled, token, options?.now);
+    }
+
+    /**
+     * The verified-token cache's counters since construction: `{ hits, misses, entries }`
+     * (all 0 with `tokenCacheEntries: 0`).
+     */
+    cacheStats() {
+      if (!this.compiled) throw new JwtEdgeError('config_invalid', 'invalid configuration: verifier was freed');
+      return JSON.parse(this.compiled.cacheStatsJson());
     }
 
     /** Releases the wasm memory now rather than at garbage collection. */

@@ -107,6 +107,12 @@ export interface VerifyOptions {
   /** Largest token accepted in bytes. Default 16384. */
   maxTokenBytes?: number;
   /**
+   * Verified tokens a `Verifier` (or a `RemoteJwks` key set) remembers, by SHA-256 of the
+   * exact text, until `exp` plus the clock skew: the same token again skips the signature,
+   * never the time and claim checks. 0 to 100000; `0` turns it off. Default 1000.
+   */
+  tokenCacheEntries?: number;
+  /**
    * Scopes the token must all hold (its `scope` claim, space-separated; without it, `scp`
    * as a string or an array of strings). Otherwise `insufficient_scope` (HTTP 403).
    */
@@ -197,6 +203,8 @@ export class Verifier {
   constructor(options: VerifyOptions);
   /** Verifies `token`; `now` (Unix seconds) replaces the clock for this call. Throws `JwtEdgeError`. */
   verify(token: string, options?: { now?: number } | null): Verdict;
+  /** The verified-token cache's counters since construction (all 0 when it is off). */
+  cacheStats(): { hits: number; misses: number; entries: number };
   /** Releases the wasm memory now instead of at garbage collection. */
   free(): void;
 }

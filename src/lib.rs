@@ -68,6 +68,9 @@ pub use crate::assertion::{
 };
 pub use crate::decisions::cache::{CachePolicy, Freshness, JwksSnapshot};
 pub use crate::decisions::replay::{check_replay, MemoryReplayStore, ReplayStore, MAX_JTI_BYTES};
+pub use crate::decisions::token_cache::{
+    TokenCacheStats, TokenCacheUse, DEFAULT_TOKEN_CACHE_ENTRIES, MAX_TOKEN_CACHE_ENTRIES,
+};
 pub use crate::error::{
     Challenge, Error, ErrorFamily, HttpError, JwksProblem, KeyRejection, Malformed,
 };

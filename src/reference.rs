@@ -211,7 +211,11 @@ pub fn readme_options() -> String {
     for row in options() {
         let names: Vec<String> = FrontEnd::ALL
             .iter()
-            .map(|front| format!("`{}`", row.name(*front)))
+            .map(|front| match row.name(*front) {
+                // The front end has no such option.
+                "" => "—".to_owned(),
+                name => format!("`{name}`"),
+            })
             .collect();
         out.push_str(&format!(
             "| {} | {} |\n",

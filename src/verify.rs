@@ -4,12 +4,17 @@
 
 use crate::algorithms::alg::Algorithm;
 use crate::algorithms::signature;
+use crate::decisions::token_cache::{
+    token_digest, TokenCache, TokenCacheStats, TokenCacheUse, DEFAULT_TOKEN_CACHE_ENTRIES,
+};
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
 use crate::error::Error;
 use crate::keys::jwks::JwkSet;
 use crate::keys::select::candidates;
 use crate::policy::claims::{Claims, ClaimsPolicy};
 use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
+
+use std::sync::Mutex;
 
 /// Verification options other than the claims policy. Defaults written once, in `Default`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +28,10 @@ pub struct VerifyOptions {
     pub max_candidates: usize,
     /// The claims policy.
     pub claims: ClaimsPolicy,
+    /// Verified tokens [`Verifier::verify`] remembers until they expire, so the same
+    /// token again skips the signature (its time claims are checked again). `0`: off.
+    /// Default [`DEFAULT_TOKEN_CACHE_ENTRIES`].
+    pub token_cache_entries: usize,
 }
 
 impl VerifyOptions {
@@ -58,6 +67,7 @@ impl Default for VerifyOptions {
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             max_candidates: 4,
             claims: ClaimsPolicy::default(),
+            token_cache_entries: DEFAULT_TOKEN_CACHE_ENTRIES,
         }
     }
 }
@@ -90,11 +100,14 @@ pub struct VerifiedToken {
 }
 
 /// Verifies tokens against one key set and one policy. Build it once; `verify` is
-/// read-only and cheap to call per request.
+/// cheap to call per request, and remembers the tokens that verified (see
+/// [`VerifyOptions::token_cache_entries`]): a new key set means a new `Verifier`, whose
+/// cache starts empty.
 #[derive(Debug)]
 pub struct Verifier {
     keys: JwkSet,
     options: VerifyOptions,
+    cache: Option<Mutex<TokenCache>>,
 }
 
 impl Verifier {
@@ -111,7 +124,21 @@ impl Verifier {
         if options.max_candidates == 0 {
             return Err(Error::config_invalid("max_candidates"));
         }
-        Ok(Self { keys, options })
+        let cache = (options.token_cache_entries > 0)
+            .then(|| Mutex::new(TokenCache::new(options.token_cache_entries)));
+        Ok(Self {
+            keys,
+            options,
+            cache,
+        })
+    }
+
+    /// Hits, misses and entries of the verified-token cache (all zero when it is off).
+    pub fn cache_stats(&self) -> TokenCacheStats {
+        self.cache
+            .as_ref()
+            .and_then(|cache| cache.lock().ok().map(|c| c.stats()))
+            .unwrap_or_default()
     }
 
     /// The key set this verifier uses.
@@ -173,6 +200,59 @@ impl Verifier {
 
     /// [`Verifier::verify`] for a token already parsed (e.g. to route it by issuer).
     pub fn verify_parsed(
+        &self,
+        untrusted: UntrustedToken<'_>,
+        now: i64,
+    ) -> Result<VerifiedToken, Error> {
+        self.verify_parsed_traced(untrusted, now)
+            .map(|(verified, _)| verified)
+    }
+
+    /// [`Verifier::verify_parsed`], also saying whether the token came from the cache
+    /// (for the worker's decision log).
+    ///
+    /// A token this verifier accepted before, byte for byte, is taken from its cache:
+    /// the claims policy (the time claims above all) is checked again at `now`, the
+    /// signature is not. Whatever the cache holds, a token is accepted only if it would
+    /// be accepted without it.
+    pub fn verify_parsed_traced(
+        &self,
+        untrusted: UntrustedToken<'_>,
+        now: i64,
+    ) -> Result<(VerifiedToken, TokenCacheUse), Error> {
+        let policy = &self.options.claims;
+        let Some(cache) = &self.cache else {
+            return self
+                .verify_in_full(untrusted, now)
+                .map(|verified| (verified, TokenCacheUse::Off));
+        };
+        let digest = token_digest(untrusted.text());
+        let hit = cache.lock().ok().and_then(|mut c| c.get(&digest, now));
+        if let Some(hit) = hit {
+            return match policy.check(&hit.claims, &hit.header, now) {
+                Ok(()) => Ok((hit, TokenCacheUse::Hit)),
+                Err(err) => {
+                    if let Ok(mut c) = cache.lock() {
+                        c.remove(&digest);
+                    }
+                    Err(err)
+                }
+            };
+        }
+        let verified = self.verify_in_full(untrusted, now)?;
+        // Remembered until the time checks would refuse it whatever the clock says next;
+        // a token without `exp` is not remembered.
+        if let Some(exp) = verified.claims.expires_at {
+            let until = exp.saturating_add(i64::try_from(policy.clock_skew).unwrap_or(i64::MAX));
+            if let Ok(mut c) = cache.lock() {
+                c.insert(digest, verified.clone(), until, now);
+            }
+        }
+        Ok((verified, TokenCacheUse::Miss))
+    }
+
+    /// Signature, then claims: everything, without the cache.
+    fn verify_in_full(
         &self,
         untrusted: UntrustedToken<'_>,
         now: i64,

@@ -57,4 +57,5 @@ export const OPTIONS = Object.freeze([
   Object.freeze({ core: 'require_exp', edge: 'issuers.require_exp', npm: 'requireExp', cli: '--require-exp' }),
   Object.freeze({ core: 'require_jti', edge: 'issuers.require_jti', npm: 'requireJti', cli: '--require-jti' }),
   Object.freeze({ core: 'max_token_bytes', edge: 'max_token_bytes', npm: 'maxTokenBytes', cli: '--max-token-bytes' }),
+  Object.freeze({ core: 'token_cache_entries', edge: 'token_cache_entries', npm: 'tokenCacheEntries', cli: '' }),
 ]);

@@ -101,6 +101,13 @@ impl CompiledVerifier {
             Err(err) => failure(&err),
         }
     }
+
+    /// The verified-token cache's counters: `{"hits":…,"misses":…,"entries":…}`.
+    #[wasm_bindgen(js_name = cacheStatsJson)]
+    pub fn cache_stats_json(&self) -> String {
+        let stats = self.verifier.cache_stats();
+        json!({ "hits": stats.hits, "misses": stats.misses, "entries": stats.entries }).to_string()
+    }
 }
 
 /// Decodes a token WITHOUT verifying it, for inspectors: `{"header":…,"payload":…}`

@@ -174,6 +174,11 @@ pub struct EdgeConfig {
     /// Largest token accepted, in bytes, as resolved by the core's policy. Default 16 384.
     #[serde(skip)]
     pub max_token_bytes: usize,
+    /// Verified tokens each issuer's verifier remembers, 0 (off) to 100 000, as given
+    /// (`token_cache_entries`); resolved by the core's policy into each issuer's
+    /// options. Default 1 000.
+    #[serde(default, rename = "token_cache_entries")]
+    token_cache_entries_given: Option<u64>,
     /// Let `OPTIONS` preflight requests (with `Access-Control-Request-Method`) through
     /// unauthenticated. Default false.
     #[serde(default)]
@@ -311,6 +316,7 @@ impl EdgeConfig {
             // The worker routes a token by its `iss`: the issuer is always checked.
             policy.issuers = Some(vec![issuer.issuer.clone()]);
             policy.max_token_bytes = max_token_bytes;
+            policy.token_cache_entries = self.token_cache_entries_given;
             let kinds = KeyKinds {
                 public_keys: issuer.jwks_uri.is_some(),
                 shared_secret: issuer.has_hmac_secret(),
@@ -447,7 +453,7 @@ fn is_header_name(name: &str) -> bool {
 }
 
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 38] = [
+    const FIELDS: [&str; 39] = [
         "routes",
         "enforce",
         "resource_metadata",
@@ -482,6 +488,7 @@ fn field_of(message: &str) -> &'static str {
         "cache",
         "fetch_timeout_ms",
         "max_token_bytes",
+        "token_cache_entries",
         "cors_preflight_passthrough",
         "dev_allow_http_loopback",
         "schemes",

@@ -17,6 +17,7 @@ pub(crate) mod config;
 use serde_json::{Map, Value};
 
 use crate::algorithms::alg::Algorithm;
+use crate::decisions::token_cache::{DEFAULT_TOKEN_CACHE_ENTRIES, MAX_TOKEN_CACHE_ENTRIES};
 use crate::encoding::parse_object;
 use crate::error::{Error, Malformed};
 use crate::policy::claims::ClaimsPolicy;
@@ -110,6 +111,8 @@ pub enum Field {
     RequireJti,
     /// Largest token accepted.
     MaxTokenBytes,
+    /// Verified tokens remembered until they expire.
+    TokenCacheEntries,
 }
 
 /// One row of the name table: a policy option and each front end's name for it.
@@ -123,7 +126,7 @@ pub struct OptionName {
     pub edge: &'static str,
     /// The npm option.
     pub npm: &'static str,
-    /// The CLI flag of `jwt-edge verify`.
+    /// The CLI flag of `jwt-edge verify`; empty when the CLI has no such option.
     pub cli: &'static str,
     /// What it means, its unit and its default (for the generated docs).
     pub doc: &'static str,
@@ -143,7 +146,7 @@ impl OptionName {
 
 /// The name table: every policy option and what each front end calls it. Front ends
 /// read and name options through it; docs and type declarations are generated from it.
-pub const OPTIONS: [OptionName; 14] = [
+pub const OPTIONS: [OptionName; 15] = [
     OptionName {
         field: Field::Jwks,
         core: "jwks",
@@ -256,6 +259,14 @@ pub const OPTIONS: [OptionName; 14] = [
         cli: "--max-token-bytes",
         doc: "Largest token accepted, in bytes, 1 to 65 536. Default 16 384.",
     },
+    OptionName {
+        field: Field::TokenCacheEntries,
+        core: "token_cache_entries",
+        edge: "token_cache_entries",
+        npm: "tokenCacheEntries",
+        cli: "",
+        doc: "Verified tokens a verifier remembers (by SHA-256 of the exact text) until `exp` plus the clock skew, so the same token again costs the time and claim checks, not a signature; 0 to 100 000, `0` turns it off. Per key set (the worker: per issuer). Default 1 000.",
+    },
 ];
 
 impl Field {
@@ -312,6 +323,8 @@ pub struct PolicyOptions {
     pub require_jti: Option<bool>,
     /// Largest token, in bytes.
     pub max_token_bytes: Option<usize>,
+    /// Verified tokens remembered.
+    pub token_cache_entries: Option<u64>,
 }
 
 /// The kinds of key a policy has, known before any token arrives: they decide the
@@ -384,6 +397,9 @@ impl PolicyOptions {
             Field::MaxTokenBytes => {
                 let n = value.as_u64().ok_or_else(bad)?;
                 self.max_token_bytes = Some(usize::try_from(n).map_err(|_| bad())?);
+            }
+            Field::TokenCacheEntries => {
+                self.token_cache_entries = Some(value.as_u64().ok_or_else(bad)?);
             }
             Field::Jwks | Field::Secret | Field::Secrets => return Err(bad()),
         }
@@ -470,6 +486,13 @@ impl PolicyOptions {
         if max_token_bytes == 0 || max_token_bytes > MAX_TOKEN_BYTES_LIMIT {
             return Err(bad(Field::MaxTokenBytes));
         }
+        let token_cache_entries = match self.token_cache_entries {
+            None => DEFAULT_TOKEN_CACHE_ENTRIES,
+            Some(n) => usize::try_from(n)
+                .ok()
+                .filter(|&n| n <= MAX_TOKEN_CACHE_ENTRIES)
+                .ok_or_else(|| bad(Field::TokenCacheEntries))?,
+        };
         if self.require_jti == Some(true) && !required_claims.iter().any(|c| c == "jti") {
             required_claims.push("jti".to_owned());
         }
@@ -477,6 +500,7 @@ impl PolicyOptions {
         Ok(VerifyOptions {
             algorithms,
             max_token_bytes,
+            token_cache_entries,
             claims: ClaimsPolicy {
                 issuers,
                 audiences,
@@ -644,9 +668,28 @@ mod tests {
                 },
                 "typ",
             ),
+            (
+                PolicyOptions {
+                    token_cache_entries: Some(100_001),
+                    ..PolicyOptions::default()
+                },
+                "tokenCacheEntries",
+            ),
         ] {
             bad(options, true, false, name);
         }
+        let cache = |n: Option<u64>| {
+            let options = PolicyOptions {
+                token_cache_entries: n,
+                ..PolicyOptions::default()
+            };
+            resolve(&options, Profile::Library, true, false)
+                .unwrap()
+                .token_cache_entries
+        };
+        assert_eq!(cache(None), 1_000);
+        assert_eq!(cache(Some(0)), 0, "0 turns the cache off");
+        assert_eq!(cache(Some(100_000)), 100_000);
         let fine = algorithms(&[Algorithm::Hs256, Algorithm::Rs256, Algorithm::Hs256]);
         assert_eq!(
             resolve(&fine, Profile::Library, true, true)
@@ -662,10 +705,16 @@ mod tests {
             assert_eq!(OPTIONS.iter().filter(|r| r.field == row.field).count(), 1);
         }
         for front in FrontEnd::ALL {
-            let mut names: Vec<_> = OPTIONS.iter().map(|r| r.name(front)).collect();
+            // An empty name: the front end has no such option.
+            let given: Vec<_> = OPTIONS
+                .iter()
+                .map(|r| r.name(front))
+                .filter(|n| !n.is_empty())
+                .collect();
+            let mut names = given.clone();
             names.sort_unstable();
             names.dedup();
-            assert_eq!(names.len(), OPTIONS.len(), "{front:?}");
+            assert_eq!(names.len(), given.len(), "{front:?}");
         }
     }
 }

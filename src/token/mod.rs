@@ -40,7 +40,7 @@ pub struct Header {
 /// A token that has been split and decoded, but whose signature has not been checked.
 #[derive(Debug)]
 pub struct UntrustedToken<'a> {
-    len: usize,
+    text: &'a str,
     header: Header,
     signing_input: &'a str,
     payload: Vec<u8>,
@@ -79,7 +79,7 @@ impl<'a> UntrustedToken<'a> {
             )
             .ok_or(malformed(Malformed::SegmentCount))?;
         Ok(Self {
-            len: token.len(),
+            text: token,
             header,
             signing_input,
             payload,
@@ -89,12 +89,17 @@ impl<'a> UntrustedToken<'a> {
 
     /// Length of the token text, in bytes.
     pub fn len(&self) -> usize {
-        self.len
+        self.text.len()
     }
 
     /// Always false: an empty text is not a token.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.text.is_empty()
+    }
+
+    /// The token's exact text.
+    pub(crate) fn text(&self) -> &'a str {
+        self.text
     }
 
     /// The `iss` claim, read without verification, only to choose which issuer's keys

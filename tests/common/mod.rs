@@ -125,6 +125,11 @@ pub fn claims() -> Value {
 
 /// A verifier holding only the configured HS256 [`SECRET`] (kid `hs`), HS256 allowed.
 pub fn hs_verifier(policy: ClaimsPolicy) -> Verifier {
+    hs_verifier_with(policy, |_| {})
+}
+
+/// [`hs_verifier`] with its options changed by `change`.
+pub fn hs_verifier_with(policy: ClaimsPolicy, change: impl FnOnce(&mut VerifyOptions)) -> Verifier {
     let mut keys = JwkSet::new();
     keys.push(Jwk::hmac_secret(Some("hs".into()), SECRET.to_vec(), None).expect("secret"));
     let options = VerifyOptions {
@@ -132,6 +137,8 @@ pub fn hs_verifier(policy: ClaimsPolicy) -> Verifier {
         claims: policy,
         ..VerifyOptions::default()
     };
+    let mut options = options;
+    change(&mut options);
     Verifier::new(keys, options).expect("verifier")
 }
 
@@ -167,6 +174,11 @@ pub fn jose_fixture() -> Value {
 
 /// A verifier for the jose fixture: its JWKS, its HMAC secrets, every algorithm, its policy.
 pub fn jose_verifier(fixture: &Value) -> Verifier {
+    jose_verifier_with(fixture, |_| {})
+}
+
+/// [`jose_verifier`] with its options changed by `change` (e.g. the token cache off).
+pub fn jose_verifier_with(fixture: &Value, change: impl FnOnce(&mut VerifyOptions)) -> Verifier {
     let jwks = serde_json::to_vec(&fixture["jwks"]).unwrap();
     let mut keys = JwkSet::parse(&jwks, &JwksOptions::default()).expect("fixture jwks");
     assert!(keys.skipped().is_empty(), "{:?}", keys.skipped());
@@ -188,5 +200,7 @@ pub fn jose_verifier(fixture: &Value) -> Verifier {
         },
         ..VerifyOptions::default()
     };
+    let mut options = options;
+    change(&mut options);
     Verifier::new(keys, options).unwrap()
 }

@@ -158,7 +158,8 @@ mod tests {
             .get_arguments()
             .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
             .collect();
-        for row in jwt_edge::OPTIONS {
+        // An empty name: the CLI has no such option (it verifies one token per run).
+        for row in jwt_edge::OPTIONS.iter().filter(|row| !row.cli.is_empty()) {
             assert!(
                 longs.iter().any(|l| l == row.cli),
                 "{} has no flag {}",

@@ -15,6 +15,7 @@ use worker::{event, Context, Env, Request, Response, Result};
 
 use crate::assertion::{parse_private_jwk, AssertionSigner};
 use crate::decisions::replay_memory::ReplayMemory;
+use crate::decisions::token_cache::TokenCacheUse;
 use crate::edge::config::{EdgeConfig, Mode};
 use crate::edge::forward::log_safe;
 use crate::error::Error;
@@ -133,6 +134,8 @@ struct Decision {
     kid: Option<String>,
     alg: Option<String>,
     tier: Option<Tier>,
+    /// Whether the issuer's verifier found the token in its cache (on acceptance).
+    token_cache: Option<TokenCacheUse>,
     /// The route's name and enforcement, when routes are configured.
     route: Option<(String, bool)>,
     /// The scopes the route requires (the `scope` of an `insufficient_scope` challenge).
@@ -172,6 +175,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         "kid": decision.kid,
         "alg": decision.alg,
         "jwks": decision.tier.map(Tier::name),
+        "token_cache": decision.token_cache.map(TokenCacheUse::name),
         "duration_us": elapsed_us,
     });
     if let (Some((route, enforced)), Some(object)) = (&decision.route, line.as_object_mut()) {
@@ -309,7 +313,8 @@ async fn authenticate(
     let (verifier, tier) =
         keys::verifier_for(state, env, ctx, index, kid.as_deref(), algorithm, now).await?;
     decision.tier = Some(tier);
-    let verified = verifier.verify_parsed(untrusted, now)?;
+    let (verified, cache_use) = verifier.verify_parsed_traced(untrusted, now)?;
+    decision.token_cache = Some(cache_use);
     route.requirements.check(&verified.claims)?;
     let replay_mode = route.replay.unwrap_or(issuer.replay);
     replay::check(
