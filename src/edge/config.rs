@@ -168,17 +168,13 @@ pub struct EdgeConfig {
     /// Timeout of a JWKS fetch, in milliseconds. Default 5000.
     #[serde(default = "default_fetch_timeout_ms")]
     pub fetch_timeout_ms: u64,
-    /// Largest token accepted, in bytes, 1 to 65 536, as given (`max_token_bytes`).
-    #[serde(default, rename = "max_token_bytes")]
-    max_token_bytes_given: Option<usize>,
+    /// The top-level policy options as given (`max_token_bytes`, `token_cache_entries`),
+    /// read through the core's name table; they apply to every issuer.
+    #[serde(skip)]
+    top_level: PolicyOptions,
     /// Largest token accepted, in bytes, as resolved by the core's policy. Default 16 384.
     #[serde(skip)]
     pub max_token_bytes: usize,
-    /// Verified tokens each issuer's verifier remembers, 0 (off) to 100 000, as given
-    /// (`token_cache_entries`); resolved by the core's policy into each issuer's
-    /// options. Default 1 000.
-    #[serde(default, rename = "token_cache_entries")]
-    token_cache_entries_given: Option<u64>,
     /// Let `OPTIONS` preflight requests (with `Access-Control-Request-Method`) through
     /// unauthenticated. Default false.
     #[serde(default)]
@@ -253,6 +249,10 @@ impl EdgeConfig {
         let mut value = serde_json::Value::Object(parse_config_object(text)?);
         // The policy options of each issuer are read through the core's name table;
         // serde then reads the rest and refuses any name left unknown.
+        let top_level = match value.as_object_mut() {
+            Some(object) => PolicyOptions::take_edge_top_level(object)?,
+            None => PolicyOptions::default(),
+        };
         let mut policies = Vec::new();
         if let Some(issuers) = value.get_mut("issuers").and_then(|v| v.as_array_mut()) {
             for issuer in issuers.iter_mut() {
@@ -266,6 +266,7 @@ impl EdgeConfig {
         for (issuer, policy) in config.issuers.iter_mut().zip(policies) {
             issuer.policy = policy;
         }
+        config.top_level = top_level;
         config.validate()?;
         Ok(config)
     }
@@ -310,13 +311,12 @@ impl EdgeConfig {
                 return Err(bad("issuers.replay_memory"));
             }
         }
-        let max_token_bytes = self.max_token_bytes_given;
         for issuer in &mut self.issuers {
             let mut policy = issuer.policy.clone();
             // The worker routes a token by its `iss`: the issuer is always checked.
             policy.issuers = Some(vec![issuer.issuer.clone()]);
-            policy.max_token_bytes = max_token_bytes;
-            policy.token_cache_entries = self.token_cache_entries_given;
+            policy.max_token_bytes = self.top_level.max_token_bytes;
+            policy.token_cache_entries = self.top_level.token_cache_entries;
             let kinds = KeyKinds {
                 public_keys: issuer.jwks_uri.is_some(),
                 shared_secret: issuer.has_hmac_secret(),

@@ -368,6 +368,24 @@ impl PolicyOptions {
         Ok(options)
     }
 
+    /// Reads the worker's top-level policy options (`max_token_bytes`,
+    /// `token_cache_entries`: the rows whose edge name has no `issuers.` prefix) out of
+    /// the `JWT_EDGE_CONFIG` object, removing them; a wrong type is refused naming the
+    /// option, as for the per-issuer ones.
+    pub fn take_edge_top_level(object: &mut Map<String, Value>) -> Result<Self, Error> {
+        let mut options = PolicyOptions::default();
+        for row in &OPTIONS {
+            let front_ends_own = matches!(row.field, Field::Jwks | Field::Secret | Field::Secrets);
+            if front_ends_own || row.edge.starts_with("issuers.") {
+                continue;
+            }
+            if let Some(value) = object.remove(row.edge) {
+                options.set(row.field, value, FrontEnd::Edge)?;
+            }
+        }
+        Ok(options)
+    }
+
     /// Sets one option from a JSON value; `null` means "not given" except for
     /// `max_lifetime`, where it means "no maximum".
     fn set(&mut self, field: Field, value: Value, front: FrontEnd) -> Result<(), Error> {

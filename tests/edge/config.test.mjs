@@ -31,6 +31,10 @@ const CASES = [
   ],
   ['unknown mode', () => JSON.stringify({ ...valid(), mode: 'yolo' }), 'mode', () => 'yolo'],
   ['fetch_timeout_ms 0', () => JSON.stringify({ ...valid(), fetch_timeout_ms: 0 }), 'fetch_timeout_ms'],
+  ['token_cache_entries over 100000', () => JSON.stringify({ ...valid(), token_cache_entries: 100_001 }), 'token_cache_entries'],
+  ['token_cache_entries negative', () => JSON.stringify({ ...valid(), token_cache_entries: -1 }), 'token_cache_entries'],
+  ['max_token_bytes a string', () => JSON.stringify({ ...valid(), max_token_bytes: '4096' }), 'max_token_bytes'],
+  ['token_cache_entries a string', () => JSON.stringify({ ...valid(), token_cache_entries: '10' }), 'token_cache_entries'],
   [
     'hmac_secret not a binding name',
     () => JSON.stringify({ ...valid(), issuers: [{ ...issuer(), hmac_secret: 'not a name!' }] }),
