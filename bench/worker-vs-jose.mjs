@@ -9,6 +9,10 @@
 // a pool minted before timing) and answer 200 with a JSON verdict or 401. Scenarios:
 //   es256  valid ES256 tokens          rs256  valid RS256 tokens
 //   bad    an ES256 token with one signature byte flipped (refused before replay)
+//   reused a pool of 100 clients, each sending its own valid ES256 token again and again,
+//          as real clients do until it expires; both workers with replay off (a second
+//          pair of workerd processes), everything else the same. jwt-edge answers these
+//          from its verified-token cache; jose verifies each request in full.
 // For each scenario × concurrency both workers get one warm run (JWKS cached, code hot)
 // of `--duration` seconds; which goes first alternates. Reported per worker: requests/s,
 // p50/p99 latency seen by the client, CPU time of its workerd process per request
@@ -31,7 +35,7 @@ import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 import { JwksServer, ROOT, closeAll, mint, newKey } from '../tests/edge/harness.mjs';
 import { runLoad } from './lib/worker-load.mjs';
-import { startEdgeWorker, startJoseWorker } from './lib/worker-miniflare.mjs';
+import { startEdgeWorker, startFloorWorker, startJoseWorker } from './lib/worker-miniflare.mjs';
 
 const ISS = 'https://issuer.bench';
 const AUD = 'bench-api';
@@ -47,7 +51,10 @@ const SCENARIOS = {
   es256: { label: 'valid ES256', alg: 'ES256', fresh: true, status: 200 },
   rs256: { label: 'valid RS256', alg: 'RS256', fresh: true, status: 200 },
   bad: { label: 'bad sig ES256', alg: 'ES256', fresh: false, status: 401 },
+  reused: { label: 'reused ES256', alg: 'ES256', fresh: false, reused: true, status: 200 },
 };
+/** Clients in the reused-token scenario, each with its own token. */
+const REUSED_CLIENTS = 100;
 
 // ------------------------------------------------------------------ settings
 
@@ -57,7 +64,7 @@ function settings() {
     options: {
       duration: { type: 'string', default: env.BENCH_DURATION ?? '5' },
       concurrency: { type: 'string', default: env.BENCH_CONCURRENCY ?? '1,8,32' },
-      scenarios: { type: 'string', default: env.BENCH_SCENARIOS ?? 'es256,rs256,bad' },
+      scenarios: { type: 'string', default: env.BENCH_SCENARIOS ?? 'es256,rs256,bad,reused' },
       warmup: { type: 'string', default: env.BENCH_WARMUP ?? '1' },
       'max-pool': { type: 'string', default: env.BENCH_MAX_POOL ?? '20000' },
     },
@@ -140,7 +147,7 @@ const isVerdict = (body) => body.includes('"valid":true');
  * uses: valid → 200 verdict, the same token again → 401 (replay), bad signature → 401,
  * no token → 401. Throws on any other answer.
  */
-async function sanityCheck(worker, keys, algs) {
+async function sanityCheck(worker, keys, algs, replay = true) {
   const send = async (token) => {
     const headers = token ? { authorization: `Bearer ${token}` } : {};
     const res = await fetch(worker.url, { headers });
@@ -155,7 +162,8 @@ async function sanityCheck(worker, keys, algs) {
   for (const alg of algs) {
     const [token] = await mintPool(keys[alg], 1);
     expect(`valid ${alg}`, await send(token), 200, isVerdict);
-    expect(`replayed ${alg}`, await send(token), 401);
+    if (replay) expect(`replayed ${alg}`, await send(token), 401);
+    else expect(`sent again ${alg} (replay off)`, await send(token), 200, isVerdict);
   }
   const [token] = await mintPool(keys.ES256, 1);
   expect('bad signature', await send(flipSignature(token)), 401);
@@ -185,6 +193,14 @@ function table(rows, s) {
       `${SCENARIOS[row.scenario].label.padEnd(14)} ${String(row.concurrency).padStart(4)}  ` +
         `${cell(edge).join(' ')}${mark(edge)}  ${cell(jose).join(' ')}${mark(jose)}  ` +
         `${num(ratios.rps, 2).padStart(6)} ${num(ratios.p99, 2).padStart(6)} ${num(ratios.cpu, 2).padStart(6)}`,
+    );
+  }
+  for (const row of rows.filter((r) => r.floor)) {
+    const f = row.floor;
+    const above = (r) => num(r.cpuUsPerRequest - f.cpuUsPerRequest);
+    lines.push(
+      `  floor at ${row.concurrency}: ${num(f.rps)} req/s, ${num(f.cpuUsPerRequest)} µs CPU/r with no verification; ` +
+        `above it: jwt-edge ${above(row.edge)} µs, jose ${above(row.jose)} µs`,
     );
   }
   lines.push(
@@ -221,9 +237,49 @@ async function main() {
     workers.push(edge);
     const jose = await startJoseWorker(JOSE_BUNDLE, { jwksUri: jwks.uri, issuer: ISS, audience: AUD });
     workers.push(jose);
+    const pairs = { replay: { edge, jose } };
+    if (s.scenarios.includes('reused')) {
+      const reusedEdge = await startEdgeWorker(
+        {
+          issuers: [{ issuer: ISS, jwks_uri: jwks.uri, audiences: [AUD], require_jti: true }],
+          mode: 'verdict',
+          dev_allow_http_loopback: true,
+        },
+        'jwt-edge (replay off)',
+      );
+      workers.push(reusedEdge);
+      const reusedJose = await startJoseWorker(JOSE_BUNDLE, {
+        jwksUri: jwks.uri,
+        issuer: ISS,
+        audience: AUD,
+        replay: false,
+        name: 'jose (replay off)',
+      });
+      workers.push(reusedJose);
+      const floor = await startFloorWorker();
+      workers.push(floor);
+      pairs.reused = { edge: reusedEdge, jose: reusedJose, floor };
+    }
     for (const w of workers) {
       log(`${w.name}: ${w.url} (workerd pid ${w.pid ?? 'unknown: no CPU figures'})`);
-      await sanityCheck(w, keys, ['ES256', 'RS256']);
+      if (w === pairs.reused?.floor) continue;
+      await sanityCheck(w, keys, ['ES256', 'RS256'], w !== pairs.reused?.edge && w !== pairs.reused?.jose);
+    }
+    const reusedTokens = s.scenarios.includes('reused') ? await mintPool(keys.ES256, REUSED_CLIENTS) : [];
+    if (pairs.reused) {
+      for (const w of [pairs.reused.edge, pairs.reused.jose, pairs.reused.floor]) {
+        const r = await runLoad({
+          url: w.url,
+          connections: Math.max(...s.concurrency),
+          duration: s.warmup,
+          tokens: reusedTokens,
+          cycle: true,
+          expect: { status: 200, body: isVerdict },
+          pid: w.pid,
+        });
+        record(`warm-up ${w.name} reused`, r);
+        log(`warm-up ${w.name} reused: ${num(r.rps)} req/s`);
+      }
     }
 
     // Warm-up at the highest concurrency: fills both isolates' key caches, gets the hot
@@ -231,7 +287,7 @@ async function main() {
     const top = Math.max(...s.concurrency);
     const badToken = flipSignature((await mintPool(keys.ES256, 1))[0]);
     const rate = {};
-    for (const alg of algs) {
+    for (const alg of algs.filter((a) => s.scenarios.some((n) => SCENARIOS[n].alg === a && !SCENARIOS[n].reused))) {
       const warm = await mintPool(keys[alg], Math.min(s.maxPool, alg === 'RS256' ? 2000 : 4000));
       rate[alg] = 0;
       for (const w of workers) {
@@ -273,7 +329,7 @@ async function main() {
         // same tokens: each keeps its own replay memory and KV, so neither sees the other's.
         const expected = Math.max(rate[scenario.alg], MIN_POOL_RATE);
         const size = Math.min(s.maxPool, Math.ceil(expected * s.duration * 3) + connections * 4);
-        let tokens = badToken;
+        let tokens = scenario.reused ? reusedTokens : badToken;
         if (scenario.fresh) {
           const t = Date.now();
           tokens = await mintPool(keys[scenario.alg], size);
@@ -281,20 +337,23 @@ async function main() {
         }
         const results = {};
         // Alternate which worker goes first, so drift (thermal, other load) is shared.
-        const order = turn++ % 2 ? [jose, edge] : [edge, jose];
+        const pair = scenario.reused ? pairs.reused : pairs.replay;
+        const order = turn++ % 2 ? [pair.jose, pair.edge] : [pair.edge, pair.jose];
+        if (pair.floor) order.push(pair.floor);
         for (const w of order) {
           const r = await runLoad({
             url: w.url,
             connections,
             duration: s.duration,
             tokens,
+            cycle: Boolean(scenario.reused),
             maxRequests: s.maxPool * 50,
             expect: { status: scenario.status, body: scenario.status === 200 ? isVerdict : undefined },
             pid: w.pid,
           });
           record(`${name} c=${connections} ${w.name}`, r);
           if (scenario.fresh) rate[scenario.alg] = Math.max(rate[scenario.alg], r.rps);
-          results[w === edge ? 'edge' : 'jose'] = r;
+          results[w === pair.edge ? 'edge' : w === pair.floor ? 'floor' : 'jose'] = r;
           log(
             `${name} c=${connections} ${w.name}: ${num(r.rps)} req/s, p50 ${num(r.latencyMs.p50, 2)} ms, ` +
               `p99 ${num(r.latencyMs.p99, 2)} ms, ${num(r.cpuUsPerRequest)} µs CPU/req` +
@@ -307,6 +366,7 @@ async function main() {
           poolSize: scenario.fresh ? size : null,
           edge: results.edge,
           jose: results.jose,
+          floor: results.floor ?? null,
           ratios: {
             rps: results.edge.rps / results.jose.rps,
             p99: results.jose.latencyMs.p99 / results.edge.latencyMs.p99,

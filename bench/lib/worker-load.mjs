@@ -18,6 +18,8 @@ const quantile = (xs, q) => (xs.length ? xs[Math.min(xs.length - 1, Math.ceil(q 
  *
  * - `tokens`: an array, each token sent once, in order (the run ends when it runs out:
  *   autocannon's `amount` is its length), or a string sent with every request.
+ * - `cycle`: with an array, send its tokens round and round instead (clients that each
+ *   reuse their token): the run ends by the clock or `maxRequests`.
  * - `expect`: `{ status, body }`, `body` an optional predicate on the response text;
  *   any other answer, connection error or timeout counts as `wrong`.
  * - `pid`: the workerd process whose CPU time is attributed to these requests.
@@ -25,9 +27,9 @@ const quantile = (xs, q) => (xs.length ? xs[Math.min(xs.length - 1, Math.ceil(q 
  * Returns `{ requests, seconds, rps, latencyMs: {p50, p99, mean, max}, statuses, wrong,
  * wrongSamples, errors, timeouts, poolExhausted, cpuUsPerRequest, loadgenCpuUsPerRequest }`.
  */
-export function runLoad({ url, connections, duration, tokens, maxRequests = 1_000_000, expect, pid }) {
+export function runLoad({ url, connections, duration, tokens, cycle = false, maxRequests = 1_000_000, expect, pid }) {
   const pool = Array.isArray(tokens) ? tokens : null;
-  const amount = pool ? pool.length : maxRequests;
+  const amount = pool && !cycle ? pool.length : maxRequests;
   if (amount < connections) throw new Error(`${amount} requests cannot feed ${connections} connections`);
 
   const latencies = new Float64Array(amount);
@@ -51,7 +53,7 @@ export function runLoad({ url, connections, duration, tokens, maxRequests = 1_00
         // Called once per request sent (autocannon builds each request just before it
         // writes it), so `issued` never passes `amount`; the guard is belt and braces.
         setupRequest(req) {
-          const token = pool[Math.min(issued, pool.length - 1)];
+          const token = cycle ? pool[issued % pool.length] : pool[Math.min(issued, pool.length - 1)];
           issued += 1;
           return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
         },
@@ -87,7 +89,7 @@ export function runLoad({ url, connections, duration, tokens, maxRequests = 1_00
         const sorted = latencies.subarray(0, n).sort();
         const seconds = ((lastAt || performance.now()) - t0) / 1000;
         const mean = n ? sorted.reduce((a, b) => a + b, 0) / n : NaN;
-        const overrun = Math.max(0, issued - (pool?.length ?? Infinity));
+        const overrun = cycle ? 0 : Math.max(0, issued - (pool?.length ?? Infinity));
         resolve({
           requests: received,
           seconds,
@@ -99,7 +101,7 @@ export function runLoad({ url, connections, duration, tokens, maxRequests = 1_00
           errors: result.errors,
           timeouts: result.timeouts,
           // Ended by the pool rather than the clock: still a valid measurement, only shorter.
-          poolExhausted: Boolean(pool) && received >= pool.length,
+          poolExhausted: Boolean(pool) && !cycle && received >= pool.length,
           cpuUsPerRequest: (cpu * 1e6) / received,
           loadgenCpuUsPerRequest: (node.user + node.system) / received,
         });

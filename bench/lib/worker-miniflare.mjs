@@ -87,8 +87,8 @@ async function startHttpWorker(name, options) {
 }
 
 /** The built jwt-edge worker (build/index.js + build/index_bg.wasm), as the edge tests run it. */
-export function startEdgeWorker(config) {
-  return startHttpWorker('jwt-edge', {
+export function startEdgeWorker(config, name = 'jwt-edge') {
+  return startHttpWorker(name, {
     modules: [
       { type: 'ESModule', path: WORKER_JS },
       { type: 'CompiledWasm', path: WORKER_WASM },
@@ -100,10 +100,17 @@ export function startEdgeWorker(config) {
 }
 
 /** The bundled jose reference worker (bench/jose-worker/worker.mjs). */
-export function startJoseWorker(bundlePath, { jwksUri, issuer, audience }) {
-  return startHttpWorker('jose', {
+export function startJoseWorker(bundlePath, { jwksUri, issuer, audience, replay = true, name = 'jose' }) {
+  return startHttpWorker(name, {
     modules: [{ type: 'ESModule', path: bundlePath }],
     kvNamespaces: ['REPLAY'],
-    bindings: { JWKS_URI: jwksUri, ISS: issuer, AUD: audience },
+    bindings: { JWKS_URI: jwksUri, ISS: issuer, AUD: audience, REPLAY_OFF: replay ? '' : '1' },
+  });
+}
+
+/** The floor worker (bench/floor-worker/worker.mjs): the same request and answer, no verification. */
+export function startFloorWorker() {
+  return startHttpWorker('floor (no verification)', {
+    modules: [{ type: 'ESModule', path: `${ROOT}/bench/floor-worker/worker.mjs` }],
   });
 }
