@@ -56,10 +56,10 @@ function declaredNames(interfaceName) {
 const OPTION_NAMES = [
   'jwks', 'secret', 'secrets', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'requiredClaims',
   'clockSkewSeconds', 'maxLifetimeSeconds', 'requireExp', 'requireJti', 'now', 'maxTokenBytes',
-  'scopes', 'claims',
+  'tokenCacheEntries', 'scopes', 'claims',
 ];
 
-test('VerifyOptions in index.d.ts has exactly the 17 option names, as the README lists them', () => {
+test('VerifyOptions in index.d.ts has exactly the 18 option names, as the README lists them', () => {
   assert.deepEqual([...declaredNames('VerifyOptions')].sort(), [...OPTION_NAMES].sort());
   const readme = readFileSync(`${PKG_DIR}/README.md`, 'utf8');
   const listed = readme.match(/Options:([\s\S]*?)\. Unknown options/)?.[1];
@@ -86,6 +86,7 @@ test('every declared option is accepted, all at once, and each has its effect', 
     requireJti: true,
     now: NOW,
     maxTokenBytes: token.length,
+    tokenCacheEntries: 10,
     scopes: ['read'],
     claims: { sub: { equals: 'user-1' } },
   };
