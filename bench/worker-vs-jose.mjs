@@ -290,7 +290,7 @@ async function main() {
     for (const alg of algs.filter((a) => s.scenarios.some((n) => SCENARIOS[n].alg === a && !SCENARIOS[n].reused))) {
       const warm = await mintPool(keys[alg], Math.min(s.maxPool, alg === 'RS256' ? 2000 : 4000));
       rate[alg] = 0;
-      for (const w of workers) {
+      for (const w of [edge, jose]) {
         const r = await runLoad({
           url: w.url,
           connections: top,
@@ -305,7 +305,7 @@ async function main() {
       }
     }
     if (s.scenarios.includes('bad')) {
-      for (const w of workers) {
+      for (const w of [edge, jose]) {
         const r = await runLoad({
           url: w.url,
           connections: top,
