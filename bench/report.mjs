@@ -65,7 +65,7 @@ if (!wasm) {
 } else {
   say(
     'Command: `node bench/wasm-vs-jose.mjs` (one verification in flight; jose `jwtVerify` with',
-    '`createLocalJWKSet`, jwt-edge `new Verifier(...)`, keys imported once by both, jwt-edge's token cache off; the same',
+    '`createLocalJWKSet`, jwt-edge `new Verifier(...)`, keys imported once by both, the token cache of jwt-edge off; the same',
     'jose-minted tokens, issuer and audience checked, a fixed `now`). CPU is `process.cpuUsage()`',
     'per verification. Cold: a fresh Node process, from `import` to the end of the first',
     'verification (module load and instantiation, key import), median of',
