@@ -102,10 +102,10 @@ MUTATIONS = [
     ("candidate cap", "src/keys/select.rs", "found.is_empty() || found.len() > max_candidates", "found.is_empty()"),
     # The verified-token cache (src/verify.rs, src/decisions/token_cache.rs; tests/token_cache.rs).
     ("token cache: a hit re-checks the claims", "src/verify.rs",
-     "            return match policy.check(&hit.claims, &hit.header, now) {",
-     "            return match Ok::<(), Error>(()) {"),
+     ".and_then(|claims| policy.check(&claims, header, now).map(|()| claims));",
+     ".and_then(|claims| Ok::<Claims, Error>(claims));"),
     ("token cache: an entry ends at exp + skew", "src/decisions/token_cache.rs",
-     "Some(entry) if now < entry.until => Some(entry.token.clone()),", "Some(entry) => Some(entry.token.clone()),"),
+     "Some(entry) if now < entry.until => Some(entry.by.clone()),", "Some(entry) => Some(entry.by.clone()),"),
     ("token cache: keyed by the whole token", "src/verify.rs",
      "let digest = token_digest(untrusted.text());", "let digest = token_digest(untrusted.signing_input());"),
     ("token cache: bounded", "src/decisions/token_cache.rs",

@@ -5,7 +5,8 @@
 use crate::algorithms::alg::Algorithm;
 use crate::algorithms::signature;
 use crate::decisions::token_cache::{
-    token_digest, TokenCache, TokenCacheStats, TokenCacheUse, DEFAULT_TOKEN_CACHE_ENTRIES,
+    token_digest, TokenCache, TokenCacheStats, TokenCacheUse, VerifiedBy,
+    DEFAULT_TOKEN_CACHE_ENTRIES,
 };
 use crate::encoding::{parse_object, MAX_JSON_DEPTH};
 use crate::error::Error;
@@ -228,9 +229,23 @@ impl Verifier {
         };
         let digest = token_digest(untrusted.text());
         let hit = cache.lock().ok().and_then(|mut c| c.get(&digest, now));
-        if let Some(hit) = hit {
-            return match policy.check(&hit.claims, &hit.header, now) {
-                Ok(()) => Ok((hit, TokenCacheUse::Hit)),
+        if let Some(by) = hit {
+            // Byte for byte a token this verifier accepted: its header and payload are
+            // the ones whose signature verified. Everything but the signature runs again.
+            let header = untrusted.header();
+            let checked = self
+                .claims_of(untrusted.dangerous_payload())
+                .and_then(|claims| policy.check(&claims, header, now).map(|()| claims));
+            return match checked {
+                Ok(claims) => Ok((
+                    VerifiedToken {
+                        header: header.clone(),
+                        algorithm: by.algorithm,
+                        key_id: by.key_id,
+                        claims,
+                    },
+                    TokenCacheUse::Hit,
+                )),
                 Err(err) => {
                     if let Ok(mut c) = cache.lock() {
                         c.remove(&digest);
@@ -244,11 +259,21 @@ impl Verifier {
         // a token without `exp` is not remembered.
         if let Some(exp) = verified.claims.expires_at {
             let until = exp.saturating_add(i64::try_from(policy.clock_skew).unwrap_or(i64::MAX));
+            let by = VerifiedBy {
+                algorithm: verified.algorithm,
+                key_id: verified.key_id.clone(),
+            };
             if let Ok(mut c) = cache.lock() {
-                c.insert(digest, verified.clone(), until, now);
+                c.insert(digest, by, until, now);
             }
         }
         Ok((verified, TokenCacheUse::Miss))
+    }
+
+    /// The claims of a payload whose signature verified, read under this policy.
+    fn claims_of(&self, payload: &[u8]) -> Result<Claims, Error> {
+        let map = parse_object(payload, MAX_JSON_DEPTH).map_err(Error::TokenMalformed)?;
+        Claims::from_map(map, self.options.claims.max_audiences)
     }
 
     /// Signature, then claims: everything, without the cache.
@@ -258,10 +283,8 @@ impl Verifier {
         now: i64,
     ) -> Result<VerifiedToken, Error> {
         let signed = self.verify_parsed_signature(untrusted)?;
-        let policy = &self.options.claims;
-        let map = parse_object(&signed.payload, MAX_JSON_DEPTH).map_err(Error::TokenMalformed)?;
-        let claims = Claims::from_map(map, policy.max_audiences)?;
-        policy.check(&claims, &signed.header, now)?;
+        let claims = self.claims_of(&signed.payload)?;
+        self.options.claims.check(&claims, &signed.header, now)?;
         Ok(VerifiedToken {
             header: signed.header,
             algorithm: signed.algorithm,

@@ -6,18 +6,19 @@
 //! key set and options that verified it: a new key set is a new verifier with an empty
 //! cache. An entry is found by SHA-256 of the token's exact text, so a token that
 //! differs in any byte (a forged signature, an altered claim) never finds another's
-//! entry. Only tokens that passed every check are remembered; the caller re-checks the
-//! time claims of a hit against its clock. The token text itself is not kept.
+//! entry. Only tokens that passed every check are remembered; on a hit the caller reads
+//! the header and claims again from the token's text and checks the claims policy at its
+//! clock: only the signature check is skipped. Neither the token nor its claims are kept.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use sha2::{Digest, Sha256};
 
-use crate::verify::VerifiedToken;
+use crate::algorithms::alg::Algorithm;
 
 /// Entries a cache holds by default (the worker's `token_cache_entries`, the npm
-/// `tokenCacheEntries`). Each holds the parsed header and claims: about 2.9 KB of wasm
-/// memory for a token of 584 bytes (measured: `tests/npm/token-cache.test.mjs`).
+/// `tokenCacheEntries`). An entry holds a digest, the algorithm and the `kid`, never the
+/// claims (measured in wasm memory per entry: `tests/npm/token-cache.test.mjs`).
 pub const DEFAULT_TOKEN_CACHE_ENTRIES: usize = 1_000;
 
 /// The largest capacity a front end may configure (the policy checks it).
@@ -30,9 +31,18 @@ pub(crate) fn token_digest(token: &str) -> TokenDigest {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// What a verification found that the token's text does not say: the algorithm and key
+/// that verified it. The header and claims are read again from the text on a hit, so an
+/// entry holds no claim and no copy of the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct VerifiedBy {
+    pub(crate) algorithm: Algorithm,
+    pub(crate) key_id: Option<String>,
+}
+
 #[derive(Debug)]
 struct Entry {
-    token: VerifiedToken,
+    by: VerifiedBy,
     /// Unix seconds from which the entry is useless: `exp` plus the clock skew, when
     /// the time checks would refuse the token whatever else holds.
     until: i64,
@@ -99,11 +109,11 @@ impl TokenCache {
         }
     }
 
-    /// The verified token remembered under `digest`, unless it expired by `now`
+    /// What verified the token remembered under `digest`, unless it expired by `now`
     /// (then it is forgotten).
-    pub(crate) fn get(&mut self, digest: &TokenDigest, now: i64) -> Option<VerifiedToken> {
+    pub(crate) fn get(&mut self, digest: &TokenDigest, now: i64) -> Option<VerifiedBy> {
         let found = match self.entries.get(digest) {
-            Some(entry) if now < entry.until => Some(entry.token.clone()),
+            Some(entry) if now < entry.until => Some(entry.by.clone()),
             Some(_) => {
                 self.entries.remove(digest);
                 None
@@ -122,15 +132,9 @@ impl TokenCache {
         self.entries.remove(digest);
     }
 
-    /// Remembers `token` under `digest` until `until` (exclusive). Nothing is kept
+    /// Remembers `by` under `digest` until `until` (exclusive). Nothing is kept
     /// when the cache is off or the entry would already be useless at `now`.
-    pub(crate) fn insert(
-        &mut self,
-        digest: TokenDigest,
-        token: VerifiedToken,
-        until: i64,
-        now: i64,
-    ) {
+    pub(crate) fn insert(&mut self, digest: TokenDigest, by: VerifiedBy, until: i64, now: i64) {
         if self.capacity == 0 || until <= now {
             return;
         }
@@ -151,14 +155,7 @@ impl TokenCache {
         }
         self.serial = self.serial.wrapping_add(1);
         let serial = self.serial;
-        self.entries.insert(
-            digest,
-            Entry {
-                token,
-                until,
-                serial,
-            },
-        );
+        self.entries.insert(digest, Entry { by, until, serial });
         self.order.push_back((digest, serial));
         // Lines of forgotten or re-inserted entries: keep `order` within twice the capacity.
         if self.order.len() > self.capacity.saturating_mul(2) {
@@ -181,22 +178,11 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algorithms::alg::Algorithm;
-    use crate::policy::claims::Claims;
-    use crate::token::UntrustedToken;
 
-    fn token(n: u32) -> VerifiedToken {
-        let mut map = serde_json::Map::new();
-        map.insert("n".into(), n.into());
-        let header = UntrustedToken::parse("eyJhbGciOiJFUzI1NiJ9.e30.AA", 64)
-            .expect("token")
-            .header()
-            .clone();
-        VerifiedToken {
-            header,
+    fn token(n: u32) -> VerifiedBy {
+        VerifiedBy {
             algorithm: Algorithm::Es256,
-            key_id: None,
-            claims: Claims::from_map(map, 16).expect("claims"),
+            key_id: Some(format!("k{n}")),
         }
     }
 
