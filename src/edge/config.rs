@@ -246,13 +246,11 @@ pub const RESERVED_HEADER_PREFIX: &str = "x-jwt-";
 impl EdgeConfig {
     /// Parses and validates the configuration. The error names the field, never a value.
     pub fn from_json(text: &str) -> Result<Self, Error> {
-        let mut value = serde_json::Value::Object(parse_config_object(text)?);
-        // The policy options of each issuer are read through the core's name table;
-        // serde then reads the rest and refuses any name left unknown.
-        let top_level = match value.as_object_mut() {
-            Some(object) => PolicyOptions::take_edge_top_level(object)?,
-            None => PolicyOptions::default(),
-        };
+        let mut object = parse_config_object(text)?;
+        // The policy options (top-level, then each issuer's) are read through the core's
+        // name table; serde then reads the rest and refuses any name left unknown.
+        let top_level = PolicyOptions::take_edge_top_level(&mut object)?;
+        let mut value = serde_json::Value::Object(object);
         let mut policies = Vec::new();
         if let Some(issuers) = value.get_mut("issuers").and_then(|v| v.as_array_mut()) {
             for issuer in issuers.iter_mut() {
@@ -453,7 +451,7 @@ fn is_header_name(name: &str) -> bool {
 }
 
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 39] = [
+    const FIELDS: [&str; 37] = [
         "routes",
         "enforce",
         "resource_metadata",
@@ -487,8 +485,6 @@ fn field_of(message: &str) -> &'static str {
         "claims_header",
         "cache",
         "fetch_timeout_ms",
-        "max_token_bytes",
-        "token_cache_entries",
         "cors_preflight_passthrough",
         "dev_allow_http_loopback",
         "schemes",

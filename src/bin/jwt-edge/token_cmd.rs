@@ -319,8 +319,7 @@ pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
         require_exp: args.require_exp,
         require_jti: args.require_jti.then_some(true),
         max_token_bytes: args.max_token_bytes,
-        // One token per run: nothing to remember.
-        token_cache_entries: Some(0),
+        token_cache_entries: None,
     };
     let kinds = KeyKinds {
         public_keys: has_key_set,
