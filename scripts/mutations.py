@@ -209,6 +209,12 @@ MUTATIONS = [
     ("rsa exact signature length", "src/algorithms/rsa_public.rs", "if signature.len() != k {", "if signature.len() > k {"),
     ("rsa even or tiny exponent", "src/algorithms/rsa_public.rs", "|| e < 3 || e % 2 == 0 ||", "|| e < 1 ||"),
     ("rsa even modulus", "src/algorithms/rsa_public.rs", "if n.last().is_none_or(|b| b & 1 == 0) ||", "if false ||"),
+    # The product-scanning Montgomery arithmetic (issue 18, lever 4), against a reference modpow
+    # in src/algorithms/rsa_public.rs's tests and the `rsa` crate in tests/rsa_verify.rs.
+    ("rsa montgomery final subtraction", "src/algorithms/rsa_public.rs", "if top || !less_than(out, &self.n) {", "if top {"),
+    ("rsa column carry", "src/algorithms/rsa_public.rs", "self.lo = (self.lo >> 32) + self.hi;", "self.lo = self.hi;"),
+    ("rsa squaring doubles cross products", "src/algorithms/rsa_public.rs", "self.lo += 2 * cross.lo;", "self.lo += cross.lo;"),
+    ("rsa last multiplication by the plain base", "src/algorithms/rsa_public.rs", "if bit == 0 { last } else { base }", "base"),
     ("pss trailer 0xbc", "src/algorithms/rsa_emsa.rs", "|| em.last() != Some(&0xbc)", ""),
     ("pss zero padding", "src/algorithms/rsa_emsa.rs", "db[..ps_len].iter().any(|b| *b != 0) || ", ""),
     ("pss separator 0x01", "src/algorithms/rsa_emsa.rs", " || db[ps_len] != 0x01", ""),

@@ -12,11 +12,13 @@
 //! directly, so clippy's `indexing_slicing` and `arithmetic_side_effects` are allowed in
 //! this module (and in `rsa_emsa` and `ec`, for the same reasons) and nowhere else.
 //! - Lengths: every limb vector has the modulus's length s, fixed at import (s ≥ 64 by
-//!   the 2048-bit floor); the Montgomery scratch has s + 2 limbs; a signature must be
-//!   exactly the modulus's byte length before it becomes limbs. Loop bounds are those
-//!   lengths.
-//! - Arithmetic: u64 on u32 limbs; x + a·b + c with each term below 2³² is at most
-//!   (2³² − 1)² + 2·(2³² − 1) = 2⁶⁴ − 1.
+//!   the 2048-bit floor, s ≤ 128 by the 4096-bit ceiling); the Montgomery scratch has s
+//!   limbs; a signature must be exactly the modulus's byte length before it becomes
+//!   limbs. Column k of a product reads limbs i and k − i, both below s, through slices
+//!   whose bounds are those lengths.
+//! - Arithmetic: u64 on u32 limbs; a column sums at most 2s + 1 products as the sums of
+//!   their low and high halves (each half below 2³²), plus the carry from the column
+//!   before: below 2⁴² for s ≤ 128.
 //! - Checked by: `tests/rsa_verify.rs` (differential against the `rsa` crate, crafted
 //!   encodings), and the `jwks` and `verify` fuzz targets, built with overflow checks and
 //!   debug assertions, so an overflow or an out-of-bounds index is a crash there.
@@ -118,112 +120,85 @@ impl RsaPublicKey {
         }
     }
 
-    /// a·b·R⁻¹ mod n (CIOS), for a, b < n. `t` is scratch of limbs + 2.
-    fn mont_mul(&self, a: &[u32], b: &[u32], out: &mut [u32], t: &mut [u32]) {
+    /// a·b·R⁻¹ mod n for a, b < n, by finely integrated product scanning (Koç, Acar and
+    /// Kaliski's FIPS): column k of a·b and of m·n is summed at once, so no partial
+    /// product is stored and no carry runs along a row; the multiple m of n that clears
+    /// column k is chosen as soon as that column's low limb is known. `m` is scratch of
+    /// limbs.
+    fn mont_mul(&self, a: &[u32], b: &[u32], out: &mut [u32], m: &mut [u32]) {
         let n = &self.n;
         let s = n.len();
-        t.fill(0);
-        for &ai in a.iter().take(s) {
-            let ai = u64::from(ai);
-            let mut carry = 0u64;
-            for (tj, &bj) in t.iter_mut().zip(b).take(s) {
-                let v = u64::from(*tj) + ai * u64::from(bj) + carry;
-                *tj = v as u32;
-                carry = v >> 32;
-            }
-            let v = u64::from(t[s]) + carry;
-            t[s] = v as u32;
-            t[s + 1] = (v >> 32) as u32;
-            let m = u64::from(t[0].wrapping_mul(self.n0_inv));
-            let mut carry = (u64::from(t[0]) + m * u64::from(n[0])) >> 32;
-            for j in 1..s {
-                let v = u64::from(t[j]) + m * u64::from(n[j]) + carry;
-                t[j - 1] = v as u32;
-                carry = v >> 32;
-            }
-            let v = u64::from(t[s]) + carry;
-            t[s - 1] = v as u32;
-            t[s] = t[s + 1] + (v >> 32) as u32;
+        let mut col = Column::default();
+        for k in 0..s {
+            col.add_products(&a[..k], &b[1..=k]);
+            col.add_products(&m[..k], &n[1..=k]);
+            col.add(u64::from(a[k]) * u64::from(b[0]));
+            m[k] = self.clear_low_limb(&mut col);
         }
-        // The result is below 2n: one conditional subtraction.
-        out.copy_from_slice(&t[..s]);
-        if t[s] != 0 || !less_than(out, n) {
-            sub_in_place(out, n);
+        for k in s..2 * s {
+            col.add_products(&a[k + 1 - s..], &b[k + 1 - s..]);
+            col.add_products(&m[k + 1 - s..], &n[k + 1 - s..]);
+            out[k - s] = col.low();
+            col.shift();
+        }
+        self.reduce_once(out, col.lo != 0);
+    }
+
+    /// a²·R⁻¹ mod n for a < n: as `mont_mul`, with each cross product a_i·a_j (i ≠ j)
+    /// computed once and doubled. `m` is scratch of limbs.
+    fn mont_sqr(&self, a: &[u32], out: &mut [u32], m: &mut [u32]) {
+        let n = &self.n;
+        let s = n.len();
+        let mut col = Column::default();
+        for k in 0..s {
+            col.add_cross_and_square(a, 0, k);
+            col.add_products(&m[..k], &n[1..=k]);
+            m[k] = self.clear_low_limb(&mut col);
+        }
+        for k in s..2 * s {
+            col.add_cross_and_square(a, k + 1 - s, k);
+            col.add_products(&m[k + 1 - s..], &n[k + 1 - s..]);
+            out[k - s] = col.low();
+            col.shift();
+        }
+        self.reduce_once(out, col.lo != 0);
+    }
+
+    /// Adds m·n₀ to the column, m chosen so that its low limb becomes zero (m = −t·n⁻¹
+    /// mod 2³²), shifts the column down a limb and returns m.
+    fn clear_low_limb(&self, col: &mut Column) -> u32 {
+        let m = col.low().wrapping_mul(self.n0_inv);
+        col.add(u64::from(m) * u64::from(self.n[0]));
+        col.shift();
+        m
+    }
+
+    /// The Montgomery result (`out` plus `top`·R) is below 2n: one conditional subtraction.
+    fn reduce_once(&self, out: &mut [u32], top: bool) {
+        if top || !less_than(out, &self.n) {
+            sub_in_place(out, &self.n);
         }
     }
 
-    /// a²·R⁻¹ mod n for a < n: the square with each cross product computed once, then
-    /// Montgomery reduction (separated operand scanning). `t` is scratch of 2·limbs + 1.
-    fn mont_sqr(&self, a: &[u32], out: &mut [u32], t: &mut [u32]) {
-        let n = &self.n;
-        let s = n.len();
-        t.fill(0);
-        // Σ_{i<j} a_i·a_j·2^(32(i+j)).
-        for i in 0..s {
-            let ai = u64::from(a[i]);
-            let mut carry = 0u64;
-            for j in i + 1..s {
-                let v = u64::from(t[i + j]) + ai * u64::from(a[j]) + carry;
-                t[i + j] = v as u32;
-                carry = v >> 32;
-            }
-            t[i + s] = carry as u32;
-        }
-        // Doubled, plus the squares a_i².
-        let mut top = 0u32;
-        for limb in t.iter_mut().take(2 * s) {
-            let next = *limb >> 31;
-            *limb = (*limb << 1) | top;
-            top = next;
-        }
-        t[2 * s] = top;
-        let mut carry = 0u64;
-        for i in 0..s {
-            let square = u64::from(a[i]) * u64::from(a[i]);
-            let v = u64::from(t[2 * i]) + (square & 0xffff_ffff) + carry;
-            t[2 * i] = v as u32;
-            let v = u64::from(t[2 * i + 1]) + (square >> 32) + (v >> 32);
-            t[2 * i + 1] = v as u32;
-            carry = v >> 32;
-        }
-        t[2 * s] += carry as u32;
-        // Reduction: add m·n at each position so the low s limbs become zero.
-        for i in 0..s {
-            let m = u64::from(t[i].wrapping_mul(self.n0_inv));
-            let mut carry = 0u64;
-            for j in 0..s {
-                let v = u64::from(t[i + j]) + m * u64::from(n[j]) + carry;
-                t[i + j] = v as u32;
-                carry = v >> 32;
-            }
-            for limb in t.iter_mut().skip(i + s) {
-                if carry == 0 {
-                    break;
-                }
-                let v = u64::from(*limb) + carry;
-                *limb = v as u32;
-                carry = v >> 32;
-            }
-        }
-        // The result, t[s..2s] plus the top bit, is below 2n: one conditional subtraction.
-        out.copy_from_slice(&t[s..2 * s]);
-        if t[2 * s] != 0 || !less_than(out, n) {
-            sub_in_place(out, n);
-        }
-    }
-
-    /// base^exp with base and result in Montgomery form (left to right, square and multiply).
+    /// base^exp (exp ≥ 1) with base and result in Montgomery form.
     fn pow_montgomery(&self, base: &[u32], exp: u64) -> Vec<u32> {
+        self.pow_with_last(base, exp, base)
+    }
+
+    /// base^exp (exp ≥ 1), left to right, square and multiply, with `base` in Montgomery
+    /// form and the multiplication for exp's lowest bit, when it is set, by `last` instead
+    /// of `base`: given the plain base as `last` and an odd exp, the result comes out of
+    /// Montgomery form in that step.
+    fn pow_with_last(&self, base: &[u32], exp: u64, last: &[u32]) -> Vec<u32> {
         let s = self.n.len();
-        let mut t = vec![0u32; s + 2];
-        let mut wide = vec![0u32; 2 * s + 1];
+        let mut m = vec![0u32; s];
         let mut acc = base.to_vec();
         let mut tmp = vec![0u32; s];
         for bit in (0..63 - exp.leading_zeros()).rev() {
-            self.mont_sqr(&acc, &mut tmp, &mut wide);
+            self.mont_sqr(&acc, &mut tmp, &mut m);
             std::mem::swap(&mut acc, &mut tmp);
             if (exp >> bit) & 1 == 1 {
-                self.mont_mul(&acc, base, &mut tmp, &mut t);
+                self.mont_mul(&acc, if bit == 0 { last } else { base }, &mut tmp, &mut m);
                 std::mem::swap(&mut acc, &mut tmp);
             }
         }
@@ -242,15 +217,63 @@ impl RsaPublicKey {
         if !less_than(&sig, &self.n) {
             return None;
         }
-        let mut t = vec![0u32; s + 2];
+        let mut scratch = vec![0u32; s];
         let mut sig_m = vec![0u32; s];
-        self.mont_mul(&sig, &self.r2, &mut sig_m, &mut t);
-        let m_m = self.pow_montgomery(&sig_m, self.e);
-        let mut one = vec![0u32; s];
-        one[0] = 1;
-        let mut m = vec![0u32; s];
-        self.mont_mul(&m_m, &one, &mut m, &mut t);
+        self.mont_mul(&sig, &self.r2, &mut sig_m, &mut scratch);
+        // (sig·R)^(e−1)·R^(2−e) · sig · R⁻¹ = sig^e: the last multiplication by the plain
+        // signature leaves Montgomery form, so no conversion back is needed (e is odd).
+        let m = self.pow_with_last(&sig_m, self.e, &sig);
         Some(be_from_limbs(&m, k))
+    }
+}
+
+/// One column of a product scan: a sum of 64-bit products kept as the sums of their low
+/// and high halves, so adding a product carries nothing. Its value is lo + hi·2³². With at
+/// most 2·limbs + 1 products per column (limbs ≤ 128) each sum stays below 2⁴², far from
+/// overflow.
+#[derive(Default)]
+struct Column {
+    lo: u64,
+    hi: u64,
+}
+
+impl Column {
+    fn add(&mut self, product: u64) {
+        self.lo += product & 0xffff_ffff;
+        self.hi += product >> 32;
+    }
+
+    /// Σ x_i·y_(len−1−i): `x` forwards against `y` backwards, one column of a product.
+    fn add_products(&mut self, x: &[u32], y: &[u32]) {
+        for (&xi, &yi) in x.iter().zip(y.iter().rev()) {
+            self.add(u64::from(xi) * u64::from(yi));
+        }
+    }
+
+    /// Column k of a², from limb `from` on: 2·Σ a_i·a_(k−i) over i < k − i, plus a_(k/2)²
+    /// when k is even.
+    fn add_cross_and_square(&mut self, a: &[u32], from: usize, k: usize) {
+        let half = k.div_ceil(2);
+        let mut cross = Column::default();
+        if from < half {
+            cross.add_products(&a[from..half], &a[k + 1 - half..=k - from]);
+        }
+        self.lo += 2 * cross.lo;
+        self.hi += 2 * cross.hi;
+        if k.is_multiple_of(2) {
+            self.add(u64::from(a[k / 2]) * u64::from(a[k / 2]));
+        }
+    }
+
+    /// The column's low limb.
+    fn low(&self) -> u32 {
+        self.lo as u32
+    }
+
+    /// Drops the low limb: what is left carries into the next column.
+    fn shift(&mut self) {
+        self.lo = (self.lo >> 32) + self.hi;
+        self.hi = 0;
     }
 }
 
@@ -337,9 +360,84 @@ mod tests {
             }
             for a in values {
                 let (mut by_mul, mut by_sqr) = (vec![0u32; s], vec![0u32; s]);
-                key.mont_mul(&a, &a, &mut by_mul, &mut vec![0u32; s + 2]);
-                key.mont_sqr(&a, &mut by_sqr, &mut vec![0u32; 2 * s + 1]);
+                key.mont_mul(&a, &a, &mut by_mul, &mut vec![0u32; s]);
+                key.mont_sqr(&a, &mut by_sqr, &mut vec![0u32; s]);
                 assert_eq!(by_mul, by_sqr, "{bytes}-byte modulus");
+            }
+        }
+    }
+
+    /// RSAVP1 against an independent big-integer library (`num-bigint-dig`, through the
+    /// `rsa` crate): s^e mod n on random and crafted values, for moduli of every limb
+    /// count shape (2048 to 4096 bits, lengths that are not a multiple of 32, moduli of
+    /// all-ones limbs, a sparse one) and exponents from 3 to 2³³ − 1.
+    #[test]
+    fn public_op_matches_a_reference_modpow() {
+        use rsa::BigUint;
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut moduli: Vec<Vec<u8>> = Vec::new();
+        for bytes in [256usize, 257, 300, 384, 511, 512] {
+            let mut n: Vec<u8> = (0..bytes).map(|_| next() as u8).collect();
+            n[0] |= 0x80;
+            n[bytes - 1] |= 1;
+            moduli.push(n.clone());
+            if bytes > 256 {
+                n[0] = 1; // the top limb nearly empty
+                moduli.push(n);
+            }
+        }
+        moduli.push(vec![0xff; 256]); // 2^2048 − 1: every limb all ones
+        moduli.push(vec![0xff; 512]);
+        let mut sparse = vec![0u8; 256];
+        sparse[0] = 0x80;
+        sparse[255] = 1; // 2^2047 + 1
+        moduli.push(sparse);
+        for n_bytes in moduli {
+            let n = BigUint::from_bytes_be(&n_bytes);
+            for e in [3u64, 65537, (1 << 33) - 1, (next() % (1 << 33)) | 1] {
+                let Ok(key) = RsaPublicKey::new(
+                    &n_bytes,
+                    &e.to_be_bytes()[e.leading_zeros() as usize / 8..],
+                    2048,
+                ) else {
+                    panic!("key refused");
+                };
+                let k = key.size();
+                let n_minus_1 = &n - 1u32;
+                let mut values = vec![
+                    BigUint::from(0u32),
+                    BigUint::from(1u32),
+                    BigUint::from(2u32),
+                    n_minus_1.clone(),
+                    &n_minus_1 - 1u32,
+                    BigUint::from_bytes_be(&vec![0xff; k - 1]),
+                ];
+                for _ in 0..6 {
+                    let bytes: Vec<u8> = (0..k).map(|_| next() as u8).collect();
+                    values.push(BigUint::from_bytes_be(&bytes) % &n);
+                }
+                for v in values {
+                    let mut sig = v.to_bytes_be();
+                    if sig.len() < k {
+                        sig = [vec![0u8; k - sig.len()], sig].concat();
+                    }
+                    let expected = v.modpow(&BigUint::from(e), &n);
+                    let got = key.public_op(&sig).expect("below n");
+                    assert_eq!(
+                        BigUint::from_bytes_be(&got),
+                        expected,
+                        "{}-bit n, e = {e}",
+                        key.bits()
+                    );
+                }
+                // n itself and above are not signatures (RFC 8017 §5.2.2 step 1).
+                assert!(key.public_op(&n_bytes).is_none());
             }
         }
     }
