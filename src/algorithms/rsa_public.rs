@@ -19,9 +19,13 @@
 //! - Arithmetic: u64 on u32 limbs; a column sums at most 2s + 1 products as the sums of
 //!   their low and high halves (each half below 2³²), plus the carry from the column
 //!   before: below 2⁴² for s ≤ 128.
-//! - Checked by: `tests/rsa_verify.rs` (differential against the `rsa` crate, crafted
-//!   encodings), and the `jwks` and `verify` fuzz targets, built with overflow checks and
-//!   debug assertions, so an overflow or an out-of-bounds index is a crash there.
+//! - Checked by: this module's tests (RSAVP1 against num-bigint's modpow on crafted
+//!   moduli and values), `tests/rsa_verify.rs` (differential against the `rsa` crate,
+//!   crafted encodings), and the `jwks` and `verify` fuzz targets, built with overflow
+//!   checks and debug assertions, so an overflow or an out-of-bounds index is a crash
+//!   there. The SIMD loop (wasm32 with simd128, set in `.cargo/config.toml`) runs only in
+//!   wasm: `tests/npm/rsa.test.mjs` checks it against OpenSSL's signatures for every limb
+//!   count shape.
 #![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use crate::error::KeyRejection;
@@ -37,6 +41,8 @@ const MAX_EXPONENT: u64 = (1 << 33) - 1;
 pub(crate) struct RsaPublicKey {
     /// The modulus, little-endian 32-bit limbs, the top limb non-zero.
     n: Vec<u32>,
+    /// The modulus's limbs in reverse order (column k of m·n pairs m_j with n_(k−j)).
+    n_rev: Vec<u32>,
     /// −n⁻¹ mod 2³².
     n0_inv: u32,
     /// R² mod n, R = 2^(32·limbs).
@@ -74,6 +80,7 @@ impl RsaPublicKey {
         let n0_inv = neg_inverse(n[0]);
         let mut key = RsaPublicKey {
             r2: Vec::new(),
+            n_rev: n.iter().rev().copied().collect(),
             n,
             n0_inv,
             e,
@@ -123,21 +130,28 @@ impl RsaPublicKey {
     /// a·b·R⁻¹ mod n for a, b < n, by finely integrated product scanning (Koç, Acar and
     /// Kaliski's FIPS): column k of a·b and of m·n is summed at once, so no partial
     /// product is stored and no carry runs along a row; the multiple m of n that clears
-    /// column k is chosen as soon as that column's low limb is known. `m` is scratch of
-    /// limbs.
-    fn mont_mul(&self, a: &[u32], b: &[u32], out: &mut [u32], m: &mut [u32]) {
-        let n = &self.n;
-        let s = n.len();
+    /// column k is chosen as soon as that column's low limb is known. Column k pairs x_j
+    /// with y_(k−j): with y reversed (n's once at import, b's here) both run forwards, a
+    /// dot product of two slices.
+    fn mont_mul(&self, a: &[u32], b: &[u32], out: &mut [u32], scratch: &mut Scratch) {
+        let s = self.n.len();
+        let Scratch { m, rev: b_rev } = scratch;
+        for (r, x) in b_rev.iter_mut().zip(b.iter().rev()) {
+            *r = *x;
+        }
+        let n_rev = &self.n_rev;
         let mut col = Column::default();
         for k in 0..s {
-            col.add_products(&a[..k], &b[1..=k]);
-            col.add_products(&m[..k], &n[1..=k]);
+            // j in 0..k: y_(k−j) is rev[s − 1 − k + j].
+            col.add_dot(&a[..k], &b_rev[s - 1 - k..s - 1]);
+            col.add_dot(&m[..k], &n_rev[s - 1 - k..s - 1]);
             col.add(u64::from(a[k]) * u64::from(b[0]));
             m[k] = self.clear_low_limb(&mut col);
         }
         for k in s..2 * s {
-            col.add_products(&a[k + 1 - s..], &b[k + 1 - s..]);
-            col.add_products(&m[k + 1 - s..], &n[k + 1 - s..]);
+            // j in k + 1 − s..s.
+            col.add_dot(&a[k + 1 - s..], &b_rev[..2 * s - 1 - k]);
+            col.add_dot(&m[k + 1 - s..], &n_rev[..2 * s - 1 - k]);
             out[k - s] = col.low();
             col.shift();
         }
@@ -145,19 +159,23 @@ impl RsaPublicKey {
     }
 
     /// a²·R⁻¹ mod n for a < n: as `mont_mul`, with each cross product a_i·a_j (i ≠ j)
-    /// computed once and doubled. `m` is scratch of limbs.
-    fn mont_sqr(&self, a: &[u32], out: &mut [u32], m: &mut [u32]) {
-        let n = &self.n;
-        let s = n.len();
+    /// computed once and doubled.
+    fn mont_sqr(&self, a: &[u32], out: &mut [u32], scratch: &mut Scratch) {
+        let s = self.n.len();
+        let Scratch { m, rev: a_rev } = scratch;
+        for (r, x) in a_rev.iter_mut().zip(a.iter().rev()) {
+            *r = *x;
+        }
+        let n_rev = &self.n_rev;
         let mut col = Column::default();
         for k in 0..s {
-            col.add_cross_and_square(a, 0, k);
-            col.add_products(&m[..k], &n[1..=k]);
+            col.add_cross_and_square(a, a_rev, 0, k);
+            col.add_dot(&m[..k], &n_rev[s - 1 - k..s - 1]);
             m[k] = self.clear_low_limb(&mut col);
         }
         for k in s..2 * s {
-            col.add_cross_and_square(a, k + 1 - s, k);
-            col.add_products(&m[k + 1 - s..], &n[k + 1 - s..]);
+            col.add_cross_and_square(a, a_rev, k + 1 - s, k);
+            col.add_dot(&m[k + 1 - s..], &n_rev[..2 * s - 1 - k]);
             out[k - s] = col.low();
             col.shift();
         }
@@ -190,15 +208,19 @@ impl RsaPublicKey {
     /// of `base`: given the plain base as `last` and an odd exp, the result comes out of
     /// Montgomery form in that step.
     fn pow_with_last(&self, base: &[u32], exp: u64, last: &[u32]) -> Vec<u32> {
-        let s = self.n.len();
-        let mut m = vec![0u32; s];
+        let mut scratch = Scratch::new(self.n.len());
         let mut acc = base.to_vec();
-        let mut tmp = vec![0u32; s];
+        let mut tmp = vec![0u32; self.n.len()];
         for bit in (0..63 - exp.leading_zeros()).rev() {
-            self.mont_sqr(&acc, &mut tmp, &mut m);
+            self.mont_sqr(&acc, &mut tmp, &mut scratch);
             std::mem::swap(&mut acc, &mut tmp);
             if (exp >> bit) & 1 == 1 {
-                self.mont_mul(&acc, if bit == 0 { last } else { base }, &mut tmp, &mut m);
+                self.mont_mul(
+                    &acc,
+                    if bit == 0 { last } else { base },
+                    &mut tmp,
+                    &mut scratch,
+                );
                 std::mem::swap(&mut acc, &mut tmp);
             }
         }
@@ -217,13 +239,29 @@ impl RsaPublicKey {
         if !less_than(&sig, &self.n) {
             return None;
         }
-        let mut scratch = vec![0u32; s];
+        let mut scratch = Scratch::new(s);
         let mut sig_m = vec![0u32; s];
         self.mont_mul(&sig, &self.r2, &mut sig_m, &mut scratch);
         // (sig·R)^(e−1)·R^(2−e) · sig · R⁻¹ = sig^e: the last multiplication by the plain
         // signature leaves Montgomery form, so no conversion back is needed (e is odd).
         let m = self.pow_with_last(&sig_m, self.e, &sig);
         Some(be_from_limbs(&m, k))
+    }
+}
+
+/// Scratch for one Montgomery product: the multiples m of n chosen column by column, and
+/// the second operand reversed.
+struct Scratch {
+    m: Vec<u32>,
+    rev: Vec<u32>,
+}
+
+impl Scratch {
+    fn new(limbs: usize) -> Self {
+        Scratch {
+            m: vec![0u32; limbs],
+            rev: vec![0u32; limbs],
+        }
     }
 }
 
@@ -243,20 +281,51 @@ impl Column {
         self.hi += product >> 32;
     }
 
-    /// Σ x_i·y_(len−1−i): `x` forwards against `y` backwards, one column of a product.
-    fn add_products(&mut self, x: &[u32], y: &[u32]) {
-        for (&xi, &yi) in x.iter().zip(y.iter().rev()) {
+    /// Σ x_i·y_i over two slices of one length.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    fn add_dot(&mut self, x: &[u32], y: &[u32]) {
+        for (&xi, &yi) in x.iter().zip(y) {
             self.add(u64::from(xi) * u64::from(yi));
         }
     }
 
-    /// Column k of a², from limb `from` on: 2·Σ a_i·a_(k−i) over i < k − i, plus a_(k/2)²
-    /// when k is even.
-    fn add_cross_and_square(&mut self, a: &[u32], from: usize, k: usize) {
+    /// Σ x_i·y_i over two slices of one length, four limbs at a time: two 32×32 → 64-bit
+    /// products per instruction (`i64x2.extmul_low_i32x4_u` and `_high`), their halves
+    /// summed in two 64-bit lanes each.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    fn add_dot(&mut self, x: &[u32], y: &[u32]) {
+        use core::arch::wasm32::{
+            u32x4, u64x2, u64x2_add, u64x2_extmul_high_u32x4, u64x2_extmul_low_u32x4,
+            u64x2_extract_lane, u64x2_shr, u64x2_splat, v128_and,
+        };
+        let xs = x.chunks_exact(4);
+        let ys = y.chunks_exact(4);
+        let (x_rest, y_rest) = (xs.remainder(), ys.remainder());
+        let mask = u64x2_splat(0xffff_ffff);
+        let (mut lo, mut hi) = (u64x2(0, 0), u64x2(0, 0));
+        for (xc, yc) in xs.zip(ys) {
+            let vx = u32x4(xc[0], xc[1], xc[2], xc[3]);
+            let vy = u32x4(yc[0], yc[1], yc[2], yc[3]);
+            let p = u64x2_extmul_low_u32x4(vx, vy);
+            let q = u64x2_extmul_high_u32x4(vx, vy);
+            lo = u64x2_add(lo, u64x2_add(v128_and(p, mask), v128_and(q, mask)));
+            hi = u64x2_add(hi, u64x2_add(u64x2_shr(p, 32), u64x2_shr(q, 32)));
+        }
+        self.lo += u64x2_extract_lane::<0>(lo) + u64x2_extract_lane::<1>(lo);
+        self.hi += u64x2_extract_lane::<0>(hi) + u64x2_extract_lane::<1>(hi);
+        for (&xi, &yi) in x_rest.iter().zip(y_rest) {
+            self.add(u64::from(xi) * u64::from(yi));
+        }
+    }
+
+    /// Column k of a², from limb `from` on: 2·Σ a_j·a_(k−j) over j < k − j, plus a_(k/2)²
+    /// when k is even; `a_rev` is a reversed, so a_(k−j) is a_rev[s − 1 + j − k].
+    fn add_cross_and_square(&mut self, a: &[u32], a_rev: &[u32], from: usize, k: usize) {
+        let s = a.len();
         let half = k.div_ceil(2);
         let mut cross = Column::default();
         if from < half {
-            cross.add_products(&a[from..half], &a[k + 1 - half..=k - from]);
+            cross.add_dot(&a[from..half], &a_rev[s - 1 + from - k..s - 1 + half - k]);
         }
         self.lo += 2 * cross.lo;
         self.hi += 2 * cross.hi;
@@ -360,8 +429,8 @@ mod tests {
             }
             for a in values {
                 let (mut by_mul, mut by_sqr) = (vec![0u32; s], vec![0u32; s]);
-                key.mont_mul(&a, &a, &mut by_mul, &mut vec![0u32; s]);
-                key.mont_sqr(&a, &mut by_sqr, &mut vec![0u32; s]);
+                key.mont_mul(&a, &a, &mut by_mul, &mut Scratch::new(s));
+                key.mont_sqr(&a, &mut by_sqr, &mut Scratch::new(s));
                 assert_eq!(by_mul, by_sqr, "{bytes}-byte modulus");
             }
         }
