@@ -215,6 +215,14 @@ MUTATIONS = [
     ("rsa column carry", "src/algorithms/rsa_public.rs", "self.lo = (self.lo >> 32) + self.hi;", "self.lo = self.hi;"),
     ("rsa squaring doubles cross products", "src/algorithms/rsa_public.rs", "self.lo += 2 * cross.lo;", "self.lo += cross.lo;"),
     ("rsa last multiplication by the plain base", "src/algorithms/rsa_public.rs", "if bit == 0 { last } else { base }", "base"),
+    # Ed25519 from fixed-base tables (issue 18, lever 1 for EdDSA), against ed25519-dalek's
+    # verify in src/algorithms/ed25519.rs's tests.
+    ("ed25519 s below l", "src/algorithms/ed25519.rs",
+     "let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s)) else {\n            return false;\n        };",
+     "let s = Scalar::from_bytes_mod_order(s);"),
+    ("ed25519 signed digit carry", "src/algorithms/ed25519.rs", "digits[i + 1] += carry;", "digits[i + 1] += 0;"),
+    ("ed25519 negative digits subtract", "src/algorithms/ed25519.rs", "*acc -= entry;", "*acc += entry;"),
+    ("ed25519 key bound into k", "src/algorithms/ed25519.rs", "hash.update(self.key.as_bytes());", ""),
     ("pss trailer 0xbc", "src/algorithms/rsa_emsa.rs", "|| em.last() != Some(&0xbc)", ""),
     ("pss zero padding", "src/algorithms/rsa_emsa.rs", "db[..ps_len].iter().any(|b| *b != 0) || ", ""),
     ("pss separator 0x01", "src/algorithms/rsa_emsa.rs", " || db[ps_len] != 0x01", ""),

@@ -2,7 +2,7 @@
 //! verifies it: jwt-compact's `Algorithm`s (HMAC, ES256K, EdDSA), the `p521` crate
 //! (ES512), and jwt-edge's own RSA (`rsa_emsa`) and ECDSA (`ec`).
 
-use jwt_compact::alg::{Ed25519, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
+use jwt_compact::alg::{Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
 use jwt_compact::{Algorithm as JwtAlgorithm, AlgorithmSignature};
 use p521::ecdsa::signature::Verifier as _;
 
@@ -68,8 +68,8 @@ pub(crate) fn verify(alg: Algorithm, key: &Jwk, message: &[u8], signature: &[u8]
         (KeyMaterial::Secp256k1(vk), Algorithm::Es256k) => {
             check(&Es256k::<sha2::Sha256>::default(), vk, message, signature)
         }
-        (KeyMaterial::Ed25519(vk), Algorithm::EdDsa | Algorithm::Ed25519) => {
-            check(&Ed25519, vk, message, signature)
+        (KeyMaterial::Ed25519(key), Algorithm::EdDsa | Algorithm::Ed25519) => {
+            key.verify(message, signature)
         }
         _ => false,
     }

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::algorithms::alg::{Algorithm, KeyKind};
 use crate::algorithms::ec::{PublicKey as EcPublicKey, P256, P384};
+use crate::algorithms::ed25519::Ed25519Key;
 use crate::algorithms::rsa_public::RsaPublicKey;
 use crate::encoding::base64url_decode;
 use crate::error::KeyRejection;
@@ -58,7 +59,8 @@ pub(crate) enum KeyMaterial {
     P384(Box<EcPublicKey<P384>>),
     P521(p521::ecdsa::VerifyingKey),
     Secp256k1(k256::ecdsa::VerifyingKey),
-    Ed25519(ed25519_dalek::VerifyingKey),
+    /// Boxed: from its second use it holds its table of multiples (30 KB, itself boxed).
+    Ed25519(Box<Ed25519Key>),
 }
 
 impl fmt::Debug for Jwk {
@@ -327,5 +329,5 @@ fn import_okp(obj: &Map<String, Value>) -> Result<KeyMaterial, KeyRejection> {
     if key.is_weak() {
         return Err(KeyRejection::WeakKey);
     }
-    Ok(KeyMaterial::Ed25519(key))
+    Ok(KeyMaterial::Ed25519(Box::new(Ed25519Key::new(key))))
 }

@@ -50,4 +50,4 @@ mod point;
 mod tests;
 
 pub(crate) use curves::{P256, P384};
-pub(crate) use ecdsa::PublicKey;
+pub(crate) use ecdsa::{PublicKey, USES_BEFORE_MULTIPLES};
