@@ -261,7 +261,10 @@ const kept = previous.split(/\n(?=## )/).filter((section) => {
   const heading = section.split('\n', 1)[0];
   return heading.startsWith('## ') && !generated.has(heading);
 });
-const fresh = { '## Hono and plain JS workers (issue 17)': 'target/bench/hono-vs-jose.md' };
+const fresh = {
+  '## Hono and plain JS workers (issue 17)': 'target/bench/hono-vs-jose.md',
+  '## Worker CPU profile (issue 18)': 'target/bench/worker-profile.md',
+};
 for (const section of kept) {
   const heading = section.split('\n', 1)[0];
   const file = fresh[heading] && path.join(ROOT, fresh[heading]);

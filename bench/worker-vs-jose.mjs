@@ -35,7 +35,7 @@ import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 import { JwksServer, ROOT, closeAll, mint, newKey } from '../tests/edge/harness.mjs';
 import { runLoad } from './lib/worker-load.mjs';
-import { startEdgeWorker, startFloorWorker, startJoseWorker } from './lib/worker-miniflare.mjs';
+import { bundleJoseWorker, startEdgeWorker, startFloorWorker, startJoseWorker } from './lib/worker-miniflare.mjs';
 
 const ISS = 'https://issuer.bench';
 const AUD = 'bench-api';
@@ -101,22 +101,6 @@ function machine() {
 }
 
 // ------------------------------------------------------------------ workers and tokens
-
-/** Bundles the reference worker with jose's web build (workerd has no Node built-ins here). */
-async function bundleJoseWorker() {
-  mkdirSync(OUT_DIR, { recursive: true });
-  await esbuild.build({
-    entryPoints: [path.join(ROOT, 'bench/jose-worker/worker.mjs')],
-    outfile: JOSE_BUNDLE,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['browser', 'module', 'main'],
-    logLevel: 'warning',
-  });
-}
 
 /** `n` fresh tokens (each with its own jti), signed a few hundred at a time. */
 async function mintPool(key, n) {
@@ -225,7 +209,7 @@ async function main() {
     if (r.wrong) wrongRuns.push({ what, wrong: r.wrong, statuses: r.statuses, samples: r.wrongSamples });
   };
   try {
-    await bundleJoseWorker();
+    await bundleJoseWorker(JOSE_BUNDLE);
     const keys = { ES256: await newKey('ES256'), RS256: await newKey('RS256') };
     const jwks = await JwksServer.start(Object.values(keys));
     // Started one after the other, so each new workerd child is attributed to its worker.

@@ -2,7 +2,9 @@
 // in its own Miniflare instance, hence its own workerd process whose CPU time can be
 // read from /proc. Used by bench/worker-vs-jose.mjs; not a test helper.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { COMPATIBILITY_DATE, ROOT, WORKER_JS, WORKER_WASM } from '../../tests/edge/harness.mjs';
 
@@ -86,9 +88,13 @@ async function startHttpWorker(name, options) {
   return worker;
 }
 
-/** The built jwt-edge worker (build/index.js + build/index_bg.wasm), as the edge tests run it. */
-export function startEdgeWorker(config, name = 'jwt-edge') {
+/**
+ * The built jwt-edge worker (build/index.js + build/index_bg.wasm), as the edge tests run it.
+ * `extra`: more Miniflare options (bench/worker-profile.mjs adds `inspectorPort`).
+ */
+export function startEdgeWorker(config, name = 'jwt-edge', extra = {}) {
   return startHttpWorker(name, {
+    ...extra,
     modules: [
       { type: 'ESModule', path: WORKER_JS },
       { type: 'CompiledWasm', path: WORKER_WASM },
@@ -99,9 +105,26 @@ export function startEdgeWorker(config, name = 'jwt-edge') {
   });
 }
 
+/** Bundles the jose reference worker into `outfile` with jose's web build (workerd has no Node built-ins here). */
+export async function bundleJoseWorker(outfile) {
+  mkdirSync(path.dirname(outfile), { recursive: true });
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, 'bench/jose-worker/worker.mjs')],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['browser', 'module', 'main'],
+    logLevel: 'warning',
+  });
+}
+
 /** The bundled jose reference worker (bench/jose-worker/worker.mjs). */
-export function startJoseWorker(bundlePath, { jwksUri, issuer, audience, replay = true, name = 'jose' }) {
+export function startJoseWorker(bundlePath, { jwksUri, issuer, audience, replay = true, name = 'jose' }, extra = {}) {
   return startHttpWorker(name, {
+    ...extra,
     modules: [{ type: 'ESModule', path: bundlePath }],
     kvNamespaces: ['REPLAY'],
     bindings: { JWKS_URI: jwksUri, ISS: issuer, AUD: audience, REPLAY_OFF: replay ? '' : '1' },
@@ -109,8 +132,9 @@ export function startJoseWorker(bundlePath, { jwksUri, issuer, audience, replay 
 }
 
 /** The floor worker (bench/floor-worker/worker.mjs): the same request and answer, no verification. */
-export function startFloorWorker() {
+export function startFloorWorker(extra = {}) {
   return startHttpWorker('floor (no verification)', {
+    ...extra,
     modules: [{ type: 'ESModule', path: `${ROOT}/bench/floor-worker/worker.mjs` }],
   });
 }

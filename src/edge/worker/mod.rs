@@ -2,6 +2,7 @@
 //! back: configuration once per isolate, the token from the request, the issuer's keys
 //! from memory/KV/the issuer, replay through KV, then forward or answer.
 
+mod incoming;
 mod keys;
 mod replay;
 mod respond;
@@ -11,7 +12,7 @@ mod strict;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, web_sys, Context, Env, Response, Result};
 
 use crate::assertion::{parse_private_jwk, AssertionSigner};
 use crate::decisions::replay_memory::ReplayMemory;
@@ -24,6 +25,7 @@ use crate::token::extract::extract_token;
 use crate::token::UntrustedToken;
 use crate::verify::VerifiedToken;
 
+use incoming::Incoming;
 use keys::{IssuerKeys, Tier};
 
 /// Longest untrusted `kid` and `alg` written to a decision log line, in characters.
@@ -147,7 +149,8 @@ struct Decision {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response> {
+    let req = Incoming(req);
     let started = worker::Date::now().as_millis();
     let state = match isolate(&env).await {
         Ok(state) => state,
@@ -199,7 +202,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 
 async fn handle(
     state: &Rc<Isolate>,
-    req: Request,
+    req: Incoming,
     env: &Env,
     ctx: &Context,
     decision: &mut Decision,
@@ -278,7 +281,7 @@ async fn handle(
 /// mode, else the issuer's), so a token refused for a scope never uses up its `jti`.
 async fn authenticate(
     state: &Rc<Isolate>,
-    req: &Request,
+    req: &Incoming,
     env: &Env,
     ctx: &Context,
     route: &Route,

@@ -5,6 +5,8 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::Value;
 use worker::{Fetch, Headers, Request, RequestInit, RequestRedirect, Response};
 
+use super::incoming::Incoming;
+
 use sha2::{Digest, Sha256};
 
 use crate::assertion::{AssertionSigner, RequestBinding};
@@ -139,7 +141,7 @@ pub struct Target<'a> {
 /// would have been refused with). In proxy mode it is forwarded with nothing a client
 /// could pass off as verified; in verdict mode answered 200 `{"anonymous":true,…}`.
 pub async fn anonymous(
-    req: Request,
+    req: Incoming,
     config: &EdgeConfig,
     route: &Route,
     would_be: Option<&str>,
@@ -160,15 +162,14 @@ pub async fn anonymous(
     }
 }
 
-/// The request's method exactly as received. (workers-rs's `Method` reads every method
-/// it does not know as `GET`; a proxy must never change the method.)
-pub fn method_of(req: &Request) -> String {
-    req.inner().method()
+/// The request's method exactly as received.
+pub fn method_of(req: &Incoming) -> String {
+    req.method()
 }
 
 /// Whether the request is a real CORS preflight: `OPTIONS` with `Origin` and
 /// `Access-Control-Request-Method`, and no body.
-pub fn is_preflight(req: &Request) -> bool {
+pub fn is_preflight(req: &Incoming) -> bool {
     let headers = req.headers();
     let has = |name: &str| headers.has(name).unwrap_or(false);
     let declared_empty = headers
@@ -176,7 +177,7 @@ pub fn is_preflight(req: &Request) -> bool {
         .ok()
         .flatten()
         .is_some_and(|v| v.trim() == "0");
-    let has_body = has("transfer-encoding") || (req.inner().body().is_some() && !declared_empty);
+    let has_body = has("transfer-encoding") || (req.body().is_some() && !declared_empty);
     preflight_shape(
         &method_of(req),
         has("origin"),
@@ -189,7 +190,7 @@ pub fn is_preflight(req: &Request) -> bool {
 /// the headers a browser's preflight has (no credential, no method override, nothing
 /// that could pass for a verified claim) and no body.
 pub async fn passthrough(
-    req: Request,
+    req: Incoming,
     config: &EdgeConfig,
     target: Target<'_>,
 ) -> Result<Response, Error> {
@@ -209,7 +210,7 @@ pub async fn passthrough(
     }
 }
 
-fn origin_url(req: &Request, config: &EdgeConfig, target: Target<'_>) -> Result<String, Error> {
+fn origin_url(req: &Incoming, config: &EdgeConfig, target: Target<'_>) -> Result<String, Error> {
     let mut url = req
         .url()
         .map_err(|_| Error::RequestMalformed("request url"))?;
@@ -238,7 +239,7 @@ fn origin_url(req: &Request, config: &EdgeConfig, target: Target<'_>) -> Result<
 /// request) and, when configured, an assertion signed at `now` for the request as
 /// forwarded.
 pub async fn forward(
-    req: Request,
+    req: Incoming,
     config: &EdgeConfig,
     token: Option<&VerifiedToken>,
     assertion: Option<(&AssertionSigner, i64)>,
@@ -359,7 +360,7 @@ fn strip_cookies(value: &str, config: &EdgeConfig) -> Option<String> {
 /// Sends to the origin with `method` as received (never rewritten) and, when
 /// `with_body`, the request's body; redirects come back to the client as they are.
 async fn send(
-    req: Request,
+    req: Incoming,
     method: &str,
     url: &str,
     headers: Headers,
@@ -369,7 +370,7 @@ async fn send(
     init.with_headers(headers)
         .with_redirect(RequestRedirect::Manual);
     if with_body {
-        init.with_body(req.inner().body().map(Into::into));
+        init.with_body(req.body().map(Into::into));
     }
     let raw: worker::web_sys::RequestInit = (&init).into();
     raw.set_method(method);
@@ -387,7 +388,7 @@ async fn send(
 /// KV, checked by the core first (a set with private members is never served), with
 /// `Cache-Control` and a strong ETag.
 pub async fn published_jwks(
-    req: &Request,
+    req: &Incoming,
     env: &worker::Env,
     publish: &PublishJwks,
 ) -> Result<Response, Error> {
