@@ -270,6 +270,12 @@ for (const section of kept) {
   const file = fresh[heading] && path.join(ROOT, fresh[heading]);
   say((file && existsSync(file) ? readFileSync(file, 'utf8') : section).trimEnd(), '');
 }
+// A measured section the file does not have yet goes at the end.
+const keptHeadings = new Set(kept.map((section) => section.split('\n', 1)[0]));
+for (const [heading, rel] of Object.entries(fresh)) {
+  const file = path.join(ROOT, rel);
+  if (!keptHeadings.has(heading) && existsSync(file)) say(readFileSync(file, 'utf8').trimEnd(), '');
+}
 
 writeFileSync(out, `${lines.join('\n')}\n`);
 console.log(`wrote ${path.relative(process.cwd(), out) || out}`);

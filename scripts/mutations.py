@@ -223,6 +223,8 @@ MUTATIONS = [
     ("ed25519 signed digit carry", "src/algorithms/ed25519.rs", "digits[i + 1] += carry;", "digits[i + 1] += 0;"),
     ("ed25519 negative digits subtract", "src/algorithms/ed25519.rs", "*acc -= entry;", "*acc += entry;"),
     ("ed25519 key bound into k", "src/algorithms/ed25519.rs", "hash.update(self.key.as_bytes());", ""),
+    ("token cache sweeps again when the second changes", "src/decisions/token_cache.rs",
+     "if self.swept_at != Some(now) {", "if self.swept_at.is_none() {"),
     ("pss trailer 0xbc", "src/algorithms/rsa_emsa.rs", "|| em.last() != Some(&0xbc)", ""),
     ("pss zero padding", "src/algorithms/rsa_emsa.rs", "db[..ps_len].iter().any(|b| *b != 0) || ", ""),
     ("pss separator 0x01", "src/algorithms/rsa_emsa.rs", " || db[ps_len] != 0x01", ""),
