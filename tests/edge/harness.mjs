@@ -505,3 +505,31 @@ export function assertVerdict(res, expect = {}) {
 /** The accepted verdict's members (src/verdict.rs) and the worker's key sources. */
 export const VERDICT_MEMBERS = ['valid', 'alg', 'kid', 'key_source', 'header', 'claims'];
 export const KEY_SOURCES = ['memory', 'kv', 'issuer', 'stale', 'secret'];
+
+/** The features a wasm module was built with, from its `target_features` custom section (+name, -name). */
+export function wasmTargetFeatures(bytes) {
+  const module = new WebAssembly.Module(bytes);
+  const sections = WebAssembly.Module.customSections(module, 'target_features');
+  const out = [];
+  for (const section of sections) {
+    const data = new Uint8Array(section);
+    let at = 0;
+    const leb = () => {
+      let value = 0;
+      let shift = 0;
+      for (;;) {
+        const byte = data[at++];
+        value |= (byte & 0x7f) << shift;
+        if (!(byte & 0x80)) return value;
+        shift += 7;
+      }
+    };
+    for (let n = leb(); n > 0; n--) {
+      const prefix = String.fromCharCode(data[at++]);
+      const len = leb();
+      out.push(prefix + new TextDecoder().decode(data.subarray(at, at + len)));
+      at += len;
+    }
+  }
+  return out;
+}

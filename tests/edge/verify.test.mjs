@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import {
   AUD,
   ISS,
@@ -23,6 +24,8 @@ import {
   startWorker,
   tamperPayload,
   waitFor,
+  wasmTargetFeatures,
+  WORKER_WASM,
 } from './harness.mjs';
 
 const HMAC_ISS = 'https://hmac.edge.test';
@@ -253,4 +256,10 @@ test('untrusted values in the decision log are bounded and printable', async () 
   assert.ok(second.kid.length <= 129, `kid logged with ${second.kid.length} characters`);
   assert.match(second.kid, /^[ -~]+…?$/, 'kid logged as printable ASCII');
   for (const log of worker.logs) assert.ok(log.message.length < 2048, `a log line of ${log.message.length} characters`);
+});
+
+// RSA's Montgomery products take the SIMD loop only in a simd128 build (.cargo/config.toml).
+test('the worker wasm is built with WebAssembly SIMD (its target_features section lists +simd128)', () => {
+  const features = wasmTargetFeatures(readFileSync(WORKER_WASM));
+  assert.ok(features.includes('+simd128'), `target_features: ${features.join(' ')}`);
 });

@@ -10,7 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { loadPackage } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
+import { wasmTargetFeatures } from '../edge/harness.mjs';
+import { PKG_DIR, loadPackage } from './helpers.mjs';
 
 const { Verifier, JwtEdgeError } = await loadPackage('node.js');
 
@@ -72,3 +74,10 @@ for (const bits of SIZES) {
     });
   }
 }
+
+// The loop above is the SIMD one only if the package's wasm was built with simd128
+// (.cargo/config.toml); a build without it would pass every check here, 1.3× slower.
+test('the package wasm is built with WebAssembly SIMD (its target_features section lists +simd128)', () => {
+  const features = wasmTargetFeatures(readFileSync(`${PKG_DIR}/wasm/jwt_edge_bg.wasm`));
+  assert.ok(features.includes('+simd128'), `target_features: ${features.join(' ')}`);
+});
