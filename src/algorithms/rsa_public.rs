@@ -135,10 +135,7 @@ impl RsaPublicKey {
     /// dot product of two slices.
     fn mont_mul(&self, a: &[u32], b: &[u32], out: &mut [u32], scratch: &mut Scratch) {
         let s = self.n.len();
-        let Scratch { m, rev: b_rev } = scratch;
-        for (r, x) in b_rev.iter_mut().zip(b.iter().rev()) {
-            *r = *x;
-        }
+        let Scratch { m, rev: b_rev } = scratch.reversing(b);
         let n_rev = &self.n_rev;
         let mut col = Column::default();
         for k in 0..s {
@@ -162,10 +159,7 @@ impl RsaPublicKey {
     /// computed once and doubled.
     fn mont_sqr(&self, a: &[u32], out: &mut [u32], scratch: &mut Scratch) {
         let s = self.n.len();
-        let Scratch { m, rev: a_rev } = scratch;
-        for (r, x) in a_rev.iter_mut().zip(a.iter().rev()) {
-            *r = *x;
-        }
+        let Scratch { m, rev: a_rev } = scratch.reversing(a);
         let n_rev = &self.n_rev;
         let mut col = Column::default();
         for k in 0..s {
@@ -262,6 +256,14 @@ impl Scratch {
             m: vec![0u32; limbs],
             rev: vec![0u32; limbs],
         }
+    }
+
+    /// The scratch with `rev` holding `x` reversed (x has the scratch's length).
+    fn reversing(&mut self, x: &[u32]) -> &mut Self {
+        for (r, v) in self.rev.iter_mut().zip(x.iter().rev()) {
+            *r = *v;
+        }
+        self
     }
 }
 

@@ -208,7 +208,7 @@ async fn handle(
     decision: &mut Decision,
 ) -> std::result::Result<Response, Error> {
     let config = &state.config;
-    let method = respond::method_of(&req);
+    let method = req.method();
     let is_read = method == "GET" || method == "HEAD";
     let url = req
         .url()

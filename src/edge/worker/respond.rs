@@ -162,11 +162,6 @@ pub async fn anonymous(
     }
 }
 
-/// The request's method exactly as received.
-pub fn method_of(req: &Incoming) -> String {
-    req.method()
-}
-
 /// Whether the request is a real CORS preflight: `OPTIONS` with `Origin` and
 /// `Access-Control-Request-Method`, and no body.
 pub fn is_preflight(req: &Incoming) -> bool {
@@ -179,7 +174,7 @@ pub fn is_preflight(req: &Incoming) -> bool {
         .is_some_and(|v| v.trim() == "0");
     let has_body = has("transfer-encoding") || (req.body().is_some() && !declared_empty);
     preflight_shape(
-        &method_of(req),
+        &req.method(),
         has("origin"),
         has("access-control-request-method"),
         has_body,
@@ -245,7 +240,7 @@ pub async fn forward(
     assertion: Option<(&AssertionSigner, i64)>,
     target: Target<'_>,
 ) -> Result<Response, Error> {
-    let method = method_of(&req);
+    let method = req.method();
     if !forwardable_method(&method) {
         return Err(Error::RequestMalformed("method"));
     }
@@ -429,7 +424,7 @@ pub async fn published_jwks(
     headers
         .set("content-type", "application/jwk-set+json")
         .map_err(internal)?;
-    let body = if method_of(req) == "HEAD" {
+    let body = if req.method() == "HEAD" {
         Vec::new()
     } else {
         text.into_bytes()
