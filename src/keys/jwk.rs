@@ -59,7 +59,7 @@ pub(crate) enum KeyMaterial {
     P384(Box<EcPublicKey<P384>>),
     P521(p521::ecdsa::VerifyingKey),
     Secp256k1(k256::ecdsa::VerifyingKey),
-    /// Boxed: from its second use it holds its table of multiples (30 KB, itself boxed).
+    /// Boxed: from its second use it holds its table of multiples (40 KB, on the heap).
     Ed25519(Box<Ed25519Key>),
 }
 
