@@ -187,6 +187,7 @@ pub fn extract(data: &[u8]) {
         },
         TokenSource::Header {
             name: "x-jwt".into(),
+            prefix: None,
         },
     ];
     let lookup = |name: &str| match name.to_ascii_lowercase().as_str() {

@@ -81,7 +81,9 @@ pub use crate::keys::thumbprint::thumbprint;
 pub use crate::policy::claims::{Claims, ClaimsPolicy, MAX_NUMERIC_DATE};
 pub use crate::policy::config::VerifyConfig;
 pub use crate::policy::{Field, FrontEnd, KeyKinds, OptionName, PolicyOptions, Profile, OPTIONS};
-pub use crate::token::extract::{extract_token, TokenSource};
+pub use crate::token::extract::{
+    extract_token, extract_token_from, strip_query_parameter, TokenSource,
+};
 pub use crate::token::{Header, UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
 pub use crate::verdict::{KeySource, Refusal, RefusalContext, Verdict, PROBLEM_CONTENT_TYPE};
 pub use crate::verify::{SignedPayload, VerifiedToken, Verifier, VerifyOptions};
@@ -107,9 +109,11 @@ pub mod internals {
         check_wrangler, key_bindings, secrets_store_bindings, DeployViolation, KeyBinding,
     };
     pub use crate::edge::forward::{
-        claim_header_value, fold_header_name, forwardable_method, is_preflight, log_safe,
-        method_has_body, preflight_keeps_header, ProtectedHeaders,
+        claim_header, claim_header_value, fold_header_name, forwardable_method, forwarded_query,
+        is_preflight, log_safe, method_has_body, preflight_keeps_header, ClaimHeader,
+        ProtectedHeaders, MAX_CLAIM_HEADER_BYTES,
     };
+    pub use crate::edge::presets::{expand as expand_presets, Expansion, ACCESS_HEADER};
     pub use crate::keys::uri::{jwks_uri_allowed, MAX_JWKS_URI_BYTES};
 
     /// Route rules: path hygiene, matching, what a route requires (issue 16).
@@ -118,6 +122,15 @@ pub mod internals {
             claim_at, normalise_path, token_scopes, Auth, ClaimRule, Matcher, Outcome, PathPattern,
             PatternProblem, Requirements, ResourceMetadata, Route, RouteTable, DEFAULT_ROUTE,
             MAX_PATH_BYTES, MAX_ROUTES, METADATA_CACHE_CONTROL,
+        };
+    }
+
+    /// An issuer's discovery document (OIDC Discovery, RFC 8414) as a state machine.
+    pub mod discovery {
+        pub use crate::decisions::discovery::{
+            discovery_key, read_document, well_known, Discovery, DiscoveryEvent, DiscoveryLookup,
+            DiscoveryProblem, DiscoveryReport, DiscoverySnapshot, DiscoveryStep, DocumentFetch,
+            WellKnown, DISCOVERY_ACCEPT, MAX_DISCOVERY_BYTES,
         };
     }
 

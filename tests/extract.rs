@@ -92,6 +92,7 @@ fn cookies_and_headers() {
     );
     let header = vec![TokenSource::Header {
         name: "X-Api-Token".into(),
+        prefix: None,
     }];
     assert_eq!(
         run(&header, &[("x-api-token", &format!(" {T} "))]).unwrap(),

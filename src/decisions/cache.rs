@@ -113,6 +113,30 @@ pub enum Freshness {
     Expired,
 }
 
+/// How long shared storage keeps a document fresh for `max_age` seconds: as long as it
+/// may serve as last-known-good (at least a minute, the shortest TTL KV accepts).
+pub fn storage_lifetime(max_age: u64, policy: &CachePolicy) -> u64 {
+    max_age.saturating_add(policy.max_staleness).max(60)
+}
+
+/// The state at `now` of a document fetched at `fetched_at` and fresh for `max_age`
+/// seconds (a key set, or an issuer's discovery document). A document from the future
+/// (clock jump back) is treated as just fetched.
+pub fn freshness(fetched_at: i64, max_age: u64, policy: &CachePolicy, now: i64) -> Freshness {
+    let age = u64::try_from(now.saturating_sub(fetched_at)).unwrap_or(0);
+    // Refresh during the last fifth of the lifetime (at least the last second).
+    let ahead = (max_age / 5).max(1);
+    if age < max_age.saturating_sub(ahead) {
+        Freshness::Fresh
+    } else if age < max_age {
+        Freshness::RefreshAhead
+    } else if age < max_age.saturating_add(policy.max_staleness) {
+        Freshness::Stale
+    } else {
+        Freshness::Expired
+    }
+}
+
 impl JwksSnapshot {
     /// A snapshot read back from shared storage (KV), checked as untrusted input: it is
     /// refused unless it parses, is at most [`MAX_STORED_SNAPSHOT_BYTES`], was fetched
@@ -145,18 +169,7 @@ impl JwksSnapshot {
     /// The snapshot's state at `now`. A snapshot from the future (clock jump back) is
     /// treated as just fetched.
     pub fn freshness(&self, policy: &CachePolicy, now: i64) -> Freshness {
-        let age = u64::try_from(now.saturating_sub(self.fetched_at)).unwrap_or(0);
-        // Refresh during the last fifth of the lifetime (at least the last second).
-        let ahead = (self.max_age / 5).max(1);
-        if age < self.max_age.saturating_sub(ahead) {
-            Freshness::Fresh
-        } else if age < self.max_age {
-            Freshness::RefreshAhead
-        } else if age < self.max_age.saturating_add(policy.max_staleness) {
-            Freshness::Stale
-        } else {
-            Freshness::Expired
-        }
+        freshness(self.fetched_at, self.max_age, policy, now)
     }
 
     /// Whether this set shares no key with `previous`, which had keys: every key was
@@ -239,6 +252,12 @@ impl FetchFailures {
     /// that went back past the failure counts as the cooldown having passed.
     pub fn may_fetch(&self, held: Option<&JwksSnapshot>, policy: &CachePolicy, now: i64) -> bool {
         let usable = held.is_some_and(|s| s.freshness(policy, now) != Freshness::Expired);
+        self.may_fetch_when(usable, policy, now)
+    }
+
+    /// [`Self::may_fetch`] for any document: `usable` says whether one is held that may
+    /// still serve (not [`Freshness::Expired`]).
+    pub fn may_fetch_when(&self, usable: bool, policy: &CachePolicy, now: i64) -> bool {
         let cooldown = i64::try_from(policy.failure_cooldown).unwrap_or(i64::MAX);
         !usable
             || self

@@ -34,8 +34,8 @@ use serde::Serialize;
 
 use crate::algorithms::alg::Algorithm;
 use crate::decisions::cache::{
-    max_age_from_cache_control, CachePolicy, FetchFailures, Freshness, JwksSnapshot, KidCooldown,
-    UnknownKid,
+    max_age_from_cache_control, storage_lifetime, CachePolicy, FetchFailures, Freshness,
+    JwksSnapshot, KidCooldown, UnknownKid,
 };
 use crate::error::{Error, JwksProblem};
 use crate::keys::jwks::{JwkSet, JwksOptions};
@@ -264,6 +264,8 @@ pub struct KeySource<K> {
     failures: FetchFailures,
     cooldown: KidCooldown,
     in_flight: bool,
+    /// The URI the fetch in flight was sent to (the source may be retargeted meanwhile).
+    fetching: Option<String>,
     generation: u64,
 }
 
@@ -280,7 +282,24 @@ impl<K: Clone> KeySource<K> {
             failures: FetchFailures::default(),
             cooldown: KidCooldown::default(),
             in_flight: false,
+            fetching: None,
             generation: 0,
+        }
+    }
+
+    /// The URI the set is fetched from.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Fetches the set from `uri` from now on (an issuer's discovery document named a
+    /// new `jwks_uri`). The set held stays as last-known-good until the new URI answers;
+    /// the failure and unknown-`kid` cooldowns start over for the new URI.
+    pub fn retarget(&mut self, uri: &str) {
+        if self.uri != uri {
+            self.uri = uri.to_owned();
+            self.failures = FetchFailures::default();
+            self.cooldown = KidCooldown::default();
         }
     }
 
@@ -311,10 +330,20 @@ impl<K: Clone> KeySource<K> {
             lookup.read_stored = true;
             return Step::ReadStored;
         }
+        // A set held from another URI than the one now configured (the issuer's
+        // discovery document moved its `jwks_uri`) is fetched anew at once; until the
+        // new URI answers it serves as last-known-good.
         let freshness = self
             .held
             .as_ref()
-            .map(|h| h.snapshot.freshness(&self.policy, now));
+            .map(|h| match h.snapshot.freshness(&self.policy, now) {
+                Freshness::Fresh | Freshness::RefreshAhead
+                    if h.snapshot.jwks_uri.as_deref() != Some(self.uri.as_str()) =>
+                {
+                    Freshness::Stale
+                }
+                other => other,
+            });
         let may_fetch =
             self.failures
                 .may_fetch(self.held.as_ref().map(|h| &h.snapshot), &self.policy, now);
@@ -341,6 +370,7 @@ impl<K: Clone> KeySource<K> {
             return Step::Wait;
         }
         self.in_flight = true;
+        self.fetching = Some(self.uri.clone());
         lookup.pending = Some(reason);
         Step::Fetch(self.conditional())
     }
@@ -367,6 +397,7 @@ impl<K: Clone> KeySource<K> {
         let keys = held.keys.clone();
         let refresh = if refresh_ahead && !self.in_flight && !lookup.fetched {
             self.in_flight = true;
+            self.fetching = Some(self.uri.clone());
             Some(self.conditional())
         } else {
             None
@@ -463,6 +494,7 @@ impl<K: Clone> KeySource<K> {
     pub fn abandoned(&mut self) {
         if self.in_flight {
             self.in_flight = false;
+            self.fetching = None;
             self.generation = self.generation.wrapping_add(1);
         }
     }
@@ -487,8 +519,9 @@ impl<K: Clone> KeySource<K> {
     ) -> (bool, Report) {
         self.in_flight = false;
         self.generation = self.generation.wrapping_add(1);
+        let uri = self.fetching.take().unwrap_or_else(|| self.uri.clone());
         let mut report = Report::default();
-        match self.apply(now, answer, build, &mut report.events) {
+        match self.apply(&uri, now, answer, build, &mut report.events) {
             Ok(held) => {
                 self.failures.succeeded();
                 report.store = Some(held.snapshot.clone());
@@ -514,6 +547,7 @@ impl<K: Clone> KeySource<K> {
     /// The set an answer gives, after the checks: a refused one never replaces the held.
     fn apply(
         &self,
+        uri: &str,
         now: i64,
         answer: Answer<'_>,
         build: impl FnOnce(JwkSet) -> Result<K, Error>,
@@ -533,7 +567,7 @@ impl<K: Clone> KeySource<K> {
         let previous = self
             .held
             .as_ref()
-            .filter(|h| h.snapshot.jwks_uri.as_deref() == Some(self.uri.as_str()));
+            .filter(|h| h.snapshot.jwks_uri.as_deref() == Some(uri));
         match (status, previous) {
             (304, Some(previous)) => Ok(Held {
                 snapshot: previous.snapshot.revalidated(now, max_age),
@@ -555,7 +589,7 @@ impl<K: Clone> KeySource<K> {
                     max_age,
                     etag: etag.map(str::to_owned),
                     last_modified: last_modified.map(str::to_owned),
-                    jwks_uri: Some(self.uri.clone()),
+                    jwks_uri: Some(uri.to_owned()),
                 };
                 let held = self.accept(snapshot, build, events)?;
                 if previous.is_some_and(|p| held.snapshot.replaces_every_key_of(&p.snapshot)) {
@@ -591,8 +625,5 @@ impl<K: Clone> KeySource<K> {
 /// How long shared storage keeps a snapshot: as long as it may serve as last-known-good
 /// (at least a minute, the shortest TTL KV accepts).
 pub fn storage_ttl(snapshot: &JwksSnapshot, policy: &CachePolicy) -> u64 {
-    snapshot
-        .max_age
-        .saturating_add(policy.max_staleness)
-        .max(60)
+    storage_lifetime(snapshot.max_age, policy)
 }

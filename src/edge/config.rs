@@ -7,8 +7,10 @@ use serde::Deserialize;
 
 use crate::assertion::AssertionConfig;
 use crate::decisions::cache::{CachePolicy, SNAPSHOT_KEY_PREFIX};
+use crate::decisions::discovery::well_known;
 use crate::decisions::replay_memory::{DEFAULT_CAPACITY, MAX_CAPACITY};
 use crate::edge::forward::{fold_header_name, ProtectedHeaders};
+use crate::edge::presets::{expand as expand_presets, Expansion};
 use crate::error::Error;
 use crate::keys::jwks::JwksOptions;
 use crate::keys::uri::{jwks_uri_allowed, origin_allowed};
@@ -39,9 +41,19 @@ pub struct IssuerConfig {
     /// The exact `iss` value. Tokens are routed to their issuer by it.
     pub issuer: String,
     /// Where its JWKS lives: `https://`, or `http://` on loopback when
-    /// `dev_allow_http_loopback` is set. Optional when only an HMAC secret is used.
+    /// `dev_allow_http_loopback` is set. Absent: found by discovery (unless only an
+    /// HMAC secret is configured).
     #[serde(default)]
     pub jwks_uri: Option<String>,
+    /// Find `jwks_uri` in the issuer's metadata (OpenID Connect Discovery 1.0 §4,
+    /// falling back to RFC 8414): `{issuer}/.well-known/openid-configuration`, whose
+    /// `issuer` must equal this one exactly. Default: true when `jwks_uri` is absent and
+    /// no HMAC secret is configured; `true` next to a `jwks_uri` is refused.
+    #[serde(default)]
+    pub discovery: Option<bool>,
+    /// Whether this issuer's keys are found by discovery (resolved from `discovery`).
+    #[serde(skip)]
+    pub discovers: bool,
     /// The verification policy options of this issuer, read through the core's name
     /// table ([`crate::policy::OPTIONS`], `issuers.` rows): `audiences`, `algorithms`,
     /// `max_lifetime`, `clock_skew`, `required_claims`, `typ`, `subject`,
@@ -118,6 +130,11 @@ impl IssuerConfig {
     /// Whether this issuer has a shared secret (`hmac_secret` or `hmac_secrets`).
     pub fn has_hmac_secret(&self) -> bool {
         self.hmac_secret.is_some() || !self.hmac_secrets.is_empty()
+    }
+
+    /// Whether this issuer has public keys (a `jwks_uri`, or one found by discovery).
+    pub fn has_public_keys(&self) -> bool {
+        self.jwks_uri.is_some() || self.discovers
     }
 }
 
@@ -207,6 +224,9 @@ pub struct EdgeConfig {
     /// Default none.
     #[serde(skip)]
     pub resource_metadata: Option<ResourceMetadata>,
+    /// What each issuer preset expanded to (logged once per isolate).
+    #[serde(skip)]
+    pub presets: Vec<Expansion>,
 }
 
 /// Publishing a JWKS from KV.
@@ -247,6 +267,21 @@ impl EdgeConfig {
     /// Parses and validates the configuration. The error names the field, never a value.
     pub fn from_json(text: &str) -> Result<Self, Error> {
         let mut object = parse_config_object(text)?;
+        let presets = expand_presets(&mut object)?;
+        // A preset's token source serves when `sources` is not given.
+        if !object.contains_key("sources") {
+            let mut sources: Vec<TokenSource> = Vec::new();
+            for source in presets.iter().map(|p| &p.source) {
+                if !sources.contains(source) {
+                    sources.push(source.clone());
+                }
+            }
+            if !sources.is_empty() {
+                let value =
+                    serde_json::to_value(sources).map_err(|_| Error::config_invalid("sources"))?;
+                object.insert("sources".into(), value);
+            }
+        }
         // The policy options (top-level, then each issuer's) are read through the core's
         // name table; serde then reads the rest and refuses any name left unknown.
         let top_level = PolicyOptions::take_edge_top_level(&mut object)?;
@@ -265,6 +300,7 @@ impl EdgeConfig {
             issuer.policy = policy;
         }
         config.top_level = top_level;
+        config.presets = presets;
         config.validate()?;
         Ok(config)
     }
@@ -284,9 +320,21 @@ impl EdgeConfig {
             {
                 return Err(bad("issuers.issuer"));
             }
-            match &issuer.jwks_uri {
-                Some(uri) if !self.jwks_uri_allowed(uri) => return Err(bad("issuers.jwks_uri")),
-                None if !issuer.has_hmac_secret() => return Err(bad("issuers.jwks_uri")),
+            match (&issuer.jwks_uri, issuer.discovery) {
+                (Some(_), Some(true)) => return Err(bad("issuers.discovery")),
+                (Some(uri), _) if !self.jwks_uri_allowed(uri) => {
+                    return Err(bad("issuers.jwks_uri"))
+                }
+                (None, Some(false)) if !issuer.has_hmac_secret() => {
+                    return Err(bad("issuers.jwks_uri"))
+                }
+                (None, Some(true)) if !self.discoverable(&issuer.issuer) => {
+                    return Err(bad("issuers.discovery"))
+                }
+                // Without a `jwks_uri` or a secret, the issuer must be one to discover.
+                (None, None) if !issuer.has_hmac_secret() && !self.discoverable(&issuer.issuer) => {
+                    return Err(bad("issuers.jwks_uri"))
+                }
                 _ => {}
             }
             if issuer
@@ -310,13 +358,18 @@ impl EdgeConfig {
             }
         }
         for issuer in &mut self.issuers {
+            issuer.discovers = issuer.jwks_uri.is_none()
+                && match issuer.discovery {
+                    Some(explicit) => explicit,
+                    None => !issuer.has_hmac_secret(),
+                };
             let mut policy = issuer.policy.clone();
             // The worker routes a token by its `iss`: the issuer is always checked.
             policy.issuers = Some(vec![issuer.issuer.clone()]);
             policy.max_token_bytes = self.top_level.max_token_bytes;
             policy.token_cache_entries = self.top_level.token_cache_entries;
             let kinds = KeyKinds {
-                public_keys: issuer.jwks_uri.is_some(),
+                public_keys: issuer.has_public_keys(),
                 shared_secret: issuer.has_hmac_secret(),
             };
             issuer.options = policy.resolve(FrontEnd::Edge, FrontEnd::Edge.profile(), kinds)?;
@@ -327,7 +380,7 @@ impl EdgeConfig {
             .issuers
             .first()
             .map_or(0, |issuer| issuer.options.max_token_bytes);
-        if self.sources.is_empty() {
+        if self.sources.is_empty() || !self.sources.iter().all(source_allowed) {
             return Err(bad("sources"));
         }
         let header_names = self.claim_headers.values().chain(self.claims_header.iter());
@@ -389,6 +442,10 @@ impl EdgeConfig {
         jwks_uri_allowed(uri, self.dev_allow_http_loopback)
     }
 
+    fn discoverable(&self, issuer: &str) -> bool {
+        well_known(issuer, self.dev_allow_http_loopback).is_some()
+    }
+
     /// The headers only the worker sets for the origin: `X-Jwt-*`, the claim headers,
     /// the claims header and the assertion header, compared as origins fold names.
     pub fn protected_headers(&self) -> ProtectedHeaders {
@@ -424,6 +481,40 @@ impl EdgeConfig {
     }
 }
 
+/// A token source the worker can read and strip: a header name that is a field name and
+/// not one of the headers the worker reads another way (`authorization`, `cookie`), a
+/// prefix of printable ASCII, a query parameter name of printable ASCII without `&`,
+/// `=`, `+`, `%` or `#`; each at most 64 bytes.
+fn source_allowed(source: &TokenSource) -> bool {
+    let bounded = |text: &str| !text.is_empty() && text.len() <= 64;
+    match source {
+        TokenSource::Authorization { schemes } => {
+            !schemes.is_empty()
+                && schemes
+                    .iter()
+                    .all(|s| bounded(s) && s.bytes().all(|b| b.is_ascii_graphic()))
+        }
+        TokenSource::Cookie { name } => {
+            bounded(name)
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !br#"()<>@,;:\"/[]?={}"#.contains(&b))
+        }
+        TokenSource::Header { name, prefix } => {
+            is_header_name(name)
+                && prefix
+                    .as_deref()
+                    .is_none_or(|p| bounded(p) && p.bytes().all(|b| (0x20..=0x7e).contains(&b)))
+        }
+        TokenSource::Query { name } => {
+            bounded(name)
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"&=+%#".contains(&b))
+        }
+    }
+}
+
 fn is_binding_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -451,7 +542,11 @@ fn is_header_name(name: &str) -> bool {
 }
 
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 37] = [
+    const FIELDS: [&str; 41] = [
+        "discovery",
+        "preset",
+        "team_domain",
+        "prefix",
         "routes",
         "enforce",
         "resource_metadata",

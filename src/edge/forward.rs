@@ -49,25 +49,95 @@ impl ProtectedHeaders {
     }
 }
 
-/// The text of a verified claim for its plain request header, or `None` when the claim
-/// is not sent there (it is still in the base64url `X-Jwt-Claims` header).
+/// Longest claim header value sent, in bytes (origins commonly cap a header at 4–8 KiB).
+pub const MAX_CLAIM_HEADER_BYTES: usize = 4096;
+
+/// What goes into a claim's plain request header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimHeader {
+    /// Send this text.
+    Send(String),
+    /// The claim is absent, `null` or an empty array: no header.
+    Absent,
+    /// The claim is present but cannot be sent unchanged (the reason, as logged:
+    /// `not_header_safe` or `too_large`). It is still in the base64url claims header.
+    Skipped(&'static str),
+}
+
+/// The header for the claim at `path` (a dotted path into nested objects, as route
+/// claim rules read it: [`crate::routes::claim_at`]) of verified `claims`.
+pub fn claim_header(claims: &serde_json::Map<String, Value>, path: &str) -> ClaimHeader {
+    match crate::routes::claim_at(claims, path) {
+        None => ClaimHeader::Absent,
+        Some(value) => match claim_header_value(value) {
+            Ok(Some(text)) if text.len() > MAX_CLAIM_HEADER_BYTES => {
+                ClaimHeader::Skipped("too_large")
+            }
+            Ok(Some(text)) => ClaimHeader::Send(text),
+            Ok(None) => ClaimHeader::Absent,
+            Err(reason) => ClaimHeader::Skipped(reason),
+        },
+    }
+}
+
+/// The text of a verified claim for its plain request header: `Ok(None)` when there is
+/// nothing to send, `Err(reason)` when the value cannot be sent unchanged.
 ///
-/// One encoding, so that what the origin reads is what the token said:
+/// One encoding, so that what the origin reads is what the token said, and a header can
+/// never carry anything but printable ASCII (no CR, LF or NUL: no header injection):
 /// - a string is sent as is when it is non-empty printable ASCII (0x20–0x7E) with no
 ///   leading or trailing space and no `,`. Anything else would change in transit:
 ///   proxies trim spaces (RFC 9110 §5.5), a `,` turns one value into a list (§5.6.1),
 ///   non-ASCII has no agreed encoding, control characters are not allowed at all;
 /// - a number or a boolean is sent as its JSON text;
-/// - an array or an object is sent as compact JSON with every non-ASCII character
-///   escaped (`\uXXXX`), so the header is printable ASCII;
+/// - an array of strings, numbers and booleans is sent as its members joined with `,`
+///   (RFC 9110 §5.6.1 list syntax), each member under the rules above; an empty array
+///   is not sent; an array holding an array, an object or `null` is sent as JSON;
+/// - an object is sent as compact JSON with every non-ASCII character escaped
+///   (`\uXXXX`), so the header is printable ASCII;
 /// - `null` is not sent.
-pub fn claim_header_value(value: &Value) -> Option<String> {
+pub fn claim_header_value(value: &Value) -> Result<Option<String>, &'static str> {
+    const UNSAFE: &str = "not_header_safe";
     match value {
-        Value::Null => None,
-        Value::String(text) => plain_header_text(text).then(|| text.clone()),
-        Value::Bool(_) | Value::Number(_) => Some(value.to_string()),
-        Value::Array(_) | Value::Object(_) => Some(ascii_json(value)),
+        Value::Null => Ok(None),
+        Value::String(text) => plain_header_text(text)
+            .then(|| Some(text.clone()))
+            .ok_or(UNSAFE),
+        Value::Bool(_) | Value::Number(_) => Ok(Some(value.to_string())),
+        Value::Array(items) if items.is_empty() => Ok(None),
+        Value::Array(items) if items.iter().all(is_scalar) => {
+            let mut members = Vec::with_capacity(items.len());
+            for item in items {
+                members.push(claim_header_value(item)?.ok_or(UNSAFE)?);
+            }
+            Ok(Some(members.join(",")))
+        }
+        Value::Array(_) | Value::Object(_) => Ok(Some(ascii_json(value))),
     }
+}
+
+fn is_scalar(value: &Value) -> bool {
+    matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_))
+}
+
+/// The query string the origin receives: without the token's parameter when a query
+/// source is configured and credentials are stripped (the default). `None`: no query.
+pub fn forwarded_query(
+    query: Option<&str>,
+    sources: &[crate::token::extract::TokenSource],
+    strip_credential: bool,
+) -> Option<String> {
+    let mut query = query.map(str::to_owned);
+    if strip_credential {
+        for source in sources {
+            if let (crate::token::extract::TokenSource::Query { name }, Some(text)) =
+                (source, &query)
+            {
+                query = crate::token::extract::strip_query_parameter(text, name);
+            }
+        }
+    }
+    query
 }
 
 /// Whether `text` survives as a header value unchanged and unambiguous.
@@ -189,13 +259,14 @@ mod tests {
         }
     }
 
+    fn sent(value: Value) -> Option<String> {
+        claim_header_value(&value).ok().flatten()
+    }
+
     #[test]
     fn claim_values_never_change_in_transit() {
-        assert_eq!(
-            claim_header_value(&json!("user-42")).as_deref(),
-            Some("user-42")
-        );
-        assert_eq!(claim_header_value(&json!("a b")).as_deref(), Some("a b"));
+        assert_eq!(sent(json!("user-42")).as_deref(), Some("user-42"));
+        assert_eq!(sent(json!("a b")).as_deref(), Some("a b"));
         for v in [
             " admin ",
             "admin ",
@@ -206,19 +277,104 @@ mod tests {
             "a\r\nX: y",
             "\u{7f}",
         ] {
-            assert_eq!(claim_header_value(&json!(v)), None, "{v:?}");
+            assert_eq!(
+                claim_header_value(&json!(v)),
+                Err("not_header_safe"),
+                "{v:?}"
+            );
         }
-        assert_eq!(claim_header_value(&json!(7)).as_deref(), Some("7"));
-        assert_eq!(claim_header_value(&json!(true)).as_deref(), Some("true"));
-        assert_eq!(claim_header_value(&Value::Null), None);
+        assert_eq!(sent(json!(7)).as_deref(), Some("7"));
+        assert_eq!(sent(json!(true)).as_deref(), Some("true"));
+        assert_eq!(claim_header_value(&Value::Null), Ok(None));
+        assert_eq!(claim_header_value(&json!([])), Ok(None));
         assert_eq!(
-            claim_header_value(&json!(["r", "caf\u{e9}", "\u{1f600}"])).as_deref(),
-            Some("[\"r\",\"caf\\u00e9\",\"\\ud83d\\ude00\"]")
+            sent(json!(["r", "admin", 3, true])).as_deref(),
+            Some("r,admin,3,true")
+        );
+        // A member that would change (or split the list) makes the whole array unsent.
+        for bad in [
+            json!(["r", "caf\u{e9}"]),
+            json!(["a,b"]),
+            json!(["x\r\nSet-Cookie: y"]),
+            json!([""]),
+        ] {
+            assert_eq!(claim_header_value(&bad), Err("not_header_safe"), "{bad}");
+        }
+        assert_eq!(
+            sent(json!([["r"], {"k": "caf\u{e9}"}])).as_deref(),
+            Some("[[\"r\"],{\"k\":\"caf\\u00e9\"}]")
         );
         let round: Value =
-            serde_json::from_str(&claim_header_value(&json!({"a": "caf\u{e9}\n"})).unwrap())
-                .unwrap();
+            serde_json::from_str(&sent(json!({"a": "caf\u{e9}\n"})).unwrap()).unwrap();
         assert_eq!(round, json!({"a": "caf\u{e9}\n"}));
+    }
+
+    #[test]
+    fn claim_headers_follow_dotted_paths_and_limits() {
+        let claims = json!({
+            "realm_access": {"roles": ["admin", "user"]},
+            "https://example.com/roles": ["a"],
+            "big": "x".repeat(MAX_CLAIM_HEADER_BYTES + 1),
+            "inj": "v\r\nX-Jwt-Sub: admin",
+            "n": null
+        });
+        let claims = claims.as_object().unwrap();
+        assert_eq!(
+            claim_header(claims, "realm_access.roles"),
+            ClaimHeader::Send("admin,user".into())
+        );
+        assert_eq!(
+            claim_header(claims, "https://example.com/roles"),
+            ClaimHeader::Send("a".into())
+        );
+        assert_eq!(
+            claim_header(claims, "big"),
+            ClaimHeader::Skipped("too_large")
+        );
+        assert_eq!(
+            claim_header(claims, "inj"),
+            ClaimHeader::Skipped("not_header_safe")
+        );
+        assert_eq!(claim_header(claims, "n"), ClaimHeader::Absent);
+        assert_eq!(
+            claim_header(claims, "realm_access.missing"),
+            ClaimHeader::Absent
+        );
+        assert_eq!(
+            claim_header(claims, "realm_access"),
+            ClaimHeader::Send("{\"roles\":[\"admin\",\"user\"]}".into())
+        );
+    }
+
+    #[test]
+    fn query_tokens_never_reach_the_origin() {
+        use crate::token::extract::TokenSource;
+        let q = [TokenSource::Query {
+            name: "access_token".into(),
+        }];
+        let cases = [
+            ("access_token=abc", None),
+            ("a=1&access_token=abc&b=2", Some("a=1&b=2")),
+            ("access%5Ftoken=abc&b=%2F", Some("b=%2F")),
+            ("access_token&x", Some("x")),
+            ("b=access_token", Some("b=access_token")),
+        ];
+        for (query, expect) in cases {
+            assert_eq!(
+                forwarded_query(Some(query), &q, true).as_deref(),
+                expect,
+                "{query}"
+            );
+        }
+        assert_eq!(
+            forwarded_query(Some("access_token=abc"), &q, false).as_deref(),
+            Some("access_token=abc")
+        );
+        assert_eq!(
+            forwarded_query(Some("access_token=abc"), &[TokenSource::default()], true).as_deref(),
+            Some("access_token=abc")
+        );
+        assert_eq!(forwarded_query(None, &q, true), None);
     }
 
     #[test]

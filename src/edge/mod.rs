@@ -5,5 +5,6 @@
 pub(crate) mod config;
 pub(crate) mod deploy_check;
 pub(crate) mod forward;
+pub(crate) mod presets;
 #[cfg(feature = "edge")]
 mod worker;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::algorithms::alg::Algorithm;
 use crate::decisions::cache::snapshot_key;
+use crate::decisions::discovery::Discovery;
 use crate::decisions::keysource::{
     storage_ttl, Answer, Conditional, Event, KeySource, Lookup, Report, Step,
 };
@@ -44,6 +45,8 @@ pub struct IssuerKeys {
     source: RefCell<Option<Source>>,
     /// The verifier of an HMAC-only issuer, built once.
     secret_only: RefCell<Option<Rc<Verifier>>>,
+    /// The issuer's discovery state, when its `jwks_uri` is discovered.
+    pub(super) discovery: RefCell<Option<Discovery>>,
 }
 
 impl IssuerKeys {
@@ -147,9 +150,22 @@ pub async fn verifier_for(
     kid: Option<&str>,
     algorithm: Algorithm,
     now: i64,
+    discovered: &mut Option<Tier>,
 ) -> Result<(Rc<Verifier>, Tier), Error> {
     let (issuer, state) = isolate.issuer(index)?;
-    let Some(uri) = issuer.jwks_uri.clone() else {
+    let configured = match (&issuer.jwks_uri, issuer.discovers) {
+        (Some(uri), _) => Some(uri.clone()),
+        (None, true) => {
+            let (uri, tier) = super::discovery::jwks_uri_for(isolate, env, ctx, index, now).await?;
+            *discovered = Some(tier);
+            // The key source follows the document's `jwks_uri` (its held set serves as
+            // last-known-good until the new URI answers).
+            state.with(isolate, &uri, |s| s.retarget(&uri));
+            Some(uri)
+        }
+        (None, false) => None,
+    };
+    let Some(uri) = configured else {
         // HMAC-only issuer.
         if let Some(v) = state.secret_only.borrow().as_ref() {
             return Ok((Rc::clone(v), Tier::Secret));
@@ -166,7 +182,8 @@ pub async fn verifier_for(
     loop {
         match state.with(isolate, &uri, |s| s.step(&mut lookup)) {
             Step::ReadStored => {
-                let text = read_kv(env, &kv_key(isolate, &issuer.issuer, &uri)).await;
+                let target = state.with(isolate, &uri, |s| s.uri().to_owned());
+                let text = read_kv(env, &kv_key(isolate, &issuer.issuer, &target)).await;
                 let events = state.with(isolate, &uri, |s| {
                     s.stored(&mut lookup, text.as_deref(), |set| {
                         build(isolate, index, set)
@@ -179,7 +196,10 @@ pub async fn verifier_for(
                     keys: state,
                     armed: true,
                 };
-                let fetched = fetch(isolate, &uri, &conditional).await;
+                // The URI the source decided on (it may have been retargeted since this
+                // token's discovery step).
+                let target = state.with(isolate, &uri, |s| s.uri().to_owned());
+                let fetched = fetch(isolate, &target, &conditional).await;
                 let report = state.with(isolate, &uri, |s| {
                     s.fetched(&mut lookup, fetched.answer(), |set| {
                         build(isolate, index, set)
@@ -187,25 +207,11 @@ pub async fn verifier_for(
                 });
                 guard.armed = false;
                 drop(guard);
-                finish(isolate, env, index, &uri, report).await;
+                finish(isolate, env, index, report).await;
             }
             Step::Wait => {
-                let generation = state.with(isolate, &uri, |s| s.generation());
-                let limit = isolate
-                    .config
-                    .fetch_timeout_ms
-                    .checked_div(WAIT_STEP.as_millis() as u64)
-                    .unwrap_or(0)
-                    .saturating_add(2);
-                let mut ended = false;
-                for _ in 0..limit {
-                    Delay::from(WAIT_STEP).await;
-                    if state.with(isolate, &uri, |s| s.generation()) != generation {
-                        ended = true;
-                        break;
-                    }
-                }
-                if !ended {
+                let generation = || state.with(isolate, &uri, |s| s.generation());
+                if !wait_for_change(isolate, generation).await {
                     return Err(Error::JwksUnavailable);
                 }
                 lookup.waited();
@@ -216,9 +222,10 @@ pub async fn verifier_for(
                 refresh,
             } => {
                 if let Some(conditional) = refresh {
-                    let (isolate, env, uri) = (Rc::clone(isolate), env.clone(), uri.clone());
+                    let target = state.with(isolate, &uri, |s| s.uri().to_owned());
+                    let (isolate, env) = (Rc::clone(isolate), env.clone());
                     ctx.wait_until(async move {
-                        refresh_ahead(&isolate, &env, index, &uri, &conditional, now).await;
+                        refresh_ahead(&isolate, &env, index, &target, &conditional, now).await;
                     });
                 }
                 return Ok((keys, tier));
@@ -250,11 +257,31 @@ async fn refresh_ahead(
     });
     guard.armed = false;
     drop(guard);
-    finish(isolate, env, index, uri, report).await;
+    finish(isolate, env, index, report).await;
 }
 
-/// Logs a finished fetch's events and stores the snapshot it gave in KV.
-async fn finish(isolate: &Isolate, env: &Env, index: usize, uri: &str, report: Report) {
+/// Waits, in steps of `WAIT_STEP` up to the fetch timeout, for another request's fetch
+/// to end (`generation` changes). False when it did not.
+pub(super) async fn wait_for_change(isolate: &Isolate, generation: impl Fn() -> u64) -> bool {
+    let start = generation();
+    let limit = isolate
+        .config
+        .fetch_timeout_ms
+        .checked_div(WAIT_STEP.as_millis() as u64)
+        .unwrap_or(0)
+        .saturating_add(2);
+    for _ in 0..limit {
+        Delay::from(WAIT_STEP).await;
+        if generation() != start {
+            return true;
+        }
+    }
+    false
+}
+
+/// Logs a finished fetch's events and stores the snapshot it gave in KV (under the URI
+/// it was fetched from).
+async fn finish(isolate: &Isolate, env: &Env, index: usize, report: Report) {
     let Ok((issuer, _)) = isolate.issuer(index) else {
         return;
     };
@@ -266,6 +293,9 @@ async fn finish(isolate: &Isolate, env: &Env, index: usize, uri: &str, report: R
         return;
     };
     let Ok(text) = serde_json::to_string(&snapshot) else {
+        return;
+    };
+    let Some(uri) = snapshot.jwks_uri.as_deref() else {
         return;
     };
     // Keep the snapshot in KV for as long as it may serve as last-known-good.
@@ -294,7 +324,7 @@ fn log_events(issuer: &str, events: &[Event]) {
 }
 
 /// The stored snapshot's text (the key source checks it), if KV has one.
-async fn read_kv(env: &Env, key: &str) -> Option<String> {
+pub(super) async fn read_kv(env: &Env, key: &str) -> Option<String> {
     let kv = env.kv("JWKS_CACHE").ok()?;
     match kv.get(key).text().await {
         Ok(text) => text,
@@ -306,7 +336,7 @@ async fn read_kv(env: &Env, key: &str) -> Option<String> {
 }
 
 /// What a fetch brought back, owned until the key source reads it.
-enum Fetched {
+pub(super) enum Fetched {
     Response {
         status: u16,
         body: Vec<u8>,
@@ -318,7 +348,7 @@ enum Fetched {
 }
 
 impl Fetched {
-    fn answer(&self) -> Answer<'_> {
+    pub(super) fn answer(&self) -> Answer<'_> {
         match self {
             Fetched::Response {
                 status,
@@ -341,7 +371,20 @@ impl Fetched {
 /// Fetches the set with the conditional headers the key source gave, within the
 /// timeout, reading at most `MAX_JWKS_BYTES` of a 200's body.
 async fn fetch(isolate: &Isolate, uri: &str, conditional: &Conditional) -> Fetched {
-    match fetch_inner(isolate, uri, conditional).await {
+    let accept = "application/json, application/jwk-set+json";
+    fetch_document(isolate, uri, conditional, accept, MAX_JWKS_BYTES).await
+}
+
+/// GETs `uri` with these validators within the fetch timeout, never following a
+/// redirect, reading at most `max_bytes` of a 200's body.
+pub(super) async fn fetch_document(
+    isolate: &Isolate,
+    uri: &str,
+    conditional: &Conditional,
+    accept: &str,
+    max_bytes: usize,
+) -> Fetched {
+    match fetch_inner(isolate, uri, conditional, accept, max_bytes).await {
         Ok(fetched) => fetched,
         Err(err) => Fetched::Failed(err),
     }
@@ -351,9 +394,11 @@ async fn fetch_inner(
     isolate: &Isolate,
     uri: &str,
     conditional: &Conditional,
+    accept: &str,
+    max_bytes: usize,
 ) -> Result<Fetched, Error> {
     let headers = Headers::new();
-    let _ = headers.set("accept", "application/json, application/jwk-set+json");
+    let _ = headers.set("accept", accept);
     if let Some(etag) = &conditional.if_none_match {
         let _ = headers.set("if-none-match", etag);
     }
@@ -392,14 +437,14 @@ async fn fetch_inner(
     let mut body = Vec::new();
     if status == 200 {
         let declared = header("content-length").and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > MAX_JWKS_BYTES) {
+        if declared.is_some_and(|n| n > max_bytes) {
             return Err(Error::JwksInvalid(JwksProblem::TooLarge));
         }
-        // Read at most MAX_JWKS_BYTES, whatever the length header said (or did not).
+        // Read at most `max_bytes`, whatever the length header said (or did not).
         let mut stream = response.stream().map_err(|_| Error::JwksUnavailable)?;
         while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
             let chunk = chunk.map_err(|_| Error::JwksUnavailable)?;
-            if body.len().saturating_add(chunk.len()) > MAX_JWKS_BYTES {
+            if body.len().saturating_add(chunk.len()) > max_bytes {
                 return Err(Error::JwksInvalid(JwksProblem::TooLarge));
             }
             body.extend_from_slice(&chunk);

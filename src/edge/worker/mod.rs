@@ -2,6 +2,7 @@
 //! back: configuration once per isolate, the token from the request, the issuer's keys
 //! from memory/KV/the issuer, replay through KV, then forward or answer.
 
+mod discovery;
 mod incoming;
 mod keys;
 mod replay;
@@ -21,7 +22,7 @@ use crate::edge::config::{EdgeConfig, Mode};
 use crate::edge::forward::log_safe;
 use crate::error::Error;
 use crate::routes::{normalise_path, Outcome, Route};
-use crate::token::extract::extract_token;
+use crate::token::extract::extract_token_from;
 use crate::token::UntrustedToken;
 use crate::verify::VerifiedToken;
 
@@ -100,8 +101,11 @@ async fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
         if let Some(state) = cell.borrow().as_ref() {
             return state.clone();
         }
-        if let Err(err) = &loaded {
-            worker::console_error!("{{\"event\":\"config_invalid\",\"detail\":\"{err}\"}}");
+        match &loaded {
+            Err(err) => {
+                worker::console_error!("{{\"event\":\"config_invalid\",\"detail\":\"{err}\"}}")
+            }
+            Ok(state) => log_presets(&state.config),
         }
         *cell.borrow_mut() = Some(loaded.clone());
         loaded
@@ -125,6 +129,20 @@ fn assertion_signer(
     AssertionSigner::new(&jwk, settings.clone()).map(Some)
 }
 
+/// One line per issuer preset: what it expanded to, with the token sources in effect.
+fn log_presets(config: &EdgeConfig) {
+    for expansion in &config.presets {
+        if let Ok(serde_json::Value::Object(mut line)) = serde_json::to_value(expansion) {
+            line.insert("event".into(), "preset_expanded".into());
+            line.insert(
+                "sources".into(),
+                serde_json::to_value(&config.sources).unwrap_or_default(),
+            );
+            worker::console_log!("{}", serde_json::Value::Object(line));
+        }
+    }
+}
+
 fn unix_now() -> i64 {
     i64::try_from(worker::Date::now().as_millis() / 1000).unwrap_or(i64::MAX)
 }
@@ -136,6 +154,8 @@ struct Decision {
     kid: Option<String>,
     alg: Option<String>,
     tier: Option<Tier>,
+    /// Where the issuer's discovery document came from, when its keys are discovered.
+    discovery: Option<Tier>,
     /// Whether the issuer's verifier found the token in its cache (on acceptance).
     token_cache: Option<TokenCacheUse>,
     /// The route's name and enforcement, when routes are configured.
@@ -178,6 +198,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response
         "kid": decision.kid,
         "alg": decision.alg,
         "jwks": decision.tier.map(Tier::name),
+        "discovery": decision.discovery.map(Tier::name),
         "token_cache": decision.token_cache.map(TokenCacheUse::name),
         "duration_us": elapsed_us,
     });
@@ -288,9 +309,15 @@ async fn authenticate(
     decision: &mut Decision,
 ) -> std::result::Result<(VerifiedToken, Tier, i64), Error> {
     let config = &state.config;
-    let token = extract_token(&config.sources, config.max_token_bytes, |name| {
-        req.headers().get(name).ok().flatten()
-    })?;
+    let url = req
+        .url()
+        .map_err(|_| Error::RequestMalformed("request url"))?;
+    let token = extract_token_from(
+        &config.sources,
+        config.max_token_bytes,
+        |name| req.headers().get(name).ok().flatten(),
+        url.query(),
+    )?;
     let untrusted = UntrustedToken::parse(&token, config.max_token_bytes)?;
     let routing_iss = untrusted.routing_issuer();
     let index = config
@@ -313,8 +340,17 @@ async fn authenticate(
     let algorithm = config.verify_options(issuer)?.admit(&untrusted)?;
     let now = unix_now();
     let kid = untrusted.header().key_id.clone();
-    let (verifier, tier) =
-        keys::verifier_for(state, env, ctx, index, kid.as_deref(), algorithm, now).await?;
+    let (verifier, tier) = keys::verifier_for(
+        state,
+        env,
+        ctx,
+        index,
+        kid.as_deref(),
+        algorithm,
+        now,
+        &mut decision.discovery,
+    )
+    .await?;
     decision.tier = Some(tier);
     let (verified, cache_use) = verifier.verify_parsed_traced(untrusted, now)?;
     decision.token_cache = Some(cache_use);

@@ -12,8 +12,9 @@ use sha2::{Digest, Sha256};
 use crate::assertion::{AssertionSigner, RequestBinding};
 use crate::edge::config::{EdgeConfig, Mode, PublishJwks};
 use crate::edge::forward::{
-    claim_header_value, fold_header_name, forwardable_method, is_preflight as preflight_shape,
-    method_has_body, preflight_keeps_header, ProtectedHeaders,
+    claim_header, fold_header_name, forwardable_method, forwarded_query,
+    is_preflight as preflight_shape, method_has_body, preflight_keeps_header, ClaimHeader,
+    ProtectedHeaders,
 };
 use crate::error::{Challenge, Error};
 use crate::keys::jwks::{JwkSet, JwksOptions};
@@ -216,6 +217,9 @@ fn origin_url(req: &Incoming, config: &EdgeConfig, target: Target<'_>) -> Result
             return Err(Error::RequestMalformed("path"));
         }
     }
+    // A query-parameter token never reaches the origin (nor its logs).
+    let query = forwarded_query(url.query(), &config.sources, config.strip_credential);
+    url.set_query(query.as_deref());
     Ok(match &config.origin {
         Some(base) => {
             let mut outbound = base.trim_end_matches('/').to_owned();
@@ -269,11 +273,22 @@ pub async fn forward(
         return send(req, &method, &url, headers, method_has_body(&method)).await;
     };
     for (claim, header) in &config.claim_headers {
-        // One encoding (`claim_header_value`): a value that would change in transit is
-        // not sent in its plain header, only in the claims header. No client variant of
-        // the name got through above, so a header not sent is absent at the origin.
-        if let Some(text) = token.claims.all.get(claim).and_then(claim_header_value) {
-            headers.set(header, &text).map_err(internal)?;
+        // One encoding (`claim_header`): a value that would change in transit is not
+        // sent in its plain header, only in the claims header. No client variant of the
+        // name got through above, so a header not sent is absent at the origin.
+        match claim_header(&token.claims.all, claim) {
+            ClaimHeader::Send(text) => headers.set(header, &text).map_err(internal)?,
+            ClaimHeader::Absent => {}
+            // Logged by the claim's configured name, never its value.
+            ClaimHeader::Skipped(reason) => worker::console_warn!(
+                "{}",
+                serde_json::json!({
+                    "event": "claim_header_skipped",
+                    "claim": claim,
+                    "header": header,
+                    "reason": reason,
+                })
+            ),
         }
     }
     if let Some(name) = &config.claims_header {
@@ -325,7 +340,8 @@ fn is_credential(lower: &str, config: &EdgeConfig) -> bool {
         TokenSource::Authorization { .. } => lower == "authorization",
         TokenSource::Cookie { .. } => lower == "cookie",
         // Any spelling an origin may fold to the token header is a credential too.
-        TokenSource::Header { name } => fold_header_name(lower) == fold_header_name(name),
+        TokenSource::Header { name, .. } => fold_header_name(lower) == fold_header_name(name),
+        TokenSource::Query { .. } => false,
     })
 }
 
