@@ -168,7 +168,9 @@ pub struct EdgeConfig {
     /// Remove the credential before forwarding. Default true.
     #[serde(default = "default_true")]
     pub strip_credential: bool,
-    /// Claim → request header for the origin, e.g. `{"sub": "X-Jwt-Sub"}`.
+    /// Claim → request header for the origin, e.g. `{"sub": "X-Jwt-Sub"}`. A claim is
+    /// named by a dotted path into nested objects (`realm_access.roles`; a member named
+    /// by the whole path wins). Values are written by [`crate::edge::forward::claim_header`].
     #[serde(default)]
     pub claim_headers: BTreeMap<String, String>,
     /// Header carrying the whole verified payload as base64url JSON. Default
@@ -268,6 +270,12 @@ impl EdgeConfig {
     pub fn from_json(text: &str) -> Result<Self, Error> {
         let mut object = parse_config_object(text)?;
         let presets = expand_presets(&mut object)?;
+        // Token sources are read on their own so that any problem in one (a missing
+        // `name`, an unknown `type`) is named `sources`.
+        if let Some(sources) = object.get("sources") {
+            serde_json::from_value::<Vec<TokenSource>>(sources.clone())
+                .map_err(|_| Error::config_invalid("sources"))?;
+        }
         // A preset's token source serves when `sources` is not given.
         if !object.contains_key("sources") {
             let mut sources: Vec<TokenSource> = Vec::new();
@@ -382,6 +390,14 @@ impl EdgeConfig {
             .map_or(0, |issuer| issuer.options.max_token_bytes);
         if self.sources.is_empty() || !self.sources.iter().all(source_allowed) {
             return Err(bad("sources"));
+        }
+        // A claim is named by a dotted path (`realm_access.roles`), at most 256 bytes.
+        if self
+            .claim_headers
+            .keys()
+            .any(|path| path.is_empty() || path.len() > 256)
+        {
+            return Err(bad("claim_headers"));
         }
         let header_names = self.claim_headers.values().chain(self.claims_header.iter());
         let mut folded = std::collections::BTreeSet::new();

@@ -5,6 +5,7 @@
 pub(crate) mod config;
 pub(crate) mod deploy_check;
 pub(crate) mod forward;
+pub(crate) mod metrics;
 pub(crate) mod presets;
 #[cfg(feature = "edge")]
 mod worker;

@@ -96,7 +96,7 @@ test('a verified POST reaches the origin with claims, without the credential or 
   assert.equal(seen.headers['x-jwt-sub'], 'user-42', 'X-Jwt-Sub is the verified sub, not the spoofed one');
   assert.equal(seen.headers['x-jwt-role'], undefined, 'a spoofed X-Jwt-* header is removed');
   assert.equal(seen.headers['x-tenant'], 'acme', 'a string claim as is');
-  assert.equal(seen.headers['x-roles'], '["reader","writer"]', 'a non-string claim as JSON');
+  assert.equal(seen.headers['x-roles'], 'reader,writer', 'an array joined with commas');
   assert.equal(seen.headers['x-custom'], 'kept');
   assert.equal(seen.headers.cookie, 'theme=dark');
   assert.ok(seen.headers['x-jwt-claims'], 'X-Jwt-Claims is set');
@@ -260,7 +260,7 @@ test('underscore and mixed-case variants of protected headers never reach the or
   assert.deepEqual(leaked, [], `client variants reached the origin: ${leaked}`);
   assert.equal(seen['x-jwt-sub'], 'user-42');
   assert.equal(seen['x-tenant'], 'acme');
-  assert.equal(seen['x-roles'], '["reader","writer"]');
+  assert.equal(seen['x-roles'], 'reader,writer');
   assert.deepEqual(decodeClaims(seen['x-jwt-claims']), payloadOf(token));
   assert.equal(seen['x-other_thing'], 'kept', 'an unrelated underscore header is kept');
 });
@@ -275,11 +275,16 @@ test('a claim header withheld for its value cannot be replaced by a client varia
   assert.equal(decodeClaims(seen['x-jwt-claims']).tenant, ' acme ', 'the claim is in X-Jwt-Claims, unchanged');
 });
 
-test('claim values that would change in transit go only in X-Jwt-Claims', async () => {
+test('claim values that would change in transit go only in X-Jwt-Claims; hostile ones never reach a header', async () => {
   const w = await startWorker({
     config: {
       ...baseConfig,
-      claim_headers: { a: 'X-A', b: 'X-B', c: 'X-C', d: 'X-D', e: 'X-E', f: 'X-F', g: 'X-G', n: 'X-N', sub: 'X-Jwt-Sub' },
+      claim_headers: {
+        a: 'X-A', b: 'X-B', c: 'X-C', d: 'X-D', e: 'X-E', f: 'X-F', g: 'X-G', n: 'X-N', sub: 'X-Jwt-Sub',
+        crlf: 'X-Crlf', lf: 'X-Lf', nul: 'X-Nul', big: 'X-Big', 'list.inj': 'X-List-Inj',
+        'realm_access.roles': 'X-Roles', 'realm_access': 'X-Realm', objs: 'X-Objs', 'deep.missing': 'X-Missing',
+        'https://example.com/roles': 'X-Namespaced',
+      },
     },
   });
   const odd = {
@@ -287,22 +292,52 @@ test('claim values that would change in transit go only in X-Jwt-Claims', async 
     b: 'a,admin', // would read as a list
     c: 'café', // non-ASCII
     d: 'a\u0007b', // a control character
-    e: ['r', 'é'], // JSON, non-ASCII escaped
+    e: ['r', 'é'], // a member that cannot be sent: the whole array is withheld
     f: 12.5,
     g: 'plain value',
     n: null,
+    crlf: 'v\r\nX-Jwt-Sub: admin', // header injection
+    lf: 'v\nSet-Cookie: session=evil',
+    nul: 'v\u0000w',
+    big: 'x'.repeat(5000), // over the 4096-byte limit
+    list: { inj: ['ok', 'admin\r\nX-Admin: 1'] },
+    realm_access: { roles: ['admin', 'user'] },
+    objs: [{ k: 'é' }],
+    'https://example.com/roles': ['editor'],
   };
   const token = await mint(key, claims(odd));
   const res = await w.fetch('/values', { token });
   assert.equal(res.status, 201, res.text);
   const seen = origin.last.headers;
-  for (const h of ['x-a', 'x-b', 'x-c', 'x-d', 'x-n']) assert.equal(seen[h], undefined, `${h} is withheld`);
-  assert.equal(seen['x-e'], '["r","\\u00e9"]');
+  for (const h of ['x-a', 'x-b', 'x-c', 'x-d', 'x-e', 'x-n', 'x-crlf', 'x-lf', 'x-nul', 'x-big', 'x-list-inj', 'x-missing']) {
+    assert.equal(seen[h], undefined, `${h} is withheld`);
+  }
+  // Nothing injected: no header the token's values tried to add.
+  assert.equal(seen['x-admin'], undefined);
+  assert.equal(seen['set-cookie'], undefined);
+  assert.equal(seen['x-jwt-sub'], 'user-42');
   assert.equal(seen['x-f'], '12.5');
   assert.equal(seen['x-g'], 'plain value');
-  assert.equal(seen['x-jwt-sub'], 'user-42');
+  assert.equal(seen['x-roles'], 'admin,user', 'a dotted path into a nested object, the array joined');
+  assert.equal(seen['x-realm'], '{"roles":["admin","user"]}', 'an object as JSON');
+  assert.equal(seen['x-objs'], '[{"k":"\\u00e9"}]', 'an array of objects as ASCII JSON');
+  assert.equal(seen['x-namespaced'], 'editor', 'a claim named with dots is read whole first');
+  for (const [name, value] of Object.entries(seen)) {
+    assert.match(String(value), /^[\x20-\x7e]*$/, `${name} is printable ASCII`);
+  }
   const all = decodeClaims(seen['x-jwt-claims']);
   for (const [k, v] of Object.entries(odd)) assert.deepEqual(all[k], v, `X-Jwt-Claims keeps ${k} exactly`);
+  // Each withheld claim is logged by its configured name and the reason, never its value.
+  const skipped = w.jsonLogs('warn').filter((l) => l.event === 'claim_header_skipped');
+  const byClaim = Object.fromEntries(skipped.map((l) => [l.claim, l.reason]));
+  assert.deepEqual(byClaim, {
+    a: 'not_header_safe', b: 'not_header_safe', c: 'not_header_safe', d: 'not_header_safe', e: 'not_header_safe',
+    crlf: 'not_header_safe', lf: 'not_header_safe', nul: 'not_header_safe', big: 'too_large', 'list.inj': 'not_header_safe',
+  });
+  const logged = w.logs.map((l) => l.message).join('\n');
+  for (const secret of ['session=evil', 'X-Admin', 'xxxxxxxxxxxxxxxxxxxx', 'café']) {
+    assert.ok(!logged.includes(secret), `no claim value in the logs (${secret})`);
+  }
   await w.dispose();
 });
 

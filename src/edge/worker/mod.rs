@@ -20,6 +20,7 @@ use crate::decisions::replay_memory::ReplayMemory;
 use crate::decisions::token_cache::TokenCacheUse;
 use crate::edge::config::{EdgeConfig, Mode};
 use crate::edge::forward::log_safe;
+use crate::edge::metrics::{DecisionMetrics, METRICS_BINDING};
 use crate::error::Error;
 use crate::routes::{normalise_path, Outcome, Route};
 use crate::token::extract::extract_token_from;
@@ -143,6 +144,23 @@ fn log_presets(config: &EdgeConfig) {
     }
 }
 
+/// One Analytics Engine data point for the decision, when the dataset is bound. A
+/// failed write is logged, never fails the request.
+fn write_metrics(env: &Env, metrics: &DecisionMetrics<'_>) {
+    let Ok(dataset) = env.analytics_engine(METRICS_BINDING) else {
+        return;
+    };
+    let point = metrics.data_point();
+    let written = worker::AnalyticsEngineDataPointBuilder::new()
+        .indexes([point.index.as_str()])
+        .doubles(point.doubles)
+        .blobs(point.blobs)
+        .write_to(&dataset);
+    if written.is_err() {
+        worker::console_warn!("{{\"event\":\"metrics_write_failed\",\"binding\":\"{METRICS_BINDING}\"}}");
+    }
+}
+
 fn unix_now() -> i64 {
     i64::try_from(worker::Date::now().as_millis() / 1000).unwrap_or(i64::MAX)
 }
@@ -207,6 +225,18 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response
         object.insert("enforced".into(), (*enforced).into());
     }
     worker::console_log!("{line}");
+    let metrics = DecisionMetrics {
+        outcome: outcome_name,
+        code,
+        issuer: decision.iss.as_deref(),
+        route: decision.route.as_ref().map(|(name, _)| name.as_str()),
+        enforced: decision.route.as_ref().is_none_or(|(_, enforced)| *enforced),
+        jwks_tier: decision.tier.map(Tier::name),
+        kid: decision.kid.as_deref(),
+        discovery_tier: decision.discovery.map(Tier::name),
+        duration_ms: elapsed_us as f64 / 1000.0,
+    };
+    write_metrics(&env, &metrics);
     match outcome {
         Ok(response) => Ok(response),
         Err(err) => {
