@@ -67,8 +67,49 @@ fn invalid_configurations_name_the_field() {
             "issuers.jwks_uri",
         ),
         (
-            r#"{"issuers":[{"issuer":"https://a"}]}"#,
+            // Without a jwks_uri the issuer is discovered: it must be an https URL.
+            r#"{"issuers":[{"issuer":"a"}]}"#,
             "issuers.jwks_uri",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"http://a.example"}]}"#,
+            "issuers.jwks_uri",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","discovery":false}]}"#,
+            "issuers.jwks_uri",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j","discovery":true}]}"#,
+            "issuers.discovery",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"accounts.google.com","discovery":true}]}"#,
+            "issuers.discovery",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a?x=1","discovery":true}]}"#,
+            "issuers.discovery",
+        ),
+        (
+            r#"{"issuers":[{"preset":"cloudflare-access","team_domain":"t.cloudflareaccess.com"}]}"#,
+            "issuers.audience",
+        ),
+        (
+            r#"{"issuers":[{"preset":"okta","team_domain":"t.example","audience":"a"}]}"#,
+            "issuers.preset",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"sources":[{"type":"query"}]}"#,
+            "sources",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"sources":[{"type":"header","name":"X-A","prefix":""}]}"#,
+            "sources",
+        ),
+        (
+            r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"}],"claim_headers":{"":"X-Empty"}}"#,
+            "claim_headers",
         ),
         (
             r#"{"issuers":[{"issuer":"https://a","jwks_uri":"https://a/j"},{"issuer":"https://a","jwks_uri":"https://a/j"}]}"#,
@@ -313,4 +354,47 @@ fn origin_is_parsed_not_prefix_matched() {
             "{bad}"
         );
     }
+}
+
+#[test]
+fn discovery_and_presets_resolve() {
+    let config = EdgeConfig::from_json(
+        r#"{"issuers":[
+            {"issuer":"https://tenant.us.auth0.com/"},
+            {"issuer":"https://b.example","hmac_secret":"B"},
+            {"issuer":"https://c.example","hmac_secret":"C","discovery":true},
+            {"issuer":"https://d.example","jwks_uri":"https://d.example/k"},
+            {"issuer":"http://127.0.0.1:8080/realms/a","audiences":["x"]}
+        ],"dev_allow_http_loopback":true}"#,
+    )
+    .unwrap();
+    let discovers: Vec<bool> = config.issuers.iter().map(|i| i.discovers).collect();
+    assert_eq!(discovers, [true, false, true, false, true]);
+    // A preset: expanded, its source used when `sources` is absent, its fields overridable.
+    let config = EdgeConfig::from_json(
+        r#"{"issuers":[{"preset":"cloudflare-access","team_domain":"myteam.cloudflareaccess.com","audience":"aud-1","algorithms":["RS256","ES256"]}]}"#,
+    )
+    .unwrap();
+    let issuer = &config.issuers[0];
+    assert_eq!(issuer.issuer, "https://myteam.cloudflareaccess.com");
+    assert_eq!(
+        issuer.jwks_uri.as_deref(),
+        Some("https://myteam.cloudflareaccess.com/cdn-cgi/access/certs")
+    );
+    assert!(!issuer.discovers);
+    assert_eq!(issuer.options.claims.audiences, ["aud-1"]);
+    assert_eq!(issuer.options.algorithms.len(), 2);
+    assert_eq!(
+        serde_json::to_value(&config.sources).unwrap(),
+        serde_json::json!([{"type": "header", "name": "Cf-Access-Jwt-Assertion"}])
+    );
+    assert_eq!(config.presets[0].overridden, ["algorithms"]);
+    let config = EdgeConfig::from_json(
+        r#"{"issuers":[{"preset":"cloudflare-access","team_domain":"t.cloudflareaccess.com","audience":"a"}],"sources":[{"type":"cookie","name":"CF_Authorization"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&config.sources).unwrap(),
+        serde_json::json!([{"type": "cookie", "name": "CF_Authorization"}])
+    );
 }
