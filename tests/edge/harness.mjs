@@ -335,6 +335,9 @@ export class Origin {
  * `secretsStore`: `{ BINDING: value }`, each a Cloudflare Secrets Store binding
  * (`[[secrets_store_secrets]]`) whose secret holds `value` (`undefined`: bound, but no
  * secret stored under its name).
+ * `outboundService`: a function `(request) => Response` that receives every outbound
+ * fetch of the worker instead of the network (Miniflare's `outboundService`).
+ * `extra`: further Miniflare options (`serviceBindings`, `analyticsEngineDatasets`, …).
  */
 export async function startWorker({
   config,
@@ -345,6 +348,8 @@ export async function startWorker({
   entry,
   kvNamespaces = ['JWKS_CACHE', 'REPLAY'],
   secretsStore = {},
+  outboundService,
+  extra = {},
 } = {}) {
   for (const f of [WORKER_JS, WORKER_WASM]) {
     if (!existsSync(f)) {
@@ -372,6 +377,8 @@ export async function startWorker({
     ),
   };
   if (persist) options.resourcePersistencePath = persist;
+  if (outboundService) options.outboundService = outboundService;
+  Object.assign(options, extra);
   const mf = new Miniflare(convertV4MiniflareOptions(options));
   const worker = new Worker(mf, logs);
   worker.dispose = track(() => mf.dispose());
