@@ -14,6 +14,8 @@ const OPTION_NAMES = new Set([
  * response there, so a huge or endless body never reaches memory first.
  */
 const MAX_JWKS_BYTES = 256 * 1024;
+/** Largest discovery document read (the core's MAX_DISCOVERY_BYTES). */
+const MAX_DISCOVERY_BYTES = 64 * 1024;
 
 /** The body's bytes, or `null` (and the body cancelled) once it passes `limit` bytes. */
 async function readCapped(response, limit) {
@@ -195,6 +197,23 @@ export function makeApi(wasm) {
 
   const REMOTE_OPTION_NAMES = new Set(['cacheMaxAgeSeconds', 'cooldownSeconds', 'timeoutMs', 'fetch', 'devAllowHttpLoopback', 'onEvent', 'kv']);
 
+  /** Refuses an option name `RemoteJwks` does not know. */
+  function readRemoteOptionNames(options) {
+    for (const name of Object.keys(options ?? {})) {
+      if (!REMOTE_OPTION_NAMES.has(name)) {
+        throw new JwtEdgeError('config_invalid', `invalid configuration: unknown option \`${name}\``);
+      }
+    }
+  }
+
+  function readDevAllowHttpLoopback(options) {
+    const allow = options?.devAllowHttpLoopback ?? false;
+    if (typeof allow !== 'boolean') {
+      throw new JwtEdgeError('config_invalid', 'invalid configuration: `devAllowHttpLoopback`');
+    }
+    return allow;
+  }
+
   /** Whether `kv` can serve as a KV namespace: `get(key)` and `put(key, value, options)`. */
   function isKv(kv) {
     return kv !== null && typeof kv === 'object' && typeof kv.get === 'function' && typeof kv.put === 'function';
@@ -217,21 +236,14 @@ export function makeApi(wasm) {
    */
   class RemoteJwks {
     constructor(url, options = {}) {
-      for (const name of Object.keys(options ?? {})) {
-        if (!REMOTE_OPTION_NAMES.has(name)) {
-          throw new JwtEdgeError('config_invalid', `invalid configuration: unknown option \`${name}\``);
-        }
-      }
+      readRemoteOptionNames(options);
       let parsed;
       try {
         parsed = new URL(String(url));
       } catch {
         throw new JwtEdgeError('config_invalid', 'invalid configuration: `url`');
       }
-      const devAllowHttpLoopback = options.devAllowHttpLoopback ?? false;
-      if (typeof devAllowHttpLoopback !== 'boolean') {
-        throw new JwtEdgeError('config_invalid', 'invalid configuration: `devAllowHttpLoopback`');
-      }
+      const devAllowHttpLoopback = readDevAllowHttpLoopback(options);
       // The core's rule, on the URL exactly as it will be fetched: https://, or http://
       // to 127.0.0.1, [::1] or localhost only with devAllowHttpLoopback; no userinfo.
       if (!wasm.jwksUriAllowed(parsed.href, devAllowHttpLoopback)) {
@@ -240,10 +252,41 @@ export function makeApi(wasm) {
           'invalid configuration: `url` must be https:// without userinfo (http:// only to 127.0.0.1, [::1] or localhost, with `devAllowHttpLoopback`)',
         );
       }
+      this.init(parsed.href, options);
+    }
+
+    /**
+     * A remote JWKS found through the issuer's metadata (OpenID Connect Discovery, with
+     * the RFC 8414 location on 404): the document's `issuer` must equal `issuer` exactly
+     * and its `jwks_uri` be https://. The document is cached like the keys (memory,
+     * then `kv`, then the issuer; last-known-good while the issuer fails), a moved
+     * `jwks_uri` is followed, and tokens must carry `iss` equal to `issuer`.
+     */
+    static fromIssuer(issuer, options = {}) {
+      readRemoteOptionNames(options);
+      const devAllowHttpLoopback = readDevAllowHttpLoopback(options);
+      if (typeof issuer !== 'string') {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: `issuer`');
+      }
+      const remote = Object.create(RemoteJwks.prototype);
+      remote.init(null, options);
+      remote.issuer = issuer;
+      try {
+        // The issuer exactly as given (no URL normalisation: `iss` is compared as text).
+        remote.discovery = new wasm.RemoteDiscovery(issuer, devAllowHttpLoopback, remote.maxAge, remote.kv !== undefined);
+      } catch (thrown) {
+        rethrow(thrown);
+      }
+      return remote;
+    }
+
+    /** Options shared by both constructors; `url` null until discovery names it. */
+    init(url, options = {}) {
+      options = options ?? {};
       if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
         throw new JwtEdgeError('config_invalid', 'invalid configuration: `onEvent`');
       }
-      this.url = parsed.href;
+      this.url = url;
       // cacheMaxAgeSeconds: the core's default_max_age and max_max_age; cooldownSeconds:
       // its unknown_kid_cooldown. The rest (max-age floor, failure cooldown, staleness)
       // are the core's defaults, as in the worker.
@@ -261,22 +304,33 @@ export function makeApi(wasm) {
       // issuer, as the worker's tiers; the key source decides when each is asked.
       this.kv = options.kv;
       this.fetchCount = 0;
-      this.keys = new wasm.RemoteKeys(this.url, maxAge, cooldown, this.kv !== undefined);
+      this.maxAge = maxAge;
+      this.cooldown = cooldown;
+      this.keys = url === null ? null : new wasm.RemoteKeys(url, maxAge, cooldown, this.kv !== undefined);
+      this.issuer = null;
+      this.discovery = null;
+      this.discoveryInflight = null;
       this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
       this.onEvent = options.onEvent;
       this.inflight = null;
     }
 
-    /** One fetch with the validators the key source gave: an answer, never a rejection. */
-    async request(ifNoneMatch, ifModifiedSince) {
+    /** One fetch of the key set with the validators the key source gave. */
+    request(ifNoneMatch, ifModifiedSince) {
+      const accept = 'application/json, application/jwk-set+json';
+      return this.get(this.keys.url, accept, MAX_JWKS_BYTES, ifNoneMatch, ifModifiedSince);
+    }
+
+    /** One GET with these validators: an answer, never a rejection. */
+    async get(url, accept, maxBytes, ifNoneMatch, ifModifiedSince) {
       this.fetchCount += 1;
-      const headers = { accept: 'application/json, application/jwk-set+json' };
+      const headers = { accept };
       if (ifNoneMatch) headers['if-none-match'] = ifNoneMatch;
       if (ifModifiedSince) headers['if-modified-since'] = ifModifiedSince;
       try {
         // Redirects are not followed: the set comes from this URL or not at all (a 3xx,
         // or a `fetch` that followed one anyway, is a failed fetch).
-        const response = await this.fetchImpl(this.url, {
+        const response = await this.fetchImpl(url, {
           headers,
           redirect: 'manual',
           signal: AbortSignal.timeout(this.timeoutMs),
@@ -284,7 +338,7 @@ export function makeApi(wasm) {
         if (response.redirected) return { failed: true, tooLarge: false };
         let body = new Uint8Array(0);
         if (response.status === 200) {
-          body = await readCapped(response, MAX_JWKS_BYTES);
+          body = await readCapped(response, maxBytes);
           if (body === null) return { failed: true, tooLarge: true };
         }
         const header = (name) => response.headers.get(name) ?? undefined;
@@ -313,9 +367,9 @@ export function makeApi(wasm) {
     }
 
     /** The shared snapshot's text from `kv`, or `undefined` (nothing, or a failed read). */
-    async readStored() {
+    async readStored(key = this.keys.storeKey) {
       try {
-        const text = await this.kv.get(this.keys.storeKey);
+        const text = await this.kv.get(key);
         return typeof text === 'string' ? text : undefined;
       } catch {
         this.emit(JSON.stringify([{ event: 'kv_read_failed', binding: 'kv' }]));
@@ -327,12 +381,12 @@ export function makeApi(wasm) {
      * Stores the snapshot the last fetch gave, if any, for as long as it may serve as
      * last-known-good: through `waitUntil` when given (the answer does not wait for it).
      */
-    store(waitUntil) {
-      const pending = this.keys.takeStore();
+    store(waitUntil, source = this.keys) {
+      const pending = source.takeStore();
       if (!pending || !this.kv) return undefined;
-      const { value, ttl } = JSON.parse(pending);
+      const { key, value, ttl } = JSON.parse(pending);
       const write = Promise.resolve()
-        .then(() => this.kv.put(this.keys.storeKey, value, { expirationTtl: ttl }))
+        .then(() => this.kv.put(key, value, { expirationTtl: ttl }))
         .catch(() => this.emit(JSON.stringify([{ event: 'kv_write_failed', binding: 'kv' }])));
       if (waitUntil) {
         waitUntil(write);
@@ -375,6 +429,68 @@ export function makeApi(wasm) {
       if (waitUntil) waitUntil(tracked);
     }
 
+    /**
+     * The issuer's `jwks_uri` at `now` from its discovery document (`fromIssuer`), the
+     * key source pointed at it; the core decides every step.
+     */
+    async discover(now, waitUntil) {
+      const lookup = this.discovery.lookup(now);
+      try {
+        for (;;) {
+          const step = JSON.parse(this.discovery.step(lookup));
+          if (step.step === 'readStored') {
+            this.emit(this.discovery.stored(lookup, await this.readStored(this.discovery.storeKey)));
+          } else if (step.step === 'fetch') {
+            const answered = this.getDocument(step).then((a) => {
+              this.emit(a.failed
+                ? this.discovery.fetchFailed(lookup, a.tooLarge)
+                : this.discovery.fetched(lookup, a.status, a.body, a.cacheControl, a.etag, a.lastModified));
+              return this.store(waitUntil, this.discovery);
+            });
+            await this.trackDiscovery(answered);
+          } else if (step.step === 'wait') {
+            await this.discoveryInflight;
+            lookup.waited();
+          } else if (step.step === 'use') {
+            if (step.refresh) {
+              const refreshed = this.getDocument(step.refresh).then((a) => {
+                this.emit(this.discovery.refreshed(step.refresh.url, now, a.failed ? 0 : a.status, a.body ?? new Uint8Array(0),
+                  a.cacheControl, a.etag, a.lastModified));
+                return this.store(undefined, this.discovery);
+              });
+              const tracked = this.trackDiscovery(refreshed);
+              if (waitUntil) waitUntil(tracked);
+            }
+            if (this.keys === null) {
+              this.keys = new wasm.RemoteKeys(step.jwksUri, this.maxAge, this.cooldown, this.kv !== undefined);
+            } else {
+              this.keys.retarget(step.jwksUri);
+            }
+            this.url = step.jwksUri;
+            return;
+          } else {
+            const failure = step.failure;
+            throw new JwtEdgeError(failure.code, failure.message, failure);
+          }
+        }
+      } finally {
+        lookup.free();
+      }
+    }
+
+    getDocument(fetch) {
+      return this.get(fetch.url, 'application/json', MAX_DISCOVERY_BYTES, fetch.ifNoneMatch, fetch.ifModifiedSince);
+    }
+
+    trackDiscovery(promise) {
+      const settled = promise.catch(() => this.discovery.abandoned());
+      this.discoveryInflight = settled;
+      settled.finally(() => {
+        if (this.discoveryInflight === settled) this.discoveryInflight = null;
+      });
+      return settled;
+    }
+
     /** Verifies `token` against the remote set; the same options as `verify` but `jwks`. */
     async verify(token, options = {}) {
       if (options && 'jwks' in options) {
@@ -386,6 +502,14 @@ export function makeApi(wasm) {
       const { now: _ignored, waitUntil, ...rest } = options ?? {};
       if (waitUntil !== undefined && typeof waitUntil !== 'function') {
         throw new JwtEdgeError('config_invalid', 'invalid configuration: `waitUntil`');
+      }
+      if (this.discovery) {
+        // A discovered key set is the issuer's: its tokens only.
+        if (rest.issuer !== undefined && rest.issuer !== this.issuer) {
+          throw new JwtEdgeError('config_invalid', 'invalid configuration: `issuer` differs from the discovered issuer');
+        }
+        rest.issuer = this.issuer;
+        await this.discover(now, waitUntil);
       }
       const policy = toJson(rest);
       let lookup;
@@ -488,15 +612,24 @@ export function makeApi(wasm) {
    * `Authorization: Bearer`), `headers(name)` the request's header values. Throws
    * `token_missing`, or `request_malformed` for a token offered in two places.
    */
-  function extractToken({ sources, headers, maxTokenBytes } = {}) {
+  function extractToken({ sources, headers, url, maxTokenBytes } = {}) {
     if (typeof headers !== 'function') throw new JwtEdgeError('config_invalid', 'invalid configuration: `headers`');
+    // A `query` source reads the request URL's query, as sent (the core decodes it).
+    let query;
+    if (url !== undefined) {
+      try {
+        query = new URL(String(url)).search.replace(/^\?/, '');
+      } catch {
+        throw new JwtEdgeError('config_invalid', 'invalid configuration: `url`');
+      }
+    }
     // The core decides which headers each source reads, and asks for them by name.
     const read = (name) => {
       const value = headers(name);
       return typeof value === 'string' ? value : undefined;
     };
     const json = sources === undefined ? undefined : JSON.stringify(sources);
-    return unwrap(wasm.extractTokenJson(json, read, maxTokenBytes)).token;
+    return unwrap(wasm.extractTokenJson(json, read, maxTokenBytes, query)).token;
   }
 
   return { verify, Verifier, decodeUnverified, RemoteJwks, ReplayGuard, refusal, extractToken, JwtEdgeError };

@@ -280,6 +280,16 @@ export interface RemoteJwksEvent {
 /** A JWKS fetched from a URL and cached, as the edge worker does. */
 export class RemoteJwks {
   constructor(url: string | URL, options?: RemoteJwksOptions);
+  /**
+   * The key set of `issuer`, found through its metadata: OpenID Connect Discovery
+   * (`{issuer}/.well-known/openid-configuration`), else RFC 8414
+   * (`/.well-known/oauth-authorization-server{path}`) on 404. The document's `issuer`
+   * must equal `issuer` exactly and its `jwks_uri` be https:// (loopback http:// with
+   * `devAllowHttpLoopback`). The document is cached like the keys (memory, `kv`, the
+   * issuer; last-known-good while it fails) and a moved `jwks_uri` is followed. Tokens
+   * must carry `iss` equal to `issuer`; an `issuer` option that differs is refused.
+   */
+  static fromIssuer(issuer: string, options?: RemoteJwksOptions): RemoteJwks;
   /** Verifies `token` against the remote set. Rejects with `JwtEdgeError`. */
   verify(token: string, options?: RemoteVerifyOptions): Promise<Verdict>;
   /** How many times the set was fetched. */
@@ -318,7 +328,10 @@ export function refusal(
 export type TokenSource =
   | { type: 'authorization'; schemes?: string[] }
   | { type: 'cookie'; name: string }
-  | { type: 'header'; name: string };
+  /** The whole header value, or what follows `prefix` (compared case-insensitively). */
+  | { type: 'header'; name: string; prefix?: string }
+  /** Opt-in (RFC 6750 §2.3): a query parameter of `url`; strip it before passing the URL on. */
+  | { type: 'query'; name: string };
 
 /**
  * The request's token by the worker's rules. Throws `JwtEdgeError` `token_missing`, or
@@ -327,5 +340,7 @@ export type TokenSource =
 export function extractToken(options: {
   sources?: TokenSource[];
   headers: (name: string) => string | null | undefined;
+  /** The request URL, read by a `query` source. */
+  url?: string | URL;
   maxTokenBytes?: number;
 }): string;

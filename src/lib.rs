@@ -113,6 +113,7 @@ pub mod internals {
         is_preflight, log_safe, method_has_body, preflight_keeps_header, ClaimHeader,
         ProtectedHeaders, MAX_CLAIM_HEADER_BYTES,
     };
+    pub use crate::edge::metrics::{DataPoint, DecisionMetrics, MAX_INDEX_BYTES, METRICS_BINDING};
     pub use crate::edge::presets::{expand as expand_presets, Expansion, ACCESS_HEADER};
     pub use crate::keys::uri::{jwks_uri_allowed, MAX_JWKS_URI_BYTES};
 

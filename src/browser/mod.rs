@@ -3,6 +3,7 @@
 //! JavaScript layer (npm/) turns them into objects and `JwtEdgeError`s. It decides
 //! nothing: verification, JWKS checks and cache timing are the core's.
 
+mod discovery;
 mod replay;
 
 use serde_json::{json, Value};
@@ -21,7 +22,7 @@ use crate::error::Error;
 use crate::keys::jwks::{JwkSet, JwksOptions};
 use crate::policy::config::VerifyConfig;
 use crate::routes::Requirements;
-use crate::token::extract::{extract_token, TokenSource};
+use crate::token::extract::{extract_token_from, TokenSource};
 use crate::token::{UntrustedToken, DEFAULT_MAX_TOKEN_BYTES};
 use crate::verdict::{KeySource as VerdictSource, Refusal, RefusalContext, Verdict, DEFAULT_REALM};
 use crate::verify::Verifier;
@@ -31,7 +32,7 @@ fn js_now() -> i64 {
 }
 
 /// The refused [`Verdict`] of `err`, as JSON text.
-fn failure(err: &Error) -> String {
+pub(crate) fn failure(err: &Error) -> String {
     Verdict::refused(err).to_string()
 }
 
@@ -161,13 +162,15 @@ pub fn refusal_json(
 
 /// The token of a request, read by the core's rules from the `sources` (JSON, the
 /// worker's `sources` format; absent: `Authorization: Bearer`, the worker's default),
-/// asking `headers(name)` (lower case) for each header a source reads. Returns `{"token":"…"}` or the
+/// asking `headers(name)` (lower case) for each header a source reads, and reading
+/// `query` (the URL's query without `?`) for a `query` source. Returns `{"token":"…"}` or the
 /// refused verdict (`token_missing`, `request_malformed`, `token_too_large`).
 #[wasm_bindgen(js_name = extractTokenJson)]
 pub fn extract_token_json(
     sources_json: Option<String>,
     headers: &js_sys::Function,
     max_bytes: Option<u32>,
+    query: Option<String>,
 ) -> String {
     let run = || -> Result<String, Error> {
         let sources: Vec<TokenSource> = match sources_json {
@@ -180,7 +183,7 @@ pub fn extract_token_json(
             return Err(Error::config_invalid("sources"));
         }
         let limit = max_bytes.map_or(DEFAULT_MAX_TOKEN_BYTES, |b| b as usize);
-        let token = extract_token(&sources, limit, |name| {
+        let header = |name: &str| {
             headers
                 // Header names are case-insensitive: asked for in lower case.
                 .call1(
@@ -189,7 +192,8 @@ pub fn extract_token_json(
                 )
                 .ok()
                 .and_then(|value| value.as_string())
-        })?;
+        };
+        let token = extract_token_from(&sources, limit, header, query.as_deref())?;
         Ok(json!({ "token": token }).to_string())
     };
     run().unwrap_or_else(|err| failure(&err))
@@ -210,10 +214,9 @@ pub fn jwks_uri_allowed(uri: &str, allow_http_loopback: bool) -> bool {
 #[wasm_bindgen(js_name = RemoteKeys)]
 pub struct RemoteKeys {
     source: KeySource<Rc<Verifier>>,
-    /// The key of the shared snapshot (`kv`), and the snapshot the last finished fetch
-    /// asks to store there with its TTL, until `takeStore`.
-    store_key: String,
-    to_store: Option<(String, u64)>,
+    /// The snapshot the last finished fetch asks to store in the shared store (`kv`):
+    /// its key, text and TTL, until `takeStore`.
+    to_store: Option<(String, String, u64)>,
     /// The options text the held verifier was built with.
     built_with: Option<String>,
     /// The options text last found valid, with the route requirements it gives.
@@ -269,7 +272,7 @@ fn events_json(events: &[Event]) -> String {
     serde_json::to_string(events).unwrap_or_else(|_| "[]".to_owned())
 }
 
-fn seconds(now: f64) -> i64 {
+pub(crate) fn seconds(now: f64) -> i64 {
     if now.is_finite() {
         now.floor() as i64
     } else {
@@ -299,7 +302,6 @@ impl RemoteKeys {
             ..defaults
         };
         RemoteKeys {
-            store_key: snapshot_key("", url, &JwksOptions::default()),
             to_store: None,
             source: KeySource::new(
                 url,
@@ -437,19 +439,33 @@ impl RemoteKeys {
         events_json(&events)
     }
 
-    /// The key of the shared snapshot in the `kv` namespace (`jwks:v2:…`).
+    /// The key of the shared snapshot in the `kv` namespace (`jwks:v2:…`) for the URL
+    /// the set is fetched from now.
     #[wasm_bindgen(getter, js_name = storeKey)]
     pub fn store_key(&self) -> String {
-        self.store_key.clone()
+        snapshot_key("", self.source.uri(), &JwksOptions::default())
     }
 
-    /// The snapshot the last finished fetch asks to store (`{"value":"…","ttl":s}`),
-    /// once; `undefined` when there is none.
+    /// The URL the set is fetched from (it changes when an issuer's discovery document
+    /// names another `jwks_uri`).
+    #[wasm_bindgen(getter)]
+    pub fn url(&self) -> String {
+        self.source.uri().to_owned()
+    }
+
+    /// Fetch the set from `url` from now on (`RemoteJwks.fromIssuer`: the discovery
+    /// document named it); the held set serves as last-known-good until it answers.
+    pub fn retarget(&mut self, url: &str) {
+        self.source.retarget(url);
+    }
+
+    /// The snapshot the last finished fetch asks to store
+    /// (`{"key":"…","value":"…","ttl":s}`), once; `undefined` when there is none.
     #[wasm_bindgen(js_name = takeStore)]
     pub fn take_store(&mut self) -> Option<String> {
         self.to_store
             .take()
-            .map(|(value, ttl)| json!({ "value": value, "ttl": ttl }).to_string())
+            .map(|(key, value, ttl)| json!({ "key": key, "value": value, "ttl": ttl }).to_string())
     }
 
     /// The fetch `lookup` was told to make failed: no answer, a timeout, or a body over
@@ -540,14 +556,16 @@ impl RemoteKeys {
         if let Some(snapshot) = report.store {
             if let Ok(text) = serde_json::to_string(&snapshot) {
                 let ttl = storage_ttl(&snapshot, self.source.policy());
-                self.to_store = Some((text, ttl));
+                let uri = snapshot.jwks_uri.as_deref().unwrap_or(self.source.uri());
+                let key = snapshot_key("", uri, &JwksOptions::default());
+                self.to_store = Some((key, text, ttl));
             }
         }
         events_json(&report.events)
     }
 }
 
-fn transport_error(too_large: bool) -> Error {
+pub(crate) fn transport_error(too_large: bool) -> Error {
     if too_large {
         Error::JwksInvalid(crate::error::JwksProblem::TooLarge)
     } else {

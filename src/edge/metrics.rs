@@ -107,7 +107,16 @@ mod tests {
         .data_point();
         assert_eq!(
             point.blobs,
-            ["refuse", "token_expired", "https://issuer.example/", "admin", "kv", "k1", "memory", "enforced"]
+            [
+                "refuse",
+                "token_expired",
+                "https://issuer.example/",
+                "admin",
+                "kv",
+                "k1",
+                "memory",
+                "enforced"
+            ]
         );
         assert_eq!(point.doubles, [1.5]);
         assert_eq!(point.index, "https://issuer.example/");

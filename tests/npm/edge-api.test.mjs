@@ -128,7 +128,15 @@ test('extractToken: the worker\'s sources, one token or a typed refusal', () => 
   const custom = [{ type: 'header', name: 'X-Auth-Token' }];
   assert.equal(extractToken({ sources: custom, headers: headers({ 'x-auth-token': 'h.e.y' }) }), 'h.e.y');
   refused(() => extractToken({ headers: headers({ authorization: `Bearer ${'a'.repeat(20_000)}` }) }), 'token_too_large');
-  refused(() => extractToken({ sources: [{ type: 'query', name: 'x' }], headers: headers({}) }), 'config_invalid');
+  refused(() => extractToken({ sources: [{ type: 'cookie' }], headers: headers({}) }), 'config_invalid');
+  // A query source (opt-in) reads the URL's query, decoded as URLSearchParams does.
+  const query = [{ type: 'query', name: 'access_token' }];
+  assert.equal(extractToken({ sources: query, headers: headers({}), url: 'https://api.example/x?a=1&access%5Ftoken=h.e.y' }), 'h.e.y');
+  refused(() => extractToken({ sources: query, headers: headers({}) }), 'token_missing');
+  refused(() => extractToken({ sources: query, headers: headers({}), url: 'https://a.example/?access_token=a.b.c&access_token=a.b.c' }), 'request_malformed');
+  refused(() => extractToken({ sources: query, headers: headers({}), url: '/relative' }), 'config_invalid');
+  const prefixed = [{ type: 'header', name: 'X-Auth', prefix: 'Token ' }];
+  assert.equal(extractToken({ sources: prefixed, headers: headers({ 'x-auth': 'token h.e.y' }) }), 'h.e.y');
 });
 
 test('ReplayGuard: once per jti, in memory and across guards sharing a KV', async () => {

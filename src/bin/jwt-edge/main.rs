@@ -17,6 +17,7 @@
 
 mod assertion_cmd;
 mod check_cmd;
+mod discovery;
 mod fetch;
 mod files;
 mod jwks_cmd;
@@ -93,7 +94,7 @@ enum Command {
     Sign(token_cmd::SignArgs),
     /// Verify a token and print a JSON verdict; the exit status tells the error family.
     #[command(
-        after_help = "Examples:\n  jwt-edge verify --jwks jwks.json --iss https://issuer.example --aud api \"$TOKEN\"\n  echo \"$TOKEN\" | jwt-edge verify --jwks https://issuer.example/.well-known/jwks.json --max-lifetime 1h -\n\nExit status: 0 valid; 10 request, 11 token, 12 key, 13 signature, 14 claims, 15 replay, 16 jwks, 17 config; 1 I/O or bad input; 2 usage."
+        after_help = "Examples:\n  jwt-edge verify --jwks jwks.json --iss https://issuer.example --aud api \"$TOKEN\"\n  echo \"$TOKEN\" | jwt-edge verify --jwks https://issuer.example/.well-known/jwks.json --max-lifetime 1h -\n  jwt-edge verify --issuer-discovery https://login.example.com/ --aud api \"$TOKEN\"\n\nExit status: 0 valid; 10 request, 11 token, 12 key, 13 signature, 14 claims, 15 replay, 16 jwks, 17 config; 1 I/O or bad input; 2 usage."
     )]
     Verify(token_cmd::VerifyArgs),
     /// Check a signed assertion from the edge worker, as the origin would.

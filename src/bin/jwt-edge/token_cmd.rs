@@ -239,11 +239,37 @@ pub struct VerifyArgs {
     /// Largest token accepted, in bytes (1 to 65536). Default 16384.
     #[arg(long, value_name = "BYTES")]
     max_token_bytes: Option<usize>,
+    /// Find the keys through ISSUER's metadata: OpenID Connect Discovery 1.0 §4, then
+    /// RFC 8414 §3 on a 404; redirects not followed. The document's `issuer` must be
+    /// exactly ISSUER, and so must the token's `iss` (--iss may only repeat it).
+    #[arg(
+        long,
+        value_name = "ISSUER",
+        conflicts_with_all = ["jwks", "secret", "secret_kid"]
+    )]
+    issuer_discovery: Option<String>,
+    /// Let the discovery document name a plain-http `jwks_uri` on 127.0.0.1, [::1] or
+    /// localhost (a local issuer in development).
+    // Conflicts too: clap does not report a required argument missing when it
+    // conflicts with one given.
+    #[arg(
+        long,
+        requires = "issuer_discovery",
+        conflicts_with_all = ["jwks", "secret", "secret_kid"]
+    )]
+    dev_allow_http_loopback: bool,
     /// The token, or - for stdin.
     token: String,
 }
 
-pub fn verify(args: VerifyArgs, now: i64) -> CliResult {
+pub fn verify(mut args: VerifyArgs, now: i64) -> CliResult {
+    // Discovery only says where the key set is; from there on it is `--jwks URL` with
+    // `--iss ISSUER`.
+    if let Some(issuer) = &args.issuer_discovery {
+        let uri = crate::discovery::jwks_uri(issuer, &args.iss, args.dev_allow_http_loopback)?;
+        args.jwks = vec![uri];
+        args.iss = vec![issuer.clone()];
+    }
     let mut keys = JwkSet::new();
     // The same keys without those fetched from a URL: which kind verified decides the
     // verdict's `key_source` ("local" or "issuer"), asked only when both kinds are given.

@@ -139,6 +139,14 @@ fn build(isolate: &Isolate, index: usize, mut keys: JwkSet) -> Result<Rc<Verifie
     )?))
 }
 
+/// What verifies a token: the verifier, the tier its keys came from, and, for an issuer
+/// whose keys are discovered, the tier its discovery document came from.
+pub struct Keys {
+    pub verifier: Rc<Verifier>,
+    pub tier: Tier,
+    pub discovery: Option<Tier>,
+}
+
 /// The verifier for issuer `index` at `now`, and the tier it came from. `kid` and
 /// `algorithm` are the token's (already admitted), to decide on a refetch when the
 /// `kid` is unknown.
@@ -150,14 +158,14 @@ pub async fn verifier_for(
     kid: Option<&str>,
     algorithm: Algorithm,
     now: i64,
-    discovered: &mut Option<Tier>,
-) -> Result<(Rc<Verifier>, Tier), Error> {
+) -> Result<Keys, Error> {
     let (issuer, state) = isolate.issuer(index)?;
+    let mut discovered = None;
     let configured = match (&issuer.jwks_uri, issuer.discovers) {
         (Some(uri), _) => Some(uri.clone()),
         (None, true) => {
             let (uri, tier) = super::discovery::jwks_uri_for(isolate, env, ctx, index, now).await?;
-            *discovered = Some(tier);
+            discovered = Some(tier);
             // The key source follows the document's `jwks_uri` (its held set serves as
             // last-known-good until the new URI answers).
             state.with(isolate, &uri, |s| s.retarget(&uri));
@@ -168,7 +176,11 @@ pub async fn verifier_for(
     let Some(uri) = configured else {
         // HMAC-only issuer.
         if let Some(v) = state.secret_only.borrow().as_ref() {
-            return Ok((Rc::clone(v), Tier::Secret));
+            return Ok(Keys {
+                verifier: Rc::clone(v),
+                tier: Tier::Secret,
+                discovery: None,
+            });
         }
         let mut keys = JwkSet::new();
         for secret in hmac_keys(isolate, index)? {
@@ -176,7 +188,11 @@ pub async fn verifier_for(
         }
         let verifier = Rc::new(Verifier::new(keys, isolate.config.verify_options(issuer)?)?);
         *state.secret_only.borrow_mut() = Some(Rc::clone(&verifier));
-        return Ok((verifier, Tier::Secret));
+        return Ok(Keys {
+            verifier,
+            tier: Tier::Secret,
+            discovery: None,
+        });
     };
     let mut lookup = Lookup::new(kid, Some(algorithm), now);
     loop {
@@ -228,7 +244,11 @@ pub async fn verifier_for(
                         refresh_ahead(&isolate, &env, index, &target, &conditional, now).await;
                     });
                 }
-                return Ok((keys, tier));
+                return Ok(Keys {
+                    verifier: keys,
+                    tier,
+                    discovery: discovered,
+                });
             }
             Step::Refuse(err) => return Err(err),
         }

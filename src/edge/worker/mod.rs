@@ -157,7 +157,9 @@ fn write_metrics(env: &Env, metrics: &DecisionMetrics<'_>) {
         .blobs(point.blobs)
         .write_to(&dataset);
     if written.is_err() {
-        worker::console_warn!("{{\"event\":\"metrics_write_failed\",\"binding\":\"{METRICS_BINDING}\"}}");
+        worker::console_warn!(
+            "{{\"event\":\"metrics_write_failed\",\"binding\":\"{METRICS_BINDING}\"}}"
+        );
     }
 }
 
@@ -230,7 +232,10 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response
         code,
         issuer: decision.iss.as_deref(),
         route: decision.route.as_ref().map(|(name, _)| name.as_str()),
-        enforced: decision.route.as_ref().is_none_or(|(_, enforced)| *enforced),
+        enforced: decision
+            .route
+            .as_ref()
+            .is_none_or(|(_, enforced)| *enforced),
         jwks_tier: decision.tier.map(Tier::name),
         kid: decision.kid.as_deref(),
         discovery_tier: decision.discovery.map(Tier::name),
@@ -370,17 +375,12 @@ async fn authenticate(
     let algorithm = config.verify_options(issuer)?.admit(&untrusted)?;
     let now = unix_now();
     let kid = untrusted.header().key_id.clone();
-    let (verifier, tier) = keys::verifier_for(
-        state,
-        env,
-        ctx,
-        index,
-        kid.as_deref(),
-        algorithm,
-        now,
-        &mut decision.discovery,
-    )
-    .await?;
+    let keys::Keys {
+        verifier,
+        tier,
+        discovery,
+    } = keys::verifier_for(state, env, ctx, index, kid.as_deref(), algorithm, now).await?;
+    decision.discovery = discovery;
     decision.tier = Some(tier);
     let (verified, cache_use) = verifier.verify_parsed_traced(untrusted, now)?;
     decision.token_cache = Some(cache_use);
