@@ -134,3 +134,84 @@ fn one_place_only() {
         serde_json::from_str::<TokenSource>(r#"{"type":"cookie","name":"a","extra":1}"#).is_err()
     );
 }
+
+#[test]
+fn query_parameters_and_header_prefixes() {
+    use jwt_edge::{extract_token_from, strip_query_parameter};
+    let query = vec![TokenSource::Query {
+        name: "access_token".into(),
+    }];
+    let from = |q: Option<&str>, headers: &[(&str, &str)]| {
+        let map: BTreeMap<String, String> = headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect();
+        let mut sources = query.clone();
+        sources.push(TokenSource::default());
+        extract_token_from(&sources, 16384, |n| map.get(n).cloned(), q)
+    };
+    assert_eq!(
+        from(Some(&format!("a=1&access_token={T}")), &[]).unwrap(),
+        T
+    );
+    // Names are compared as URLSearchParams decodes them.
+    assert_eq!(from(Some(&format!("access%5ftoken={T}")), &[]).unwrap(), T);
+    assert_eq!(
+        from(Some("access_tokens=x&b=access_token"), &[]),
+        Err(Error::TokenMissing)
+    );
+    assert_eq!(from(None, &[]), Err(Error::TokenMissing));
+    assert_eq!(
+        from(Some(&format!("access_token={T}&access_token={T}")), &[]),
+        Err(Error::RequestMalformed("token parameter sent twice"))
+    );
+    assert_eq!(
+        from(
+            Some(&format!("access_token={T}")),
+            &[("authorization", &format!("Bearer {T}"))]
+        ),
+        Err(Error::RequestMalformed(
+            "token offered in more than one place"
+        ))
+    );
+    // A value that decodes to bytes a JWT cannot hold is malformed, never passed on.
+    assert_eq!(
+        from(Some("access_token=a.b.c%0d%0aX"), &[])
+            .unwrap_err()
+            .code(),
+        "request_malformed"
+    );
+    assert_eq!(
+        strip_query_parameter("a=1&access_token=x&access%5Ftoken=y&b=%2F", "access_token")
+            .as_deref(),
+        Some("a=1&b=%2F")
+    );
+    assert_eq!(
+        strip_query_parameter("access_token=x", "access_token"),
+        None
+    );
+
+    let prefixed = vec![TokenSource::Header {
+        name: "X-Auth".into(),
+        prefix: Some("Token ".into()),
+    }];
+    for value in [
+        format!("Token {T}"),
+        format!("TOKEN {T}"),
+        format!("  token   {T} "),
+    ] {
+        assert_eq!(run(&prefixed, &[("x-auth", &value)]).unwrap(), T, "{value}");
+    }
+    for value in [
+        T.to_owned(),
+        format!("Bearer {T}"),
+        "Token".to_owned(),
+        "Token ".to_owned(),
+    ] {
+        assert_eq!(
+            run(&prefixed, &[("x-auth", &value)]),
+            Err(Error::TokenMissing),
+            "{value}"
+        );
+    }
+}
