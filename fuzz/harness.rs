@@ -12,12 +12,17 @@ use std::sync::OnceLock;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 
+use jwt_edge::internals::discovery::{read_document, Discovery, DiscoveryLookup, DiscoveryStep};
 use jwt_edge::internals::routes::{normalise_path, PathPattern};
-use jwt_edge::internals::{max_age_from_cache_control, EdgeConfig};
+use jwt_edge::internals::{
+    claim_header, jwks_uri_allowed, max_age_from_cache_control, ClaimHeader, EdgeConfig,
+    MAX_CLAIM_HEADER_BYTES,
+};
 use jwt_edge::{
-    extract_token, parse_private_jwk, Algorithm, AssertionConfig, AssertionPolicy, AssertionSigner,
-    AssertionVerifier, CachePolicy, ClaimsPolicy, Jwk, JwkSet, JwksOptions, RequestBinding,
-    TokenSource, UntrustedToken, VerifiedToken, Verifier, VerifyConfig, VerifyOptions,
+    extract_token, extract_token_from, parse_private_jwk, strip_query_parameter, Algorithm,
+    AssertionConfig, AssertionPolicy, AssertionSigner, AssertionVerifier, CachePolicy,
+    ClaimsPolicy, Jwk, JwkSet, JwksOptions, RequestBinding, TokenSource, UntrustedToken,
+    VerifiedToken, Verifier, VerifyConfig, VerifyOptions,
 };
 use serde_json::{json, Map, Value};
 
@@ -56,6 +61,7 @@ pub fn token(data: &[u8]) {
 /// JWKS parsing and key import (RSA, EC on four curves, Ed25519, oct), with and
 /// without `oct` keys allowed; every imported key is then used once to verify.
 pub fn jwks(data: &[u8]) {
+    discovery_document(data);
     for allow_oct in [false, true] {
         let options = JwksOptions {
             allow_oct,
@@ -78,6 +84,43 @@ pub fn jwks(data: &[u8]) {
         for case in fixture_tokens() {
             // Keys from fuzzed bytes may verify nothing the fixtures signed with other keys.
             let _ = verifier.verify_signature(&case.token);
+        }
+    }
+}
+
+/// The input as an issuer's discovery document, as a stored discovery snapshot, and as
+/// claims for the origin's headers. Oracles: an accepted document names a `jwks_uri`
+/// that may be fetched; a stored snapshot is used only for its issuer and a fetchable
+/// URI; a claim header is printable ASCII within its size limit.
+fn discovery_document(data: &[u8]) {
+    const ISS: &str = "https://issuer.example/";
+    for allow in [false, true] {
+        if let Ok(uri) = read_document(data, ISS, allow) {
+            assert!(jwks_uri_allowed(&uri, allow));
+        }
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut discovery =
+        Discovery::new(ISS, CachePolicy::default(), false, true).expect("a discoverable issuer");
+    let now = 1_800_000_000;
+    let mut lookup = DiscoveryLookup::new(now);
+    assert_eq!(discovery.step(&mut lookup), DiscoveryStep::ReadStored);
+    let _ = discovery.stored(&mut lookup, Some(text));
+    if let DiscoveryStep::Use { jwks_uri, .. } = discovery.step(&mut lookup) {
+        assert!(jwks_uri_allowed(&jwks_uri, false));
+        assert_eq!(discovery.held().map(|h| h.issuer.as_str()), Some(ISS));
+    }
+    if let Ok(Value::Object(claims)) = serde_json::from_str::<Value>(text) {
+        for path in claims.keys().take(16) {
+            if let ClaimHeader::Send(value) = claim_header(&claims, path) {
+                assert!(value.len() <= MAX_CLAIM_HEADER_BYTES);
+                assert!(
+                    value.bytes().all(|b| (0x20..=0x7e).contains(&b)),
+                    "{value:?}"
+                );
+            }
         }
     }
 }
@@ -203,6 +246,30 @@ pub fn extract(data: &[u8]) {
             token_from_extracted(&token);
         }
     }
+    // The input as a query string. Oracles: a token read from it is bounded and holds
+    // JWT characters only; once the parameter is stripped (what the origin receives),
+    // no token is left in it, and the other pairs are kept byte for byte.
+    let query = [TokenSource::Query {
+        name: "access_token".into(),
+    }];
+    if let Ok(token) = extract_token_from(&query, 16 * 1024, |_| None, Some(text)) {
+        assert!(!token.is_empty() && token.len() <= 16 * 1024);
+        token_from_extracted(&token);
+    }
+    let stripped = strip_query_parameter(text, "access_token");
+    if let Some(rest) = &stripped {
+        assert!(rest.len() <= text.len());
+        for pair in rest.split('&') {
+            assert!(
+                text.split('&').any(|p| p == pair),
+                "a pair the input did not have"
+            );
+        }
+    }
+    assert_eq!(
+        extract_token_from(&query, 16 * 1024, |_| None, stripped.as_deref()),
+        Err(jwt_edge::Error::TokenMissing)
+    );
 }
 
 /// The origin's side of signed assertions (issue 6): the input as an assertion, checked

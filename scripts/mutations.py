@@ -251,7 +251,7 @@ MUTATIONS = [
      '                return Err(Error::RequestMalformed("token parameter sent twice"));\n', ""),
     ("header prefix compared", "src/token/extract.rs", "            if !head.eq_ignore_ascii_case(prefix) {", "            if false {"),
     ("claim header size limit", "src/edge/forward.rs",
-     '            Ok(Some(text)) if text.len() > MAX_CLAIM_HEADER_BYTES => ClaimHeader::Skipped("too_large"),\n', ""),
+     "            Ok(Some(text)) if text.len() > MAX_CLAIM_HEADER_BYTES => {", "            Ok(Some(text)) if false => {"),
     ("claim header array members checked", "src/edge/forward.rs",
      "                members.push(claim_header_value(item)?.ok_or(UNSAFE)?);",
      "                members.push(item.as_str().map_or_else(|| item.to_string(), str::to_owned));"),

@@ -13,7 +13,7 @@ use crate::decisions::discovery::{
 use crate::decisions::keysource::Answer;
 use crate::error::Error;
 
-use super::{failure, seconds, transport_error};
+use super::{failure, response, seconds, transport_error};
 
 /// One issuer's discovery state for a `RemoteJwks`.
 #[wasm_bindgen(js_name = RemoteDiscovery)]
@@ -133,13 +133,7 @@ impl RemoteDiscovery {
         etag: Option<String>,
         last_modified: Option<String>,
     ) -> String {
-        let answer = Answer::Response {
-            status,
-            body,
-            cache_control: cache_control.as_deref(),
-            etag: etag.as_deref(),
-            last_modified: last_modified.as_deref(),
-        };
+        let answer = response(status, body, &cache_control, &etag, &last_modified);
         let report = self.discovery.fetched(&mut lookup.lookup, answer);
         self.keep(report)
     }
@@ -168,13 +162,7 @@ impl RemoteDiscovery {
         let answer = if status == 0 {
             Answer::Failed(Error::JwksUnavailable)
         } else {
-            Answer::Response {
-                status,
-                body,
-                cache_control: cache_control.as_deref(),
-                etag: etag.as_deref(),
-                last_modified: last_modified.as_deref(),
-            }
+            response(status, body, &cache_control, &etag, &last_modified)
         };
         let fetch = DocumentFetch {
             url: url.to_owned(),

@@ -401,13 +401,7 @@ impl RemoteKeys {
         etag: Option<String>,
         last_modified: Option<String>,
     ) -> String {
-        let answer = Answer::Response {
-            status,
-            body,
-            cache_control: cache_control.as_deref(),
-            etag: etag.as_deref(),
-            last_modified: last_modified.as_deref(),
-        };
+        let answer = response(status, body, &cache_control, &etag, &last_modified);
         let options = lookup.options.clone();
         let mut built = false;
         let report = self.source.fetched(&mut lookup.lookup, answer, |set| {
@@ -493,13 +487,7 @@ impl RemoteKeys {
         etag: Option<String>,
         last_modified: Option<String>,
     ) -> String {
-        let answer = Answer::Response {
-            status,
-            body,
-            cache_control: cache_control.as_deref(),
-            etag: etag.as_deref(),
-            last_modified: last_modified.as_deref(),
-        };
+        let answer = response(status, body, &cache_control, &etag, &last_modified);
         let mut built = false;
         let report = self.source.refreshed(seconds(now), answer, |set| {
             let verifier = build_remote(options_json, set)?;
@@ -562,6 +550,24 @@ impl RemoteKeys {
             }
         }
         events_json(&report.events)
+    }
+}
+
+/// An HTTP answer handed over from JavaScript, as the core's key source and discovery
+/// take it.
+pub(crate) fn response<'a>(
+    status: u16,
+    body: &'a [u8],
+    cache_control: &'a Option<String>,
+    etag: &'a Option<String>,
+    last_modified: &'a Option<String>,
+) -> Answer<'a> {
+    Answer::Response {
+        status,
+        body,
+        cache_control: cache_control.as_deref(),
+        etag: etag.as_deref(),
+        last_modified: last_modified.as_deref(),
     }
 }
 
