@@ -328,7 +328,9 @@ async function runCli(table, cases, now) {
 async function runWorker(table, cases) {
   const out = [];
   for (const { policy, tokens } of cases) {
-    const issuer = { issuer: ISS };
+    // The core's "no key source" is the worker's issuer without jwks_uri, secrets or
+    // discovery (an issuer URL without a jwks_uri is otherwise discovered).
+    const issuer = { issuer: ISS, discovery: false };
     const config = { mode: 'verdict', dev_allow_http_loopback: true, issuers: [issuer] };
     const bindings = {};
     for (const [name, value] of Object.entries(policy)) {
