@@ -18,6 +18,12 @@ export interface JwtEdgeOptions extends Omit<VerifyOptions, 'jwks' | 'now'> {
   jwks?: string | URL | ((c: Context) => string | URL) | JsonWebKeySet | JsonWebKey[];
   /** How a remote `jwks` is fetched and cached (the first middleware naming a URL sets them). */
   jwksOptions?: Omit<RemoteJwksOptions, 'kv'>;
+  /**
+   * Find the key set of `issuer` (a string) through its metadata, as
+   * `RemoteJwks.fromIssuer` does (OpenID Connect Discovery, RFC 8414 on 404), instead of
+   * a `jwks` URL. One cache per issuer for the whole isolate.
+   */
+  discovery?: boolean;
   /** No token: the request goes on anonymously (`c.get('jwtPayload')` is undefined). A token present must be valid. */
   optional?: boolean;
   /** Also read the token from this cookie. */

@@ -11,7 +11,7 @@ import { JwtEdgeError, RemoteJwks, ReplayGuard, Verifier, extractToken, refusal 
 
 /** The options this middleware reads itself; every other option goes to the core as is. */
 const OWN_OPTIONS = new Set([
-  'jwks', 'jwksOptions', 'optional', 'cookie', 'headerName', 'realm', 'kv', 'replay', 'resourceMetadata',
+  'jwks', 'jwksOptions', 'discovery', 'optional', 'cookie', 'headerName', 'realm', 'kv', 'replay', 'resourceMetadata',
 ]);
 
 /**
@@ -37,12 +37,16 @@ function isRemote(jwks) {
   return typeof jwks === 'string' && !jwks.trimStart().startsWith('{');
 }
 
-/** The module-level `RemoteJwks` for `url`, made on first use with the KV this request sees. */
-function remoteFor(url, jwksOptions, kv) {
-  const key = String(url);
+/**
+ * The module-level `RemoteJwks` for `url`, or for the issuer whose key set is found by
+ * discovery (`issuer`), made on first use with the KV this request sees.
+ */
+function remoteFor({ url, issuer }, jwksOptions, kv) {
+  const key = issuer === undefined ? String(url) : `discovery ${issuer}`;
   let remote = remotes.get(key);
   if (!remote) {
-    remote = new RemoteJwks(url, kv === undefined ? { ...jwksOptions } : { ...jwksOptions, kv });
+    const options = kv === undefined ? { ...jwksOptions } : { ...jwksOptions, kv };
+    remote = issuer === undefined ? new RemoteJwks(url, options) : RemoteJwks.fromIssuer(issuer, options);
     remotes.set(key, remote);
   }
   return remote;
@@ -98,14 +102,22 @@ export function jwtEdge(options = {}) {
     if (!OWN_OPTIONS.has(name) && value !== undefined) policy[name] = value;
   }
   // `realm` absent: the core's default (the worker's).
-  const { jwks, jwksOptions = {}, optional = false, realm, kv, replay, resourceMetadata } = options;
+  const { jwks, jwksOptions = {}, discovery = false, optional = false, realm, kv, replay, resourceMetadata } = options;
   if (typeof optional !== 'boolean') throw configError('`optional`');
+  // `discovery: true`: the key set of `issuer`, found through its OpenID Connect (or
+  // RFC 8414) metadata by the core, instead of a `jwks` URL.
+  if (typeof discovery !== 'boolean') throw configError('`discovery`');
+  if (discovery && (jwks !== undefined || typeof policy.issuer !== 'string')) {
+    throw configError('`discovery` finds the key set of one `issuer` (a string), without `jwks`');
+  }
   if (realm !== undefined && typeof realm !== 'string') throw configError('`realm`');
   if (resourceMetadata !== undefined && typeof resourceMetadata !== 'string') throw configError('`resourceMetadata`');
   if (jwksOptions === null || typeof jwksOptions !== 'object' || 'kv' in jwksOptions) {
     throw configError('`jwksOptions` (an object; the KV namespace is the `kv` option)');
   }
-  if (kv !== undefined && !isRemote(jwks)) throw configError('`kv` caches a remote key set: `jwks` must be its URL');
+  if (kv !== undefined && !discovery && !isRemote(jwks)) {
+    throw configError('`kv` caches a remote key set: `jwks` must be its URL');
+  }
   if (replay !== undefined && (replay === null || typeof replay !== 'object' || replay.kv === undefined)) {
     throw configError('`replay` must be `{ kv: (c) => c.env.REPLAY }`');
   }
@@ -115,7 +127,7 @@ export function jwtEdge(options = {}) {
 
   // Keys given in the options: imported once, here, with the policy fixed (the core
   // refuses unusable options now, at set-up, with a JwtEdgeError).
-  const local = isRemote(jwks) ? null : new Verifier(jwks === undefined ? policy : { ...policy, jwks: Array.isArray(jwks) ? { keys: jwks } : jwks });
+  const local = discovery || isRemote(jwks) ? null : new Verifier(jwks === undefined ? policy : { ...policy, jwks: Array.isArray(jwks) ? { keys: jwks } : jwks });
 
   function refuse(err) {
     const answer = refusal(err, challenge);
@@ -141,8 +153,8 @@ export function jwtEdge(options = {}) {
       if (local) {
         verdict = local.verify(token);
       } else {
-        const url = resolve(jwks, c);
-        const remote = remoteFor(url, jwksOptions, resolve(kv, c));
+        const source = discovery ? { issuer: policy.issuer } : { url: resolve(jwks, c) };
+        const remote = remoteFor(source, jwksOptions, resolve(kv, c));
         const waitUntil = waitUntilOf(c);
         verdict = await remote.verify(token, waitUntil ? { ...policy, waitUntil } : policy);
       }

@@ -19,7 +19,9 @@
 //      node --test --test-force-exit tests/hono/
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import { promisify } from 'node:util';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
@@ -46,6 +48,7 @@ import {
 } from '../edge/harness.mjs';
 
 const PKG_DIR = path.join(ROOT, 'target/npm/jwt-edge');
+const execFileAsync = promisify(execFile);
 const FIXTURE = path.join(ROOT, 'tests/hono/fixtures/app');
 const BIN = path.join(ROOT, 'node_modules/.bin');
 const NODE = path.join(BIN, 'node');
@@ -491,6 +494,66 @@ test('under Node the same middleware runs on the node entry (app.request); bad o
   assert.deepEqual(out.ok, [200, { sub: 'user-1', source: 'local' }]);
   assert.deepEqual(out.no, [401, 'Bearer realm="jwt-edge"', 'token_missing']);
   assert.deepEqual(out.setup, { unknownOption: 'config_invalid', badRealm: 'config_invalid', kvWithoutUrl: 'config_invalid', badReplay: 'config_invalid' });
+});
+
+test('under Node, discovery: the issuer\'s key set found through its metadata, fetched once for many requests', async () => {
+  // A provider on 127.0.0.1 shaped like Keycloak: metadata at {issuer}/.well-known/openid-configuration,
+  // keys at {issuer}/protocol/openid-connect/certs. The app runs in a child process (async, so
+  // this process keeps answering).
+  const key = await newKey('RS256');
+  const seen = [];
+  let issuer;
+  const server = http.createServer((req, res) => {
+    seen.push(req.url);
+    const json = (body) => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(JSON.stringify(body));
+    if (req.url === '/realms/acme/.well-known/openid-configuration') {
+      return json({ issuer, jwks_uri: `${issuer}/protocol/openid-connect/certs`, response_types_supported: ['code'] });
+    }
+    if (req.url === '/realms/acme/protocol/openid-connect/certs') return json({ keys: [key.jwk] });
+    res.writeHead(404).end();
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  issuer = `http://127.0.0.1:${server.address().port}/realms/acme`;
+  try {
+    const token = await mint(key, { iss: issuer, sub: 'user-1', aud: AUD });
+    const other = await mint(key, { iss: `${issuer}-other`, sub: 'user-1', aud: AUD });
+    writeFileSync(path.join(project, 'node-discovery.mjs'), `
+      import { Hono } from 'hono';
+      import { jwtEdge } from 'jwt-edge/hono';
+      import { JwtEdgeError } from 'jwt-edge';
+      const issuer = process.env.ISSUER;
+      const app = new Hono();
+      app.use('/api/*', jwtEdge({ discovery: true, issuer, audience: ${JSON.stringify(AUD)}, jwksOptions: { devAllowHttpLoopback: true } }));
+      app.get('/api/me', (c) => c.json({ sub: c.get('jwtPayload').sub, source: c.get('jwtEdge').key_source }));
+      const bearer = (t) => ({ headers: { authorization: 'Bearer ' + t } });
+      const answers = [];
+      for (const t of [process.env.TOKEN, process.env.TOKEN, process.env.TOKEN, process.env.OTHER]) {
+        const res = await app.request('/api/me', bearer(t));
+        answers.push([res.status, res.status === 200 ? (await res.json()).source : (await res.json()).code]);
+      }
+      const setup = {};
+      for (const [name, options] of Object.entries({
+        withJwks: { discovery: true, issuer, jwks: 'https://idp.example/keys' },
+        noIssuer: { discovery: true },
+        issuerList: { discovery: true, issuer: [issuer] },
+        notBoolean: { discovery: 'yes', issuer },
+      })) {
+        try { jwtEdge(options); setup[name] = 'accepted'; } catch (err) { setup[name] = err instanceof JwtEdgeError ? err.code : String(err); }
+      }
+      console.log(JSON.stringify({ answers, setup }));
+    `);
+    const { stdout } = await execFileAsync(NODE, ['node-discovery.mjs'], {
+      cwd: project,
+      timeout: 30_000,
+      env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, TOKEN: token, OTHER: other, ISSUER: issuer },
+    });
+    const out = JSON.parse(stdout.trim().split('\n').pop());
+    assert.deepEqual(out.answers, [[200, 'issuer'], [200, 'memory'], [200, 'memory'], [401, 'issuer_mismatch']]);
+    assert.deepEqual(seen, ['/realms/acme/.well-known/openid-configuration', '/realms/acme/protocol/openid-connect/certs']);
+    assert.deepEqual(out.setup, { withJwks: 'config_invalid', noIssuer: 'config_invalid', issuerList: 'config_invalid', notBoolean: 'config_invalid' });
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
 });
 
 test('types: c.get("jwtPayload") and c.get("jwtEdge") are typed in user code (tsc --strict), misuse refused', () => {
