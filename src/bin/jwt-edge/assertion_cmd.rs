@@ -6,7 +6,7 @@ use jwt_edge::{AssertionPolicy, AssertionVerifier, RequestBinding};
 use serde_json::{json, Value};
 
 use crate::files::{json_line, parse_duration, read_input, read_object};
-use crate::token_cmd::refused;
+use crate::refused;
 use crate::{CliResult, Failure};
 
 #[derive(Args)]

@@ -11,7 +11,7 @@ use jwt_edge::internals::discovery::{
 use jwt_edge::Error;
 
 use crate::fetch::get;
-use crate::token_cmd::refused;
+use crate::refused;
 use crate::Failure;
 
 /// Why no key set URI came out of an issuer's metadata.

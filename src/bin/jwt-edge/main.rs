@@ -53,6 +53,30 @@ impl From<jwt_edge::Error> for Failure {
 
 pub(crate) type CliResult<T = ()> = Result<T, Failure>;
 
+/// Prints the core's refused verdict and gives its exit status.
+pub(crate) fn refused(err: &jwt_edge::Error) -> Failure {
+    println!("{}", jwt_edge::Verdict::refused(err));
+    Failure {
+        status: family_status(err.family()),
+        message: String::new(),
+    }
+}
+
+/// The exit status of a refusal of this family.
+pub(crate) fn family_status(family: jwt_edge::ErrorFamily) -> u8 {
+    use jwt_edge::ErrorFamily;
+    match family {
+        ErrorFamily::Request => 10,
+        ErrorFamily::Token => 11,
+        ErrorFamily::Key => 12,
+        ErrorFamily::Signature => 13,
+        ErrorFamily::Claims => 14,
+        ErrorFamily::Replay => 15,
+        ErrorFamily::Jwks => 16,
+        _ => 17,
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "jwt-edge",

@@ -4,15 +4,15 @@ use std::path::PathBuf;
 
 use clap::Args;
 use jwt_edge::{
-    Algorithm, ErrorFamily, Field, FrontEnd, Jwk, JwkSet, JwksOptions, KeyKind, KeyKinds,
-    KeySource, PolicyOptions, SigningKey, Verdict, Verifier,
+    Algorithm, Field, FrontEnd, Jwk, JwkSet, JwksOptions, KeyKind, KeyKinds, KeySource,
+    PolicyOptions, SigningKey, Verdict, Verifier,
 };
 use serde_json::{json, Map, Value};
 
 use crate::files::{
     json_line, load_signing_key, parse_duration, read_input, read_secret, write_private,
 };
-use crate::{CliResult, Failure};
+use crate::{refused, CliResult, Failure};
 
 #[derive(Args)]
 pub struct KeygenArgs {
@@ -377,27 +377,5 @@ pub fn verify(mut args: VerifyArgs, now: i64) -> CliResult {
             Ok(())
         }
         Err(err) => Err(refused(&err)),
-    }
-}
-
-/// Prints the core's refused verdict and gives its exit status.
-pub(crate) fn refused(err: &jwt_edge::Error) -> Failure {
-    println!("{}", Verdict::refused(err));
-    Failure {
-        status: family_status(err.family()),
-        message: String::new(),
-    }
-}
-
-pub fn family_status(family: ErrorFamily) -> u8 {
-    match family {
-        ErrorFamily::Request => 10,
-        ErrorFamily::Token => 11,
-        ErrorFamily::Key => 12,
-        ErrorFamily::Signature => 13,
-        ErrorFamily::Claims => 14,
-        ErrorFamily::Replay => 15,
-        ErrorFamily::Jwks => 16,
-        _ => 17,
     }
 }

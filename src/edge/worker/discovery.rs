@@ -2,6 +2,7 @@
 //! KV snapshot → the issuer's well-known URLs. What to do at each point is decided by
 //! the core's [`Discovery`]; this file performs the I/O it asks for and logs its events.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use worker::{Context, Env};
@@ -14,10 +15,17 @@ use crate::decisions::discovery::{
 use crate::decisions::keysource::Tier;
 use crate::error::Error;
 
-use super::keys::{fetch_document, read_kv, wait_for_change, IssuerKeys};
+use super::fetching::{fetch_document, read_kv, wait_for_change, Fetched};
 use super::Isolate;
 
-impl IssuerKeys {
+/// One issuer's discovery state in isolate memory (same index as `config.issuers`),
+/// made on first use.
+#[derive(Default)]
+pub struct IssuerDiscovery {
+    discovery: RefCell<Option<Discovery>>,
+}
+
+impl IssuerDiscovery {
     fn with_discovery<R>(
         &self,
         isolate: &Isolate,
@@ -42,7 +50,7 @@ impl IssuerKeys {
 
 /// Tells discovery when a fetch it asked for is dropped (the request cancelled).
 struct Guard<'a> {
-    keys: &'a IssuerKeys,
+    keys: &'a IssuerDiscovery,
     armed: bool,
 }
 
@@ -65,7 +73,7 @@ pub async fn jwks_uri_for(
     index: usize,
     now: i64,
 ) -> Result<(String, Tier), Error> {
-    let (issuer, state) = isolate.issuer(index)?;
+    let (issuer, state) = isolate.discovery_of(index)?;
     let name = issuer.issuer.as_str();
     let mut lookup = DiscoveryLookup::new(now);
     loop {
@@ -118,7 +126,7 @@ pub async fn jwks_uri_for(
     }
 }
 
-async fn get(isolate: &Isolate, fetch: &DocumentFetch) -> super::keys::Fetched {
+async fn get(isolate: &Isolate, fetch: &DocumentFetch) -> Fetched {
     fetch_document(
         isolate,
         &fetch.url,
@@ -137,7 +145,7 @@ async fn refresh_ahead(
     fetch: &DocumentFetch,
     now: i64,
 ) {
-    let Ok((issuer, state)) = isolate.issuer(index) else {
+    let Ok((issuer, state)) = isolate.discovery_of(index) else {
         return;
     };
     let mut guard = Guard {
@@ -157,7 +165,7 @@ async fn refresh_ahead(
 
 /// Logs a finished fetch's events and stores the snapshot it gave in KV.
 async fn finish(isolate: &Isolate, env: &Env, index: usize, report: DiscoveryReport) {
-    let Ok((issuer, state)) = isolate.issuer(index) else {
+    let Ok((issuer, state)) = isolate.discovery_of(index) else {
         return;
     };
     log_events(&issuer.issuer, &report.events);

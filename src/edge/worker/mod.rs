@@ -3,6 +3,7 @@
 //! from memory/KV/the issuer, replay through KV, then forward or answer.
 
 mod discovery;
+mod fetching;
 mod incoming;
 mod keys;
 mod replay;
@@ -27,6 +28,7 @@ use crate::token::extract::extract_token_from;
 use crate::token::UntrustedToken;
 use crate::verify::VerifiedToken;
 
+use discovery::IssuerDiscovery;
 use incoming::Incoming;
 use keys::{IssuerKeys, Tier};
 
@@ -38,6 +40,8 @@ const LOG_ALG_CHARS: usize = 16;
 pub(crate) struct Isolate {
     pub config: EdgeConfig,
     pub keys: Vec<IssuerKeys>,
+    /// Per issuer (same index), its discovery state (used when its keys are discovered).
+    pub discovery: Vec<IssuerDiscovery>,
     /// Per issuer (same index as `config.issuers`), the `jti`s this isolate remembers in
     /// front of the replay store, bounded by the issuer's `replay_memory`.
     pub replay: Vec<RefCell<ReplayMemory>>,
@@ -53,6 +57,17 @@ thread_local! {
 }
 
 impl Isolate {
+    /// Issuer `index`'s configuration and discovery state.
+    pub fn discovery_of(
+        &self,
+        index: usize,
+    ) -> Result<(&crate::edge::config::IssuerConfig, &IssuerDiscovery), Error> {
+        match (self.config.issuers.get(index), self.discovery.get(index)) {
+            (Some(config), Some(discovery)) => Ok((config, discovery)),
+            _ => Err(Error::config_invalid("issuers")),
+        }
+    }
+
     /// Issuer `index`'s configuration and key state.
     pub fn issuer(
         &self,
@@ -84,6 +99,11 @@ async fn isolate(env: &Env) -> std::result::Result<Rc<Isolate>, Error> {
                         .issuers
                         .iter()
                         .map(|_| IssuerKeys::default())
+                        .collect(),
+                    discovery: config
+                        .issuers
+                        .iter()
+                        .map(|_| IssuerDiscovery::default())
                         .collect(),
                     replay: config
                         .issuers
