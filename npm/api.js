@@ -14,8 +14,6 @@ const OPTION_NAMES = new Set([
  * response there, so a huge or endless body never reaches memory first.
  */
 const MAX_JWKS_BYTES = 256 * 1024;
-/** Largest discovery document read (the core's MAX_DISCOVERY_BYTES). */
-const MAX_DISCOVERY_BYTES = 64 * 1024;
 
 /** The body's bytes, or `null` (and the body cancelled) once it passes `limit` bytes. */
 async function readCapped(response, limit) {
@@ -479,7 +477,7 @@ export function makeApi(wasm) {
     }
 
     getDocument(fetch) {
-      return this.get(fetch.url, 'application/json', MAX_DISCOVERY_BYTES, fetch.ifNoneMatch, fetch.ifModifiedSince);
+      return this.get(fetch.url, 'application/json', this.discovery.maxDocumentBytes, fetch.ifNoneMatch, fetch.ifModifiedSince);
     }
 
     trackDiscovery(promise) {
@@ -504,11 +502,12 @@ export function makeApi(wasm) {
         throw new JwtEdgeError('config_invalid', 'invalid configuration: `waitUntil`');
       }
       if (this.discovery) {
-        // A discovered key set is the issuer's: its tokens only.
-        if (rest.issuer !== undefined && rest.issuer !== this.issuer) {
-          throw new JwtEdgeError('config_invalid', 'invalid configuration: `issuer` differs from the discovered issuer');
+        // A discovered key set is the issuer's: its tokens only (the core's rule).
+        try {
+          rest.issuer = this.discovery.issuerOption(rest.issuer === undefined ? undefined : JSON.stringify(rest.issuer));
+        } catch (thrown) {
+          rethrow(thrown);
         }
-        rest.issuer = this.issuer;
         await this.discover(now, waitUntil);
       }
       const policy = toJson(rest);

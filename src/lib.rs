@@ -129,9 +129,9 @@ pub mod internals {
     /// An issuer's discovery document (OIDC Discovery, RFC 8414) as a state machine.
     pub mod discovery {
         pub use crate::decisions::discovery::{
-            discovery_key, read_document, well_known, Discovery, DiscoveryEvent, DiscoveryLookup,
-            DiscoveryProblem, DiscoveryReport, DiscoverySnapshot, DiscoveryStep, DocumentFetch,
-            WellKnown, DISCOVERY_ACCEPT, MAX_DISCOVERY_BYTES,
+            discovered_issuers, discovery_key, read_document, well_known, Discovery,
+            DiscoveryEvent, DiscoveryLookup, DiscoveryProblem, DiscoveryReport, DiscoverySnapshot,
+            DiscoveryStep, DocumentFetch, WellKnown, DISCOVERY_ACCEPT, MAX_DISCOVERY_BYTES,
         };
     }
 

@@ -8,7 +8,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::decisions::cache::{storage_lifetime, CachePolicy};
 use crate::decisions::discovery::{
-    Discovery, DiscoveryEvent, DiscoveryLookup, DiscoveryReport, DiscoveryStep, DocumentFetch,
+    discovered_issuers, Discovery, DiscoveryEvent, DiscoveryLookup, DiscoveryReport, DiscoveryStep,
+    DocumentFetch, MAX_DISCOVERY_BYTES,
 };
 use crate::decisions::keysource::Answer;
 use crate::error::Error;
@@ -19,6 +20,7 @@ use super::{failure, response, seconds, transport_error};
 #[wasm_bindgen(js_name = RemoteDiscovery)]
 pub struct RemoteDiscovery {
     discovery: Discovery,
+    issuer: String,
     policy: CachePolicy,
     to_store: Option<(String, u64)>,
 }
@@ -70,9 +72,35 @@ impl RemoteDiscovery {
         .ok_or_else(|| JsValue::from_str(&failure(&Error::config_invalid("issuer"))))?;
         Ok(RemoteDiscovery {
             discovery,
+            issuer: issuer.to_owned(),
             policy,
             to_store: None,
         })
+    }
+
+    /// The `issuer` option a verification with this key set runs with, from the one given
+    /// (JSON: a string, a list, or absent): the discovered issuer, which any given one
+    /// must equal (the core's rule). Throws the `config_invalid` failure otherwise.
+    #[wasm_bindgen(js_name = issuerOption)]
+    pub fn issuer_option(&self, given_json: Option<String>) -> Result<String, JsValue> {
+        let bad = || JsValue::from_str(&failure(&Error::config_invalid("issuer")));
+        let given: Vec<String> = match given_json.as_deref() {
+            None => Vec::new(),
+            Some(text) => {
+                match serde_json::from_str::<serde_json::Value>(text).map_err(|_| bad())? {
+                    serde_json::Value::String(one) => vec![one],
+                    other => serde_json::from_value(other).map_err(|_| bad())?,
+                }
+            }
+        };
+        let issuers = discovered_issuers(&self.issuer, &given).ok_or_else(bad)?;
+        issuers.into_iter().next().ok_or_else(bad)
+    }
+
+    /// Largest discovery document read, in bytes (the core's limit).
+    #[wasm_bindgen(getter, js_name = maxDocumentBytes)]
+    pub fn max_document_bytes(&self) -> u32 {
+        MAX_DISCOVERY_BYTES as u32
     }
 
     /// A lookup at `now` (NaN: the JavaScript clock).

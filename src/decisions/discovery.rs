@@ -135,6 +135,16 @@ pub fn read_document(
     Ok(jwks_uri.to_owned())
 }
 
+/// The issuers a key set found by discovery of `issuer` verifies for: `issuer` alone.
+/// Issuers given beside it (a CLI `--iss`, an npm `issuer` option) must each be
+/// `issuer`: discovered keys vouch for that issuer only. `None`: one differs.
+pub fn discovered_issuers(issuer: &str, given: &[String]) -> Option<Vec<String>> {
+    given
+        .iter()
+        .all(|g| g == issuer)
+        .then(|| vec![issuer.to_owned()])
+}
+
 /// What was learnt from a discovery document, when, and how to revalidate it. Stored as
 /// JSON in shared storage (KV) and checked again as untrusted input when read back.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -6,7 +6,8 @@
 use std::fmt;
 
 use jwt_edge::internals::discovery::{
-    read_document, well_known, DiscoveryProblem, DISCOVERY_ACCEPT, MAX_DISCOVERY_BYTES,
+    discovered_issuers, read_document, well_known, DiscoveryProblem, DISCOVERY_ACCEPT,
+    MAX_DISCOVERY_BYTES,
 };
 use jwt_edge::Error;
 
@@ -117,7 +118,7 @@ pub fn jwks_uri(
     // The issuer is a URL the user typed, held to the rule of `--jwks URL` (loopback
     // http allowed); the `jwks_uri` comes from a document and needs the dev flag.
     let urls = well_known(issuer, true).ok_or(DiscoveryFailure::IssuerNotFetchable)?;
-    if issuers.iter().any(|given| given != issuer) {
+    if discovered_issuers(issuer, issuers).is_none() {
         return Err(DiscoveryFailure::OtherIssuer);
     }
     let mut url = urls.openid.clone();

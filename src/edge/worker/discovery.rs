@@ -15,7 +15,7 @@ use crate::decisions::discovery::{
 use crate::decisions::keysource::Tier;
 use crate::error::Error;
 
-use super::fetching::{fetch_document, read_kv, wait_for_change, Fetched};
+use super::fetching::{fetch_document, read_kv, wait_for_change, write_kv, Fetched};
 use super::Isolate;
 
 /// One issuer's discovery state in isolate memory (same index as `config.issuers`),
@@ -172,20 +172,15 @@ async fn finish(isolate: &Isolate, env: &Env, index: usize, report: DiscoveryRep
     let Some(snapshot) = report.store else {
         return;
     };
-    let (Ok(kv), Ok(text)) = (env.kv("JWKS_CACHE"), serde_json::to_string(&snapshot)) else {
+    let Ok(text) = serde_json::to_string(&snapshot) else {
         return;
     };
     let Ok(key) = state.with_discovery(isolate, &issuer.issuer, |d| d.store_key()) else {
         return;
     };
+    // Kept for as long as it may serve as last-known-good.
     let ttl = storage_lifetime(snapshot.max_age, &isolate.config.cache);
-    let stored = match kv.put(&key, text) {
-        Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
-        Err(_) => false,
-    };
-    if !stored {
-        worker::console_warn!("{{\"event\":\"kv_write_failed\",\"binding\":\"JWKS_CACHE\"}}");
-    }
+    write_kv(env, &key, text, ttl).await;
 }
 
 fn log_events(issuer: &str, events: &[DiscoveryEvent]) {

@@ -47,6 +47,21 @@ pub(super) async fn read_kv(env: &Env, key: &str) -> Option<String> {
     }
 }
 
+/// Stores `text` under `key` in KV `JWKS_CACHE` (when bound) for `ttl` seconds; a
+/// failed write is logged (the worker goes on without the shared copy).
+pub(super) async fn write_kv(env: &Env, key: &str, text: String, ttl: u64) {
+    let Ok(kv) = env.kv("JWKS_CACHE") else {
+        return;
+    };
+    let stored = match kv.put(key, text) {
+        Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
+        Err(_) => false,
+    };
+    if !stored {
+        worker::console_warn!("{{\"event\":\"kv_write_failed\",\"binding\":\"JWKS_CACHE\"}}");
+    }
+}
+
 /// What a fetch brought back, owned until the key source reads it.
 pub(super) enum Fetched {
     Response {

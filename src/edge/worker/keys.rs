@@ -18,7 +18,7 @@ use crate::keys::secret::parse_secret_text;
 use crate::verify::Verifier;
 use worker::{Context, Env};
 
-use super::fetching::{fetch_document, read_kv, wait_for_change, Fetched};
+use super::fetching::{fetch_document, read_kv, wait_for_change, write_kv, Fetched};
 use super::Isolate;
 
 pub use crate::decisions::keysource::Tier;
@@ -281,24 +281,15 @@ async fn finish(isolate: &Isolate, env: &Env, index: usize, report: Report) {
     let Some(snapshot) = report.store else {
         return;
     };
-    let Ok(kv) = env.kv("JWKS_CACHE") else {
-        return;
-    };
-    let Ok(text) = serde_json::to_string(&snapshot) else {
-        return;
-    };
-    let Some(uri) = snapshot.jwks_uri.as_deref() else {
+    let (Ok(text), Some(uri)) = (
+        serde_json::to_string(&snapshot),
+        snapshot.jwks_uri.as_deref(),
+    ) else {
         return;
     };
     // Keep the snapshot in KV for as long as it may serve as last-known-good.
     let ttl = storage_ttl(&snapshot, &isolate.config.cache);
-    let stored = match kv.put(&kv_key(isolate, &issuer.issuer, uri), text) {
-        Ok(put) => put.expiration_ttl(ttl).execute().await.is_ok(),
-        Err(_) => false,
-    };
-    if !stored {
-        worker::console_warn!("{{\"event\":\"kv_write_failed\",\"binding\":\"JWKS_CACHE\"}}");
-    }
+    write_kv(env, &kv_key(isolate, &issuer.issuer, uri), text, ttl).await;
 }
 
 /// The key source's events as JSON log lines, with the issuer.
